@@ -1,0 +1,453 @@
+"""The embedded demo: three real public datasets, two PyTorch versions each, a replayed year.
+
+Nothing here is synthetic: the rows are the shipped tables in `data/`, the drift is what happened
+in them (newer telco cohorts churn more, hotel prices follow the seasons, flights run late in
+summer and December). The replay walks production in time order, scores every batch with the live
+version and shadow-scores it with the other, and stores labels only once they would have arrived.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.config import Settings
+from core.data import read_table
+from core.errors import DataError
+from core.registry import save_model
+from core.schema import ArchConfig
+from core.schema import BusinessConfig
+from core.schema import ModelSpec
+from core.scoring import TrainedModel
+from core.store import Store
+from core.training import evaluate
+from core.training import fit_baseline
+from core.training import fit_model
+
+Progress = Callable[[str], None]
+
+CHURN_SNAPSHOT = pd.Timestamp("2018-03-01")
+"""The telco sample has no dates; we place its snapshot here, so signup month = snapshot - tenure."""
+
+CHURN_COLUMNS = [
+    "churn", "female", "senior_citizen", "partner", "dependents", "tenure", "phone_service", "multiple_lines",
+    "internet_service", "online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
+    "streaming_movies", "contract", "paperless_billing", "payment_method", "monthly_charges", "total_charges",
+]  # fmt: skip
+HOTEL_NUMERIC = [
+    "lead_time", "stays_in_weekend_nights", "stays_in_week_nights", "adults", "children", "babies",
+    "previous_cancellations", "previous_bookings_not_canceled", "days_in_waiting_list",
+    "required_car_parking_spaces", "total_of_special_requests", "historical_adr",
+]  # fmt: skip
+HOTEL_CATEGORICAL = [
+    "meal", "country", "market_segment", "distribution_channel", "is_repeated_guest", "reserved_room_type",
+    "agent", "company", "customer_type", "near_christmas", "near_new_years",
+]  # fmt: skip
+FLIGHT_COLUMNS = ["year", "month", "day", "hour", "minute", "sched_dep_time", "arr_delay", "carrier", "flight",
+                  "origin", "dest", "distance", "time_hour"]  # fmt: skip
+WEATHER_COLUMNS = ["origin", "time_hour", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip",
+                   "pressure", "visib"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    """One demo model: how to load its data, split it by time, and the two versions to train."""
+
+    spec: ModelSpec
+    load: Callable[[Path], pd.DataFrame]
+    split: Callable[[pd.DataFrame], pd.Series]
+    replay_unit: str  # "day" or "month"
+    label_delay: pd.DateOffset
+    versions: tuple[ArchConfig, ...]
+    live: int = 1
+    notes: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- loaders
+def load_churn(data_dir: Path) -> pd.DataFrame:
+    """Telco churn with a signup timestamp (snapshot month minus tenure) and a customer id."""
+    df = read_table(data_dir / "telco_churn.parquet", columns=CHURN_COLUMNS)
+    n = np.arange(len(df))
+    months = CHURN_SNAPSHOT.to_period("M") - df["tenure"].astype(int).to_numpy()
+    start = pd.PeriodIndex(months, freq="M").to_timestamp()
+    # spread signups over the month deterministically, so windows have real timestamps
+    offset = pd.to_timedelta((n * 7919) % (27 * 24), unit="h")
+    df.insert(0, "signed_up_at", start + offset)
+    df.insert(0, "customer_id", [f"C{i + 1:05d}" for i in n])
+    return df
+
+
+def split_churn(df: pd.DataFrame) -> pd.Series:
+    """Oldest cohorts train, the year before last validates, the newest 12 signup months are production."""
+    tenure = df["tenure"]
+    return pd.Series(np.where(tenure >= 24, "train", np.where(tenure >= 12, "validation", "production")), index=df.index)
+
+
+def load_hotel(data_dir: Path) -> pd.DataFrame:
+    """Hotel bookings by arrival date; target is the average price per room night."""
+    cols = ["avg_price_per_room", "arrival_date", *HOTEL_NUMERIC, *HOTEL_CATEGORICAL]
+    df = read_table(data_dir / "hotel_rates.parquet", columns=cols)
+    arrival = pd.to_datetime(df["arrival_date"], errors="coerce")
+    if arrival.isna().any():
+        bad = int(arrival.isna().sum())
+        first = int(np.flatnonzero(arrival.isna().to_numpy())[0])
+        raise DataError(f"hotel_rates.parquet: column `arrival_date` has {bad} values that are not dates, first at row {first + 1}.")
+    df = df.drop(columns=["arrival_date"])
+    df.insert(0, "arrival_at", arrival + pd.Timedelta(hours=15))
+    df.insert(0, "booking_id", [f"B{i + 1:05d}" for i in range(len(df))])
+    df["nights"] = df["stays_in_weekend_nights"] + df["stays_in_week_nights"]
+    return df.sort_values(["arrival_at", "booking_id"], kind="stable").reset_index(drop=True)
+
+
+def split_hotel(df: pd.DataFrame) -> pd.Series:
+    """2016-07..12 train, 2017-01..02 validation, 2017-03..08 production."""
+    ts = df["arrival_at"]
+    out = np.where(ts < "2017-01-01", "train", np.where(ts < "2017-03-01", "validation", "production"))
+    return pd.Series(out, index=df.index)
+
+
+def load_flights(data_dir: Path) -> pd.DataFrame:
+    """Flights out of New York in 2013 joined with the hour's weather at the origin airport."""
+    fl = read_table(data_dir / "flights.parquet", columns=FLIGHT_COLUMNS)
+    wx = read_table(data_dir / "weather.parquet", columns=WEATHER_COLUMNS)
+    # one reading of 1,048 mph wind (EWR, 12 Feb) is a recording error, not weather
+    wx.loc[wx["wind_speed"] > 150, "wind_speed"] = np.nan
+    df = fl.merge(wx, on=["origin", "time_hour"], how="left")
+    dep = pd.to_datetime(
+        dict(year=df["year"], month=df["month"], day=df["day"], hour=df["hour"], minute=df["minute"]), errors="coerce"
+    )
+    date = (df["year"] * 10000 + df["month"] * 100 + df["day"]).astype(str)
+    df.insert(0, "departs_at", dep)
+    df.insert(0, "flight_id", df["carrier"] + df["flight"].astype(str) + "-" + df["origin"] + "-" + date + "-"
+              + df["sched_dep_time"].astype(str).str.zfill(4))  # fmt: skip
+    df["day_of_week"] = dep.dt.day_name().str[:3]
+    df["status"] = np.where(df["arr_delay"].isna(), None, np.where(df["arr_delay"] > 15, "delayed", "on_time"))
+    df = df.drop(columns=["year", "month", "day", "minute", "sched_dep_time", "flight", "time_hour", "arr_delay"])
+    return df.sort_values(["departs_at", "flight_id"], kind="stable").reset_index(drop=True)
+
+
+def split_flights(df: pd.DataFrame) -> pd.Series:
+    """January-March train, April validation, May-December production."""
+    ts = df["departs_at"]
+    return pd.Series(np.where(ts < "2013-04-01", "train", np.where(ts < "2013-05-01", "validation", "production")), index=df.index)
+
+
+# ---------------------------------------------------------------------------- the three models
+CHURN = DemoModel(
+    spec=ModelSpec(
+        name="churn",
+        title="Customer churn",
+        description="Predicts which new telco customers will cancel, so the team can call them first.",
+        task="binary",
+        target="churn",
+        timestamp="signed_up_at",
+        entity="customer_id",
+        numerical=("tenure", "monthly_charges", "total_charges"),
+        categorical=tuple(c for c in CHURN_COLUMNS if c not in ("churn", "tenure", "monthly_charges", "total_charges")),
+        classes=("No", "Yes"),
+        positive_class="Yes",
+        window="month",
+        label_delay="about a month",
+        min_rows=100,
+        business=BusinessConfig(
+            kind="revenue_at_risk",
+            unit="monthly revenue",
+            value_column="monthly_charges",
+            retention_rate=0.3,
+            assumption="A customer who leaves takes their monthly charges with them; a call or offer keeps about "
+            "3 in 10 of the customers it reaches.",
+        ),
+    ),
+    load=load_churn,
+    split=split_churn,
+    replay_unit="month",
+    label_delay=pd.DateOffset(months=1),
+    versions=(
+        ArchConfig(hidden=(128, 64), dropout=0.1, note="all features, 128-64 MLP"),
+        ArchConfig(
+            features=tuple(c for c in CHURN_COLUMNS if c not in ("churn", "tenure", "total_charges")),
+            hidden=(128, 128),
+            residual=True,
+            batch_norm=True,
+            dropout=0.2,
+            note="drops tenure and total charges (they only say how old a customer is); residual 128-128 MLP",
+        ),
+    ),
+)
+
+HOTEL = DemoModel(
+    spec=ModelSpec(
+        name="hotel",
+        title="Hotel room price",
+        description="Predicts the average price per room night of a booking, to set rates.",
+        task="regression",
+        target="avg_price_per_room",
+        timestamp="arrival_at",
+        entity="booking_id",
+        numerical=tuple(HOTEL_NUMERIC),
+        categorical=tuple(HOTEL_CATEGORICAL),
+        window="week",
+        label_delay="a day (the price is known at check-in)",
+        min_rows=100,
+        business=BusinessConfig(
+            kind="pricing_error",
+            unit="room-night price",
+            quantity_column="nights",
+            assumption="Every dollar a room is priced wrong, times the nights booked, is money lost: either "
+            "left on the table or a booking lost to a price set too high.",
+        ),
+    ),
+    load=load_hotel,
+    split=split_hotel,
+    replay_unit="day",
+    label_delay=pd.DateOffset(days=1),
+    versions=(
+        ArchConfig(hidden=(128, 64), dropout=0.1, patience=10, min_category_count=30,
+                   note="128-64 MLP; agents, companies and countries with under 30 bookings pooled"),  # fmt: skip
+        ArchConfig(hidden=(256, 256), residual=True, wide=True, dropout=0.1, patience=10, batch_size=256,
+                   min_category_count=10, note="wide-and-deep residual 256-256 MLP"),  # fmt: skip
+    ),
+)
+
+FLIGHTS = DemoModel(
+    spec=ModelSpec(
+        name="flights",
+        title="Flight delays",
+        description="Predicts which flights out of New York will arrive more than 15 minutes late.",
+        task="binary",
+        target="status",
+        timestamp="departs_at",
+        entity="flight_id",
+        numerical=("distance", "hour", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
+                   "temp", "dewp"),  # fmt: skip
+        categorical=("carrier", "origin", "dest", "day_of_week"),
+        classes=("on_time", "delayed"),
+        positive_class="delayed",
+        window="week",
+        label_delay="a day (arrival time is known the day after)",
+        min_rows=500,
+        business=BusinessConfig(
+            kind="cost_per_event",
+            unit="delayed flight",
+            value_per_positive=1500.0,
+            assumption="A flight that lands more than 15 minutes late costs about $1,500: roughly 20 extra "
+            "minutes of aircraft, crew and gate time at about $75 a minute. Replace it with your own figure.",
+        ),
+    ),
+    load=load_flights,
+    split=split_flights,
+    replay_unit="day",
+    label_delay=pd.DateOffset(days=1),
+    versions=(
+        ArchConfig(
+            features=("distance", "hour", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
+                      "carrier", "origin", "dest", "day_of_week"),  # fmt: skip
+            hidden=(128, 64),
+            dropout=0.1,
+            batch_size=1024,
+            note="route, carrier, hour and weather without temperature; 128-64 MLP",
+        ),
+        ArchConfig(hidden=(256, 128, 64), dropout=0.1, batch_size=1024,
+                   note="adds temperature and dew point (clipped to the training range); 256-128-64 MLP"),  # fmt: skip
+    ),
+)
+
+DEMO_MODELS: dict[str, DemoModel] = {m.spec.name: m for m in (CHURN, HOTEL, FLIGHTS)}
+
+
+# ---------------------------------------------------------------------------- seeding
+@dataclass
+class DemoReport:
+    """What a demo seed did, for the CLI and bench/RESULTS.md."""
+
+    seconds: float = 0.0
+    quality: list[dict] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)
+
+
+def _as_rows(demo: DemoModel, frame: pd.DataFrame, split: pd.Series, reference_set: str) -> pd.DataFrame:
+    spec = demo.spec
+    rows = frame.copy()
+    rows["_split"] = split.to_numpy()
+    rows["_set"] = np.where(rows["_split"] == "production", "production", reference_set)
+    rows["_ts"] = frame[spec.timestamp]
+    rows["_entity_id"] = frame[spec.entity]
+    target = frame[spec.target]
+    if spec.is_classification:
+        target = target.astype("string").map(spec.class_index())
+    # production targets stay out of the rows table: they arrive later as labels
+    rows["_target"] = np.where(rows["_split"] == "production", np.nan, pd.to_numeric(target, errors="coerce"))
+    return rows
+
+
+def _subsample(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
+    if fraction >= 1:
+        return frame
+    return frame.sample(frac=fraction, random_state=seed).sort_index()
+
+
+def train_demo_versions(
+    demo: DemoModel, *, data_dir: Path, seed: int, fraction: float = 1.0, max_epochs: int | None = None,
+    progress: Progress = print,
+) -> tuple[pd.DataFrame, pd.Series, list[tuple[TrainedModel, dict]]]:
+    """Load, split and train both versions of a demo model (plus the HGB yardstick for each)."""
+    frame = _subsample(demo.load(data_dir), fraction, seed)
+    split = demo.split(frame)
+    labelled = frame[frame[demo.spec.target].notna()]
+    parts = {s: labelled[split.loc[labelled.index] == s] for s in ("train", "validation", "production")}
+    trained = []
+    for i, arch in enumerate(demo.versions, start=1):
+        if max_epochs is not None:
+            arch = arch.model_copy(update={"max_epochs": max_epochs})
+        progress(f"  {demo.spec.name} v{i}: training on {len(parts['train']):,} rows ({arch.note})")
+        model, _ = fit_model(spec=demo.spec, arch=arch, train=parts["train"], valid=parts["validation"], seed=seed + i)
+        metrics = {s: evaluate(model, parts[s]) for s in parts}
+        features = model.features
+        baseline = fit_baseline(spec=demo.spec, features=features, train=parts["train"], valid=parts["validation"],
+                                test=parts["production"], seed=seed)  # fmt: skip
+        window = {s: [str(parts[s][demo.spec.timestamp].min()), str(parts[s][demo.spec.timestamp].max())] for s in parts}
+        extra = {
+            "metrics": {"train": metrics["train"], "validation": metrics["validation"], "test": metrics["production"]},
+            "baseline": {"name": "HistGradientBoosting", **baseline},
+            "data_window": window,
+            "rows": {s: len(parts[s]) for s in parts},
+            "features": features,
+        }
+        trained.append((model, extra))
+        progress(
+            f"  {demo.spec.name} v{i}: {model.metadata['epochs']} epochs in {model.metadata['training_seconds']:.1f}s"
+        )
+    return frame, split, trained
+
+
+def _label_frame(spec: ModelSpec, frame: pd.DataFrame, delay: pd.DateOffset) -> pd.DataFrame:
+    target = frame[spec.target]
+    if spec.is_classification:
+        target = target.astype("string").map(spec.class_index())
+    out = pd.DataFrame(
+        {"entity_id": frame[spec.entity].to_numpy(), "label": pd.to_numeric(target).to_numpy(),
+         "label_ts": (frame[spec.timestamp] + delay).to_numpy()}  # fmt: skip
+    )
+    return out[out["label"].notna()]
+
+
+def replay(
+    store: Store, demo: DemoModel, frame: pd.DataFrame, split: pd.Series, models: dict[int, TrainedModel],
+    *, progress: Progress = print,
+) -> int:
+    """Replay production in time order: score each batch with every version, store labels once they arrive.
+
+    Returns the number of production rows written.
+    """
+    spec = demo.spec
+    prod = frame[split == "production"].sort_values([spec.timestamp, spec.entity], kind="stable")
+    prod_split = pd.Series("production", index=prod.index)
+    rows = _as_rows(demo, prod, prod_split, "production")
+    unit = prod[spec.timestamp].dt.to_period("M" if demo.replay_unit == "month" else "D")
+    pending = _label_frame(spec, prod, demo.label_delay).sort_values("label_ts", kind="stable")
+    written = 0
+    periods = unit.unique()
+    for k, period in enumerate(periods, start=1):
+        mask = (unit == period).to_numpy()
+        batch = rows[mask]
+        batch_end = period.end_time
+        preds = {v: m.predict(batch) for v, m in models.items()}
+        arrived = pending[pending["label_ts"] <= batch_end]
+        pending = pending[pending["label_ts"] > batch_end]
+        store.write_batch(spec=spec, rows=batch, predictions=preds, labels=arrived, source=f"demo replay {period}")
+        written += len(batch)
+        if k == len(periods) or k % max(1, len(periods) // 6) == 0:
+            progress(f"  {spec.name}: replayed {k}/{len(periods)} {demo.replay_unit}s ({written:,} rows)")
+    return written
+
+
+def seed_model(
+    store: Store, demo: DemoModel, *, settings: Settings, fraction: float = 1.0, max_epochs: int | None = None,
+    progress: Progress = print,
+) -> list[dict]:
+    """Train, register and replay one demo model into `store`. Returns its quality rows."""
+    spec = demo.spec
+    frame, split, trained = train_demo_versions(
+        demo, data_dir=settings.data_dir, seed=settings.seed, fraction=fraction, max_epochs=max_epochs, progress=progress
+    )
+    store.upsert_model(spec)
+    reference_set = "reference-1"
+    models: dict[int, TrainedModel] = {}
+    quality = []
+    for i, (model, extra) in enumerate(trained, start=1):
+        path, digest, meta = save_model(model, models_dir=settings.models_dir, version=i, extra=extra)
+        store.add_version(model=spec.name, version=i, weights_path=str(path), weights_sha256=digest,
+                          reference_set=reference_set, metadata={k: v for k, v in meta.items() if k != "preprocessor"},
+                          live=(i == demo.live), by="demo seed")  # fmt: skip
+        models[i] = model
+        quality.append(_quality_row(spec, i, model, extra))
+    ref_mask = split.isin(["train", "validation"])
+    ref = frame[ref_mask & frame[spec.target].notna()]
+    ref_rows = _as_rows(demo, ref, split[ref.index], reference_set)
+    preds = {v: m.predict(ref_rows) for v, m in models.items()}
+    store.write_batch(spec=spec, rows=ref_rows, predictions=preds, source="demo reference", kind="reference")
+    replay(store, demo, frame, split, models, progress=progress)
+    return quality
+
+
+def _quality_row(spec: ModelSpec, version: int, model: TrainedModel, extra: dict) -> dict:
+    key = "roc_auc" if spec.is_classification else "rmse"
+    ours = extra["metrics"]["test"][key]
+    theirs = extra["baseline"]["test"][key]
+    if key == "roc_auc":
+        ok = ours >= theirs - 0.02
+    else:
+        ok = ours <= theirs * 1.10
+    return {
+        "model": spec.name,
+        "version": version,
+        "metric": key,
+        "torch": ours,
+        "hgb": theirs,
+        "torch_validation": extra["metrics"]["validation"][key],
+        "hgb_validation": extra["baseline"]["validation"][key],
+        "within_target": bool(ok),
+        "epochs": model.metadata["epochs"],
+        "train_seconds": model.metadata["training_seconds"],
+        "note": model.arch.note,
+    }
+
+
+def seed_demo(
+    *, settings: Settings, fresh: bool = False, names: list[str] | None = None, fraction: float = 1.0,
+    max_epochs: int | None = None, monitor: bool = True, progress: Progress = print,
+) -> DemoReport:
+    """Seed the demo into the configured store; models already present are kept unless `fresh`."""
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
+    report = DemoReport()
+    started = time.perf_counter()
+    with Store.open(settings.db_path, create=True) as store:
+        for name in names or list(DEMO_MODELS):
+            demo = DEMO_MODELS[name]
+            exists = store.get_spec(name, missing_ok=True) is not None
+            if exists and not fresh:
+                progress(f"{name}: already in the store, kept (use --fresh to rebuild)")
+                continue
+            if exists:
+                store.delete_model(name)
+            t0 = time.perf_counter()
+            progress(f"{name}: {demo.spec.description}")
+            report.quality.extend(seed_model(store, demo, settings=settings, fraction=fraction,
+                                             max_epochs=max_epochs, progress=progress))  # fmt: skip
+            report.steps[name] = round(time.perf_counter() - t0, 1)
+        if monitor:
+            from core.monitoring.runner import run_monitoring
+
+            t0 = time.perf_counter()
+            run_monitoring(store=store, settings=settings, progress=progress)
+            report.steps["monitoring"] = round(time.perf_counter() - t0, 1)
+    report.seconds = round(time.perf_counter() - started, 1)
+    return report

@@ -1,0 +1,52 @@
+"""The one exception hierarchy of ModelPulse.
+
+Every error a person can cause (a bad file, a missing store, a wrong column) is raised as a
+subclass of :class:`ModelPulseError` carrying a `user_message`: one plain sentence that names the
+problem. Pages and the CLI catch only this base class; anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+
+class ModelPulseError(Exception):
+    """Base class: something the user can fix, described in `user_message`."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class ConfigError(ModelPulseError):
+    """A setting (environment variable or secrets.toml key) has a value we cannot use."""
+
+
+class StoreError(ModelPulseError):
+    """The DuckDB store is missing, damaged, of an unknown schema version, or a write failed."""
+
+
+class StoreMissingError(StoreError):
+    """No store file exists yet at the configured path."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store file open for writing."""
+
+
+class DataError(ModelPulseError):
+    """Input data does not have the columns, types or values we need."""
+
+
+class ModelFileError(ModelPulseError):
+    """A saved model version is missing, tampered with, truncated or does not match its metadata."""
+
+
+class NotFoundError(ModelPulseError):
+    """A model, version, window or alert named by the user does not exist."""
+
+
+class TrainingError(ModelPulseError):
+    """Training could not run on the data given (too few rows, one class, ...)."""
+
+
+class MonitoringError(ModelPulseError):
+    """A monitoring check could not run on a window."""

@@ -1,0 +1,156 @@
+"""Typed descriptions of a monitored model: its columns, task, time window and business value.
+
+A :class:`ModelSpec` is stored as JSON in the store and in every saved model version, so the
+app, the CLI and the monitoring engine all read the same description of what a column means.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import field_validator
+from pydantic import model_validator
+
+Task = Literal["binary", "multiclass", "regression"]
+Window = Literal["day", "week", "month"]
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Column names users bring can be almost anything; we accept printable names without quotes or
+# control characters and always quote them in SQL.
+COLUMN_RE = re.compile(r'^[^"\x00-\x1f]{1,120}$')
+RESERVED_COLUMNS = {"_row_id", "_split", "_ts", "_entity_id", "_target", "_batch_id"}
+
+
+def validate_model_name(name: str) -> str:
+    """Return `name` if it is a valid model name (lowercase letters, digits, `_`; starts with a letter)."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ValueError(
+            f"model name {name!r} must start with a lowercase letter and use only lowercase letters, digits and _ "
+            "(at most 40 characters)"
+        )
+    return name
+
+
+def validate_column_name(name: str) -> str:
+    """Return `name` if it can be used as a column name (no double quotes or control characters)."""
+    if not isinstance(name, str) or not COLUMN_RE.match(name) or name.strip() != name:
+        raise ValueError(f"column name {name!r} must be 1-120 printable characters with no double quotes")
+    if name in RESERVED_COLUMNS:
+        raise ValueError(f"column name {name!r} is reserved by ModelPulse")
+    return name
+
+
+class BusinessConfig(BaseModel):
+    """What one outcome of the model is worth, so alerts and KPIs can speak in money.
+
+    `kind` picks how money is computed:
+    - `revenue_at_risk`: binary; each positive (e.g. a churner) puts `value_column` (or
+      `value_per_positive`) at risk; flagging one and retaining it saves `retention_rate` of that.
+    - `cost_per_event`: binary; each positive (e.g. a delayed flight) costs `value_per_positive`.
+    - `pricing_error`: regression; each unit of error costs itself times `quantity_column` units.
+    - `none`: no money attached; KPIs show counts only.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["revenue_at_risk", "cost_per_event", "pricing_error", "none"] = "none"
+    currency: str = "$"
+    unit: str = "outcome"
+    value_column: str | None = None
+    value_per_positive: float = Field(default=0.0, ge=0)
+    quantity_column: str | None = None
+    retention_rate: float = Field(default=0.3, ge=0, le=1)
+    assumption: str = ""
+
+
+class ModelSpec(BaseModel):
+    """The columns and meaning of one monitored model (shared by all its versions)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    description: str = ""
+    task: Task
+    target: str
+    timestamp: str
+    entity: str
+    numerical: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    positive_class: str | None = None
+    window: Window = "week"
+    label_delay: str = ""
+    min_rows: int = Field(default=200, ge=1)
+    business: BusinessConfig = BusinessConfig()
+    source: Literal["trained", "external"] = "trained"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validate_model_name(value)
+
+    @model_validator(mode="after")
+    def _columns(self) -> ModelSpec:
+        features = list(self.numerical) + list(self.categorical)
+        for col in [self.target, self.timestamp, self.entity, *features]:
+            validate_column_name(col)
+        if len(set(features)) != len(features):
+            dup = sorted({c for c in features if features.count(c) > 1})
+            raise ValueError(f"columns listed twice among the features: {', '.join(dup)}")
+        special = {self.target, self.timestamp, self.entity}
+        clash = special.intersection(features)
+        if clash:
+            raise ValueError(f"{', '.join(sorted(clash))} cannot be both a feature and the target, time or id column")
+        if len(special) != 3:
+            raise ValueError("the target, timestamp and entity id must be three different columns")
+        if self.task == "binary":
+            if len(self.classes) != 2:
+                raise ValueError("a binary model needs exactly two classes")
+            if self.positive_class not in self.classes:
+                raise ValueError("the positive class must be one of the two classes")
+        if self.task == "multiclass" and len(self.classes) < 3:
+            raise ValueError("a multiclass model needs at least three classes")
+        return self
+
+    @property
+    def features(self) -> list[str]:
+        """All input feature columns, numerical first."""
+        return list(self.numerical) + list(self.categorical)
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task in ("binary", "multiclass")
+
+    def class_index(self) -> dict[str, int]:
+        """Map a class label to the integer the store keeps for it (binary: negative 0, positive 1)."""
+        if self.task == "binary":
+            neg = next(c for c in self.classes if c != self.positive_class)
+            return {neg: 0, str(self.positive_class): 1}
+        return {c: i for i, c in enumerate(self.classes)}
+
+
+class ArchConfig(BaseModel):
+    """Architecture and training settings of one model version."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    features: tuple[str, ...] | None = None  # None: all of the spec's features
+    hidden: tuple[int, ...] = (128, 64)
+    dropout: float = Field(default=0.1, ge=0, lt=1)
+    batch_norm: bool = False
+    residual: bool = False
+    wide: bool = False
+    min_category_count: int = Field(default=10, ge=1)
+    lr: float = Field(default=1e-3, gt=0)
+    weight_decay: float = Field(default=1e-5, ge=0)
+    batch_size: int = Field(default=512, ge=8)
+    max_epochs: int = Field(default=60, ge=1)
+    patience: int = Field(default=6, ge=1)
+    log_target: bool = False
+    clip_sd: float = Field(default=4.0, gt=0)
+    note: str = ""

@@ -1,0 +1,643 @@
+"""The DuckDB store: the only module that writes SQL.
+
+One database file holds models, versions (and which is live), reference data, every prediction,
+labels that arrive later, monitoring results and alerts. Rules kept here:
+
+- every value is a parameter; identifiers (per-model table and column names) are validated by
+  `core.schema` and quoted by :func:`quote_ident`;
+- every write is one transaction: a batch that fails leaves nothing behind;
+- bulk rows go in through a registered Arrow table (`INSERT ... SELECT`), never row by row;
+- each query runs on its own cursor, so one store object can serve several threads;
+- the database is opened by :func:`connect` alone, so a DuckLake catalog can replace the file later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from core.errors import NotFoundError
+from core.errors import StoreError
+from core.errors import StoreLockedError
+from core.errors import StoreMissingError
+from core.schema import ModelSpec
+from core.schema import validate_column_name
+from core.schema import validate_model_name
+
+SCHEMA_VERSION = 1
+DUCKDB_MAGIC = b"DUCK"
+REFERENCE_SPLITS = ("train", "validation")
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE models (
+            name VARCHAR PRIMARY KEY,
+            spec JSON NOT NULL,
+            rows_table VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE model_versions (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            weights_path VARCHAR,
+            weights_sha256 VARCHAR,
+            reference_set VARCHAR NOT NULL,
+            metadata JSON NOT NULL,
+            is_live BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (model, version))""",
+        """CREATE TABLE promotions (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            promoted_at TIMESTAMP NOT NULL,
+            promoted_by VARCHAR NOT NULL,
+            note VARCHAR)""",
+        """CREATE TABLE batches (
+            id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            n_rows BIGINT NOT NULL,
+            source VARCHAR,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE predictions (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            row_id BIGINT NOT NULL,
+            ts TIMESTAMP NOT NULL,
+            entity_id VARCHAR NOT NULL,
+            prediction DOUBLE,
+            probability DOUBLE,
+            scores DOUBLE[],
+            batch_id VARCHAR NOT NULL)""",
+        """CREATE TABLE labels (
+            model VARCHAR NOT NULL,
+            entity_id VARCHAR NOT NULL,
+            label DOUBLE NOT NULL,
+            label_ts TIMESTAMP NOT NULL,
+            batch_id VARCHAR NOT NULL,
+            PRIMARY KEY (model, entity_id))""",
+    ],
+}
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for SQL after checking it carries no quote or control character."""
+    if not isinstance(name, str) or not name or '"' in name or re.search(r"[\x00-\x1f]", name):
+        raise StoreError(f"{name!r} cannot be used as a table or column name.")
+    return f'"{name}"'
+
+
+def rows_table_name(model: str) -> str:
+    """Name of the per-model table holding feature rows."""
+    return f"rows__{validate_model_name(model)}"
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def _describe_lock(exc: Exception) -> str:
+    match = re.search(r"PID (\d+)", str(exc))
+    return f" (process {match.group(1)})" if match else ""
+
+
+def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store's database file; the single place a connection is made.
+
+    Raises a :class:`StoreError` subclass with one sentence for a missing, damaged or locked file;
+    nothing is written to a file that is not a DuckDB database.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise StoreMissingError(
+                f"No ModelPulse store at {path}. Create the demo with `make run` (or `python -m core demo`), "
+                "or point MODELPULSE_DB at an existing store."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path.is_dir():
+        raise StoreError(f"The store path {path} is a folder, not a DuckDB file.")
+    else:
+        with path.open("rb") as fh:
+            header = fh.read(12)
+        if len(header) < 12 or header[8:12] != DUCKDB_MAGIC:
+            raise StoreError(
+                f"The store file {path} is not a DuckDB database (it is empty, damaged or another kind of file); "
+                "it was left untouched. Move it away or set MODELPULSE_DB to another path."
+            )
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"The store {path} is open in another process{_describe_lock(exc)}, probably the running app. "
+                "Stop that process, or send data through the app (upload page or inbox folder)."
+            ) from exc
+        raise StoreError(f"The store file {path} could not be opened: it looks damaged ({exc}).") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"The store file {path} could not be opened: {exc}.") from exc
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One saved model version as the store records it."""
+
+    model: str
+    version: int
+    created_at: datetime
+    weights_path: str | None
+    weights_sha256: str | None
+    reference_set: str
+    metadata: dict
+    is_live: bool
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """Counts for one model, as shown by `python -m core status` and the Home page."""
+
+    name: str
+    title: str
+    task: str
+    versions: list[int]
+    live_version: int | None
+    production_rows: int
+    predictions: int
+    labelled_rows: int
+    first_ts: datetime | None
+    last_ts: datetime | None
+
+    @property
+    def label_coverage(self) -> float:
+        """Share of production rows whose label has arrived."""
+        return self.labelled_rows / self.production_rows if self.production_rows else 0.0
+
+
+class Store:
+    """A ModelPulse store on one DuckDB file. Use :meth:`open`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ opening and schema
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False, create: bool = False) -> Store:
+        """Open (and, unless read-only, migrate) the store at `path`."""
+        path = Path(path)
+        con = connect(path, read_only=read_only, create=create)
+        store = cls(con, path, read_only=read_only)
+        try:
+            store._check_or_migrate()
+        except BaseException:
+            con.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Close the connection; the object is unusable afterwards."""
+        self._con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._con.cursor()
+
+    def query_df(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        """Run a read query with parameters on a fresh cursor and return a DataFrame."""
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, params or []).df()
+        finally:
+            cur.close()
+
+    def _fetch(self, sql: str, params: list | tuple | None = None) -> list[tuple]:
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, params or []).fetchall()
+        finally:
+            cur.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction on its own cursor: commit on success, roll back on any error."""
+        if self.read_only:
+            raise StoreError(f"The store {self.path} was opened read-only; this change needs write access.")
+        with self._lock:
+            cur = self._cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                cur.close()
+                raise
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise StoreError(f"Saving to the store failed and nothing was written: {exc}") from exc
+            finally:
+                cur.close()
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self._fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the file (0 for an empty database)."""
+        if "schema_version" not in self._tables():
+            return 0
+        row = self._fetch("SELECT max(version) FROM schema_version")[0]
+        return int(row[0] or 0)
+
+    def _check_or_migrate(self) -> None:
+        try:
+            tables = self._tables()
+            if tables and "schema_version" not in tables:
+                raise StoreError(
+                    f"{self.path} is a DuckDB database but not a ModelPulse store (it has no schema_version table); "
+                    "it was left untouched."
+                )
+            current = self.schema_version()
+        except duckdb.Error as exc:
+            raise StoreError(f"The store file {self.path} could not be read: it looks damaged ({exc}).") from exc
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"The store {self.path} was written by a newer ModelPulse (schema {current}, this code knows "
+                f"{SCHEMA_VERSION}); upgrade ModelPulse to open it."
+            )
+        if current < SCHEMA_VERSION:
+            if self.read_only:
+                raise StoreError(f"The store {self.path} needs an upgrade; open it once with write access.")
+            self.migrate()
+
+    def migrate(self) -> int:
+        """Apply missing migrations, each in its own transaction; idempotent. Returns the version reached."""
+        with self.transaction() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
+        current = self.schema_version()
+        for version in sorted(v for v in MIGRATIONS if v > current):
+            with self.transaction() as cur:
+                for statement in MIGRATIONS[version]:
+                    cur.execute(statement)
+                cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _now()])
+        return self.schema_version()
+
+    # ------------------------------------------------------------------ models and versions
+    def upsert_model(self, spec: ModelSpec) -> None:
+        """Register a model (or update its description) and make sure its rows table has every column."""
+        table = rows_table_name(spec.name)
+        existing = self.get_spec(spec.name, missing_ok=True)
+        if existing is not None and existing.task != spec.task:
+            raise StoreError(
+                f"Model `{spec.name}` already exists as a {existing.task} model; it cannot become {spec.task}."
+            )
+        with self.transaction() as cur:
+            cols = [
+                '"_row_id" BIGINT NOT NULL',
+                '"_split" VARCHAR NOT NULL',
+                '"_set" VARCHAR NOT NULL',
+                '"_ts" TIMESTAMP NOT NULL',
+                '"_entity_id" VARCHAR NOT NULL',
+                '"_target" DOUBLE',
+                '"_batch_id" VARCHAR NOT NULL',
+            ]
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(cols)})")
+            have = {
+                r[0]
+                for r in cur.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+                ).fetchall()
+            }
+            for col, sql_type in self._feature_columns(spec).items():
+                if col not in have:
+                    cur.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}")
+            payload = spec.model_dump_json()
+            if existing is None:
+                cur.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)", [spec.name, payload, table, _now(), _now()])
+            else:
+                cur.execute("UPDATE models SET spec = ?, updated_at = ? WHERE name = ?", [payload, _now(), spec.name])
+
+    @staticmethod
+    def _feature_columns(spec: ModelSpec) -> dict[str, str]:
+        cols = {c: "DOUBLE" for c in spec.numerical}
+        cols.update({c: "VARCHAR" for c in spec.categorical})
+        for extra in (spec.business.value_column, spec.business.quantity_column):
+            if extra and extra not in cols:
+                cols[validate_column_name(extra)] = "DOUBLE"
+        return cols
+
+    def stored_columns(self, spec: ModelSpec) -> list[str]:
+        """Feature and business columns kept for each row of `spec`'s model."""
+        return list(self._feature_columns(spec))
+
+    def get_spec(self, name: str, *, missing_ok: bool = False) -> ModelSpec | None:
+        """The stored spec of model `name`."""
+        rows = self._fetch("SELECT spec FROM models WHERE name = ?", [name])
+        if not rows:
+            if missing_ok:
+                return None
+            raise NotFoundError(f"There is no model called `{name}` in the store.")
+        return ModelSpec.model_validate_json(rows[0][0])
+
+    def list_specs(self) -> list[ModelSpec]:
+        """All models, in the order they were created."""
+        return [ModelSpec.model_validate_json(r[0]) for r in self._fetch("SELECT spec FROM models ORDER BY created_at, name")]
+
+    def next_version(self, model: str) -> int:
+        """The number the next saved version of `model` gets."""
+        return int(self._fetch("SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model = ?", [model])[0][0])
+
+    def add_version(
+        self,
+        *,
+        model: str,
+        version: int,
+        weights_path: str | None,
+        weights_sha256: str | None,
+        reference_set: str,
+        metadata: dict,
+        live: bool,
+        by: str = "modelpulse",
+    ) -> None:
+        """Record a saved version; with `live=True` it becomes the live one (recorded as a promotion)."""
+        self.get_spec(model)
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?, ?, FALSE)",
+                [model, version, _now(), weights_path, weights_sha256, reference_set, json.dumps(metadata, default=float)],
+            )
+            if live:
+                self._promote(cur, model=model, version=version, by=by, note="first live version")
+
+    @staticmethod
+    def _promote(cur: duckdb.DuckDBPyConnection, *, model: str, version: int, by: str, note: str | None) -> None:
+        cur.execute("UPDATE model_versions SET is_live = (version = ?) WHERE model = ?", [version, model])
+        cur.execute("INSERT INTO promotions VALUES (?, ?, ?, ?, ?)", [model, version, _now(), by, note])
+
+    def set_live(self, *, model: str, version: int, by: str, note: str | None = None) -> None:
+        """Make `version` the live version of `model`, recording who did it and when."""
+        if not by.strip():
+            raise StoreError("Say who is promoting the version (a name or email).")
+        self.get_version(model, version)
+        with self.transaction() as cur:
+            self._promote(cur, model=model, version=version, by=by.strip(), note=note)
+
+    def promotions(self, model: str) -> pd.DataFrame:
+        """Promotion history of `model`, newest first."""
+        return self.query_df(
+            "SELECT version, promoted_at, promoted_by, note FROM promotions WHERE model = ? ORDER BY promoted_at DESC",
+            [model],
+        )
+
+    def _version_from_row(self, r: tuple) -> VersionInfo:
+        return VersionInfo(
+            model=r[0],
+            version=int(r[1]),
+            created_at=r[2],
+            weights_path=r[3],
+            weights_sha256=r[4],
+            reference_set=r[5],
+            metadata=json.loads(r[6]),
+            is_live=bool(r[7]),
+        )
+
+    def list_versions(self, model: str) -> list[VersionInfo]:
+        """All versions of `model`, oldest first."""
+        rows = self._fetch("SELECT * FROM model_versions WHERE model = ? ORDER BY version", [model])
+        return [self._version_from_row(r) for r in rows]
+
+    def get_version(self, model: str, version: int) -> VersionInfo:
+        """One version, or NotFoundError."""
+        rows = self._fetch("SELECT * FROM model_versions WHERE model = ? AND version = ?", [model, int(version)])
+        if not rows:
+            raise NotFoundError(f"Model `{model}` has no version {version}.")
+        return self._version_from_row(rows[0])
+
+    def live_version(self, model: str) -> VersionInfo | None:
+        """The live version of `model`, if one is set."""
+        rows = self._fetch("SELECT * FROM model_versions WHERE model = ? AND is_live", [model])
+        return self._version_from_row(rows[0]) if rows else None
+
+    # ------------------------------------------------------------------ writing rows
+    @staticmethod
+    def _arrow(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    def _insert(self, cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+        name = f"batch_{uuid.uuid4().hex}"
+        cur.register(name, self._arrow(frame))
+        try:
+            cols = ", ".join(quote_ident(c) for c in frame.columns)
+            cur.execute(f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {quote_ident(name)}")  # noqa: S608
+        finally:
+            cur.unregister(name)
+
+    def _prepare_rows(self, spec: ModelSpec, rows: pd.DataFrame) -> pd.DataFrame:
+        cols = self._feature_columns(spec)
+        out = pd.DataFrame(
+            {
+                "_split": rows["_split"].astype("string").to_numpy(),
+                "_set": rows["_set"].astype("string").to_numpy(),
+                "_ts": pd.to_datetime(rows["_ts"]).astype("datetime64[us]").to_numpy(),
+                "_entity_id": rows["_entity_id"].astype("string").to_numpy(),
+                "_target": pd.to_numeric(rows["_target"], errors="coerce").astype("float64").to_numpy()
+                if "_target" in rows
+                else np.full(len(rows), np.nan),
+            }
+        )
+        for col, sql_type in cols.items():
+            if col not in rows:
+                out[col] = pd.Series([None] * len(rows), dtype="float64" if sql_type == "DOUBLE" else "string").to_numpy()
+            elif sql_type == "DOUBLE":
+                out[col] = pd.to_numeric(rows[col], errors="coerce").astype("float64").to_numpy()
+            else:
+                out[col] = rows[col].astype("string").to_numpy()
+        return out
+
+    def write_batch(
+        self,
+        *,
+        spec: ModelSpec,
+        rows: pd.DataFrame,
+        predictions: dict[int, Any] | None = None,
+        labels: pd.DataFrame | None = None,
+        source: str = "",
+        kind: str = "predictions",
+    ) -> str:
+        """Write feature rows, each version's predictions on them and any labels, in ONE transaction.
+
+        `rows` holds `_split`, `_set`, `_ts`, `_entity_id` (and `_target` for reference rows) plus
+        the model's feature columns; `predictions` maps version -> :class:`core.scoring.Predictions`
+        aligned with `rows`; `labels` has `entity_id`, `label`, `label_ts`. Returns the batch id.
+        """
+        batch_id = uuid.uuid4().hex
+        table = rows_table_name(spec.name)
+        prepared = self._prepare_rows(spec, rows)
+        with self.transaction() as cur:
+            start = int(cur.execute(f"SELECT coalesce(max(_row_id), 0) FROM {quote_ident(table)}").fetchone()[0])  # noqa: S608
+            row_ids = np.arange(start + 1, start + 1 + len(prepared), dtype="int64")
+            prepared.insert(0, "_row_id", row_ids)
+            prepared["_batch_id"] = batch_id
+            if len(prepared):
+                self._insert(cur, table, prepared)
+            for version, pred in (predictions or {}).items():
+                frame = pd.DataFrame(
+                    {
+                        "model": spec.name,
+                        "version": int(version),
+                        "row_id": row_ids,
+                        "ts": prepared["_ts"].to_numpy(),
+                        "entity_id": prepared["_entity_id"].to_numpy(),
+                        "prediction": np.asarray(pred.prediction, dtype="float64"),
+                        "probability": np.asarray(pred.probability, dtype="float64")
+                        if pred.probability is not None
+                        else np.full(len(prepared), np.nan),
+                        "batch_id": batch_id,
+                    }
+                )
+                if pred.scores is not None:
+                    frame["scores"] = list(np.asarray(pred.scores, dtype="float64"))
+                if len(frame):
+                    self._insert(cur, "predictions", frame)
+            n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
+            cur.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+                [batch_id, spec.name, kind, len(prepared) + n_labels, source, _now()],
+            )
+        return batch_id
+
+    def _insert_labels(self, cur: duckdb.DuckDBPyConnection, model: str, labels: pd.DataFrame, batch_id: str) -> int:
+        if labels.empty:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "model": model,
+                "entity_id": labels["entity_id"].astype("string").to_numpy(),
+                "label": pd.to_numeric(labels["label"]).astype("float64").to_numpy(),
+                "label_ts": pd.to_datetime(labels["label_ts"]).astype("datetime64[us]").to_numpy(),
+                "batch_id": batch_id,
+            }
+        )
+        name = f"labels_{uuid.uuid4().hex}"
+        cur.register(name, self._arrow(frame))
+        try:
+            # a corrected label replaces the earlier one for the same entity
+            cur.execute(
+                f"DELETE FROM labels WHERE model = ? AND entity_id IN (SELECT entity_id FROM {quote_ident(name)})",  # noqa: S608
+                [model],
+            )
+            cur.execute(f"INSERT INTO labels SELECT * FROM {quote_ident(name)}")  # noqa: S608
+        finally:
+            cur.unregister(name)
+        return len(frame)
+
+    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "") -> str:
+        """Store labels (`entity_id`, `label`, `label_ts`) in one transaction; returns the batch id."""
+        self.get_spec(model)
+        batch_id = uuid.uuid4().hex
+        with self.transaction() as cur:
+            n = self._insert_labels(cur, model, labels, batch_id)
+            cur.execute("INSERT INTO batches VALUES (?, ?, 'labels', ?, ?, ?)", [batch_id, model, n, source, _now()])
+        return batch_id
+
+    def delete_model(self, model: str) -> None:
+        """Remove a model and everything stored for it, in one transaction."""
+        table = rows_table_name(model)
+        with self.transaction() as cur:
+            for t in ("predictions", "labels", "model_versions", "promotions", "batches"):
+                cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
+            for t in self._extra_model_tables():
+                cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
+            cur.execute("DELETE FROM models WHERE name = ?", [model])
+            cur.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+
+    def _extra_model_tables(self) -> list[str]:
+        # tables added by later migrations that carry a `model` column
+        known = {"predictions", "labels", "model_versions", "promotions", "batches", "models", "schema_version"}
+        rows = self._fetch(
+            "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'model' AND table_schema = 'main'"
+        )
+        return sorted({r[0] for r in rows} - known)
+
+    # ------------------------------------------------------------------ reading
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (used by tests and `status`)."""
+        out = {}
+        for t in ("models", "model_versions", "predictions", "labels", "batches"):
+            out[t] = int(self._fetch(f"SELECT count(*) FROM {quote_ident(t)}")[0][0])  # noqa: S608
+        for spec in self.list_specs():
+            table = rows_table_name(spec.name)
+            out[table] = int(self._fetch(f"SELECT count(*) FROM {quote_ident(table)}")[0][0])  # noqa: S608
+        return out
+
+    def model_status(self, model: str) -> ModelStatus:
+        """Versions, live version, stored rows, label coverage and date range of one model."""
+        spec = self.get_spec(model)
+        versions = self.list_versions(model)
+        live = next((v.version for v in versions if v.is_live), None)
+        table = quote_ident(rows_table_name(model))
+        prod = self._fetch(
+            f"""SELECT count(*), min(r._ts), max(r._ts), count(l.entity_id)
+                FROM {table} r LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE r._split = 'production'""",  # noqa: S608
+            [model],
+        )[0]
+        n_pred = int(self._fetch("SELECT count(*) FROM predictions WHERE model = ?", [model])[0][0])
+        return ModelStatus(
+            name=model,
+            title=spec.title,
+            task=spec.task,
+            versions=[v.version for v in versions],
+            live_version=live,
+            production_rows=int(prod[0]),
+            predictions=n_pred,
+            labelled_rows=int(prod[3]),
+            first_ts=prod[1],
+            last_ts=prod[2],
+        )
+
+    def read_reference(self, *, spec: ModelSpec, reference_set: str, version: int) -> pd.DataFrame:
+        """Reference rows (train + validation) of a set, with `version`'s predictions on them."""
+        return self._read_rows(spec=spec, version=version, where="r._set = ? AND r._split IN ('train', 'validation')",
+                               params=[reference_set], with_labels=False)
+
+    def read_window(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime) -> pd.DataFrame:
+        """Production rows with `start <= ts < end`, `version`'s predictions and any labels that arrived."""
+        return self._read_rows(spec=spec, version=version, where="r._split = 'production' AND r._ts >= ? AND r._ts < ?",
+                               params=[start, end], with_labels=True)
+
+    def _read_rows(self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool) -> pd.DataFrame:
+        table = quote_ident(rows_table_name(spec.name))
+        feats = ", ".join(f"r.{quote_ident(c)}" for c in self._feature_columns(spec))
+        label_sql = "l.label AS _label, l.label_ts AS _label_ts" if with_labels else "r._target AS _label, NULL AS _label_ts"
+        join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if with_labels else ""
+        sql = f"""SELECT r._row_id, r._split, r._ts, r._entity_id, {feats},
+                         p.prediction AS _prediction, p.probability AS _probability, p.scores AS _scores, {label_sql}
+                  FROM {table} r
+                  JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
+                  {join}
+                  WHERE {where}
+                  ORDER BY r._ts, r._row_id"""  # noqa: S608
+        args: list = [spec.name, int(version)] + ([spec.name] if with_labels else []) + params
+        return self.query_df(sql, args)
