@@ -25,6 +25,7 @@ from core.model import TabularNet
 from core.schema import ArchConfig
 from core.schema import ModelSpec
 from core.scoring import TrainedModel
+from core.store import Store
 
 FORMAT = "modelpulse-tabular/1"
 
@@ -162,3 +163,13 @@ def load_model(weights_path: Path | str, *, expected_sha256: str | None = None) 
         threshold=float(meta.get("threshold", 0.5)),
         metadata=info,
     )
+
+
+def load_version(store: Store, *, model: str, version: int | None = None) -> TrainedModel:
+    """Load `version` of `model` (the live one when None) as recorded in the store."""
+    info = store.live_version(model) if version is None else store.get_version(model, version)
+    if info is None:
+        raise ModelFileError(f"Model `{model}` has no live version yet.")
+    if not info.weights_path:
+        raise ModelFileError(f"Model `{model}` v{info.version} makes its predictions outside ModelPulse; there is no network to load.")
+    return load_model(info.weights_path, expected_sha256=info.weights_sha256)

@@ -641,3 +641,43 @@ class Store:
                   ORDER BY r._ts, r._row_id"""  # noqa: S608
         args: list = [spec.name, int(version)] + ([spec.name] if with_labels else []) + params
         return self.query_df(sql, args)
+
+    def rows_without_predictions(self, *, spec: ModelSpec, version: int) -> pd.DataFrame:
+        """Stored rows (with features) that `version` has not scored yet."""
+        table = quote_ident(rows_table_name(spec.name))
+        feats = ", ".join(f"r.{quote_ident(c)}" for c in self._feature_columns(spec))
+        return self.query_df(
+            f"""SELECT r._row_id, r._ts, r._entity_id, {feats} FROM {table} r
+                WHERE NOT EXISTS (SELECT 1 FROM predictions p
+                                  WHERE p.model = ? AND p.version = ? AND p.row_id = r._row_id)
+                ORDER BY r._row_id""",  # noqa: S608
+            [spec.name, int(version)],
+        )
+
+    def write_predictions(
+        self, *, spec: ModelSpec, version: int, row_ids: np.ndarray, ts: np.ndarray, entity_ids: np.ndarray,
+        predictions: Any,
+    ) -> str:
+        """Add one version's predictions for rows already stored, in one transaction."""
+        batch_id = uuid.uuid4().hex
+        frame = pd.DataFrame(
+            {
+                "model": spec.name,
+                "version": int(version),
+                "row_id": np.asarray(row_ids, dtype="int64"),
+                "ts": pd.to_datetime(ts).astype("datetime64[us]"),
+                "entity_id": pd.Series(entity_ids).astype("string").to_numpy(),
+                "prediction": np.asarray(predictions.prediction, dtype="float64"),
+                "probability": np.asarray(predictions.probability, dtype="float64")
+                if predictions.probability is not None
+                else np.full(len(row_ids), np.nan),
+                "batch_id": batch_id,
+            }
+        )
+        if predictions.scores is not None:
+            frame["scores"] = list(np.asarray(predictions.scores, dtype="float64"))
+        with self.transaction() as cur:
+            self._insert(cur, "predictions", frame)
+            cur.execute("INSERT INTO batches VALUES (?, ?, 'backfill', ?, ?, ?)",
+                        [batch_id, spec.name, len(frame), f"v{version} shadow scores", _now()])  # fmt: skip
+        return batch_id

@@ -1,0 +1,5 @@
+"""Allow `python -m core`."""
+
+from core.cli import main
+
+main()
