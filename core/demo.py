@@ -421,10 +421,13 @@ def _quality_row(spec: ModelSpec, version: int, model: TrainedModel, extra: dict
 
 
 def seed_demo(
-    *, settings: Settings, fresh: bool = False, names: list[str] | None = None, fraction: float = 1.0,
+    *, settings: Settings, fresh: bool = False, names: list[str] | None = None, fraction: float | dict[str, float] = 1.0,
     max_epochs: int | None = None, monitor: bool = True, progress: Progress = print,
 ) -> DemoReport:
-    """Seed the demo into the configured store; models already present are kept unless `fresh`."""
+    """Seed the demo into the configured store; models already present are kept unless `fresh`.
+
+    `fraction` (one number, or one per model name) samples rows for quick, reduced demos in tests.
+    """
     if settings.threads:
         torch.set_num_threads(settings.threads)
     report = DemoReport()
@@ -440,7 +443,8 @@ def seed_demo(
                 store.delete_model(name)
             t0 = time.perf_counter()
             progress(f"{name}: {demo.spec.description}")
-            report.quality.extend(seed_model(store, demo, settings=settings, fraction=fraction,
+            share = fraction.get(name, 1.0) if isinstance(fraction, dict) else fraction
+            report.quality.extend(seed_model(store, demo, settings=settings, fraction=share,
                                              max_epochs=max_epochs, progress=progress))  # fmt: skip
             report.steps[name] = round(time.perf_counter() - t0, 1)
         if monitor:

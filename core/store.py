@@ -106,7 +106,7 @@ def rows_table_name(model: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now().replace(microsecond=0)
+    return datetime.now()
 
 
 def _describe_lock(exc: Exception) -> str:
@@ -493,6 +493,11 @@ class Store:
         """
         batch_id = uuid.uuid4().hex
         table = rows_table_name(spec.name)
+        for version, pred in (predictions or {}).items():
+            if len(pred.prediction) != len(rows):
+                raise StoreError(
+                    f"v{version} gave {len(pred.prediction):,} predictions for {len(rows):,} rows; nothing was written."
+                )
         prepared = self._prepare_rows(spec, rows)
         with self.transaction() as cur:
             start = int(cur.execute(f"SELECT coalesce(max(_row_id), 0) FROM {quote_ident(table)}").fetchone()[0])  # noqa: S608

@@ -1,0 +1,58 @@
+"""Shared fixtures: small real slices of the demo data, a reduced seeded store, settings on tmp paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.config import REPO_ROOT
+from core.config import Settings
+
+# a reduced demo: every model, a fraction of the rows, few epochs. Enough to exercise every path.
+REDUCED_FRACTION = {"churn": 1.0, "hotel": 0.5, "flights": 0.12}
+REDUCED_EPOCHS = 4
+
+
+def make_settings(root: Path) -> Settings:
+    """Settings whose store and model files live under `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        db_path=root / "modelpulse.duckdb",
+        models_dir=root / "models",
+        data_dir=REPO_ROOT / "data",
+        inbox_dir=root / "inbox",
+        seed=7,
+        threads=2,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "mp")
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A reduced demo, seeded once per test session (monitoring included)."""
+    from core.demo import seed_demo
+
+    cfg = make_settings(tmp_path_factory.mktemp("demo"))
+    seed_demo(settings=cfg, fraction=REDUCED_FRACTION, max_epochs=REDUCED_EPOCHS, monitor=True, progress=lambda _: None)
+    return cfg
+
+
+@pytest.fixture
+def demo_env(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point MODELPULSE_* at the reduced demo for code that reads settings from the environment."""
+    monkeypatch.setenv("MODELPULSE_DB", str(demo_settings.db_path))
+    monkeypatch.setenv("MODELPULSE_MODELS_DIR", str(demo_settings.models_dir))
+    monkeypatch.setenv("MODELPULSE_INBOX", str(demo_settings.inbox_dir))
+    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    return demo_settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # evidently telemetry off
+    os.environ.setdefault("MODELPULSE_THREADS", "2")

@@ -1,0 +1,162 @@
+"""The DuckDB store: schema, transactions, bad files and locks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.demo import CHURN
+from core.errors import StoreError
+from core.errors import StoreLockedError
+from core.errors import StoreMissingError
+from core.scoring import Predictions
+from core.store import SCHEMA_VERSION
+from core.store import Store
+from core.store import quote_ident
+
+
+def _rows(n: int, start: int = 0) -> pd.DataFrame:
+    spec = CHURN.spec
+    frame = pd.DataFrame({c: ["x"] * n for c in spec.categorical})
+    for c in spec.numerical:
+        frame[c] = np.arange(n, dtype=float)
+    frame["_split"] = "production"
+    frame["_set"] = "production"
+    frame["_ts"] = pd.date_range("2020-01-01", periods=n, freq="h")
+    frame["_entity_id"] = [f"E{start + i}" for i in range(n)]
+    return frame
+
+
+@pytest.fixture
+def store(settings):
+    with Store.open(settings.db_path, create=True) as s:
+        s.upsert_model(CHURN.spec)
+        yield s
+
+
+def test_migration_is_idempotent(settings):
+    with Store.open(settings.db_path, create=True) as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        tables = s._tables()
+        assert s.migrate() == SCHEMA_VERSION
+        assert s._tables() == tables
+        assert s._fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
+    with Store.open(settings.db_path) as s:  # reopening migrates nothing
+        assert s._fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
+
+
+def test_batch_is_written_whole(store):
+    preds = {1: Predictions(prediction=np.zeros(5), probability=np.full(5, 0.2))}
+    store.write_batch(spec=CHURN.spec, rows=_rows(5), predictions=preds,
+                      labels=pd.DataFrame({"entity_id": ["E0"], "label": [1.0], "label_ts": [pd.Timestamp("2020-02-01")]}))
+    counts = store.counts()
+    assert counts["rows__churn"] == 5 and counts["predictions"] == 5 and counts["labels"] == 1
+
+
+def test_batch_that_fails_midway_leaves_nothing(store):
+    good = {1: Predictions(prediction=np.zeros(5), probability=np.full(5, 0.2))}
+    store.write_batch(spec=CHURN.spec, rows=_rows(5), predictions=good)
+    before = store.counts()
+    # rows and the first predictions insert fine; the labels frame then fails to convert
+    bad_labels = pd.DataFrame({"entity_id": ["E5"], "label": ["not a number"], "label_ts": [pd.Timestamp("2020-02-01")]})
+    with pytest.raises(ValueError):
+        store.write_batch(spec=CHURN.spec, rows=_rows(3, start=5), predictions={1: Predictions(np.zeros(3), np.zeros(3))},
+                          labels=bad_labels)
+    assert store.counts() == before
+    # and the store still accepts the next good batch
+    store.write_batch(spec=CHURN.spec, rows=_rows(2, start=9), predictions={1: Predictions(np.zeros(2), np.zeros(2))})
+    assert store.counts()["rows__churn"] == before["rows__churn"] + 2
+
+
+def test_prediction_length_mismatch_rolls_back(store):
+    before = store.counts()
+    with pytest.raises(StoreError, match="3 predictions for 4 rows"):
+        store.write_batch(spec=CHURN.spec, rows=_rows(4), predictions={1: Predictions(np.zeros(3), np.zeros(3))})
+    assert store.counts() == before
+
+
+def test_missing_store_says_how_to_create_one(tmp_path):
+    with pytest.raises(StoreMissingError) as info:
+        Store.open(tmp_path / "nope.duckdb")
+    assert "make run" in info.value.user_message
+    assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_corrupt_store_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "bad.duckdb"
+    payload = b"this is not a database" * 100
+    path.write_bytes(payload)
+    with pytest.raises(StoreError, match="not a DuckDB database"):
+        Store.open(path)
+    assert path.read_bytes() == payload
+
+
+def test_truncated_store_is_refused(tmp_path, store):
+    store.write_batch(spec=CHURN.spec, rows=_rows(50), predictions={1: Predictions(np.zeros(50), np.zeros(50))})
+    store.close()
+    data = store.path.read_bytes()
+    cut = tmp_path / "cut.duckdb"
+    cut.write_bytes(data[:5000])
+    with pytest.raises(StoreError) as info:
+        Store.open(cut)
+    assert "\n" not in info.value.user_message
+
+
+def test_foreign_duckdb_file_is_not_adopted(tmp_path):
+    path = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE payroll (who VARCHAR, amount DOUBLE)")
+    con.execute("INSERT INTO payroll VALUES ('a', 1)")
+    con.close()
+    with pytest.raises(StoreError, match="not a ModelPulse store"):
+        Store.open(path)
+    con = duckdb.connect(str(path))
+    assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] == 1
+
+
+def test_second_writer_gets_a_sentence_not_a_traceback(settings, store):
+    store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(settings.db_path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreLockedError) as info:
+            Store.open(settings.db_path)
+        assert f"process {holder.pid}" in info.value.user_message
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=20)
+    time.sleep(0.1)
+    with Store.open(settings.db_path):
+        pass
+
+
+def test_identifiers_are_quoted_and_validated():
+    assert quote_ident("weird name; drop") == '"weird name; drop"'
+    with pytest.raises(StoreError):
+        quote_ident('bad"name')
+
+
+def test_promotion_is_recorded(store):
+    for v in (1, 2):
+        store.add_version(model="churn", version=v, weights_path=None, weights_sha256=None, reference_set="r",
+                          metadata={}, live=(v == 1))
+    store.set_live(model="churn", version=2, by="ana@example.com", note="better recall")
+    assert store.live_version("churn").version == 2
+    history = store.promotions("churn")
+    assert history.iloc[0]["promoted_by"] == "ana@example.com"
+    assert list(history["version"]) == [2, 1]

@@ -1,0 +1,1 @@
+"""Thin Streamlit-side helpers: cached access to the store and small shared widgets."""
