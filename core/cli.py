@@ -19,7 +19,7 @@ from core.config import Settings
 from core.config import load_settings
 from core.errors import ModelPulseError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="ModelPulse: is the model behind the business healthy?")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="ModelPulse: is the model behind the business healthy?")
 
 
 def _say(message: str) -> None:
@@ -162,6 +162,65 @@ def status() -> None:
                 f"live v{st.live_version}; {st.production_rows:,} production rows, {st.predictions:,} predictions; "
                 f"labels {st.label_coverage:.0%}; {span}"
             )
+
+
+@app.command()
+@friendly
+def monitor(
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    fresh: Annotated[bool, typer.Option(help="Forget computed windows and recompute everything.")] = False,
+) -> None:
+    """Compute monitoring for windows that are new or whose labels changed, then update alerts."""
+    from core.monitoring.runner import run_monitoring
+    from core.store import Store
+
+    settings = _settings()
+    with Store.open(settings.db_path) as store:
+        names = [model] if model else [s.name for s in store.list_specs()]
+        for name in names:
+            store.get_spec(name)
+            if fresh:
+                store.clear_monitoring(model=name)
+        summary = run_monitoring(store=store, settings=settings, models=names, progress=_say)
+        for name in names:
+            a = summary.alerts.get(name, {})
+            _say(f"{name:<10} {summary.computed.get(name, 0)} windows computed, {summary.up_to_date.get(name, 0)} "
+                 f"already up to date; {a.get('open', 0)} open alerts "
+                 f"({a.get('opened', 0)} new, {a.get('reopened', 0)} reopened, {a.get('resolved', 0)} resolved)")  # fmt: skip
+        _say(f"Monitoring took {summary.seconds:.1f}s.")
+
+
+@app.command()
+@friendly
+def alerts(
+    state: Annotated[str | None, typer.Option(help="open, acknowledged or resolved.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    severity: Annotated[str | None, typer.Option(help="critical or warning.")] = None,
+) -> None:
+    """List alerts with their plain-English explanation."""
+    from core.store import Store
+
+    if state and state not in ("open", "acknowledged", "resolved"):
+        raise ModelPulseError(f"State must be open, acknowledged or resolved, not {state!r}.")
+    settings = _settings()
+    with Store.open(settings.db_path, read_only=True) as store:
+        frame = store.list_alerts(model=model, state=state, severity=severity)
+        if frame.empty:
+            _say("No alerts match.")
+            return
+        for a in frame.to_dict("records"):
+            span = ""
+            if a["first_window"] is not None and not _isna(a["first_window"]):
+                span = f" [{a['first_window']:%Y-%m-%d} .. {a['last_window']:%Y-%m-%d}, {a['windows']} windows]"
+            _say(f"[{a['severity'].upper()}] [{a['state']}] {a['title']}{span}  (id {a['id']})")
+            for part in ("what", "cost", "action"):
+                _say(f"    {a[part]}")
+
+
+def _isna(value: object) -> bool:
+    import pandas as pd
+
+    return bool(pd.isna(value))
 
 
 def main() -> None:

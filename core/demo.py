@@ -161,6 +161,8 @@ CHURN = DemoModel(
             unit="monthly revenue",
             value_column="monthly_charges",
             retention_rate=0.3,
+            entity="customer",
+            positive="customers who leave",
             assumption="A customer who leaves takes their monthly charges with them; a call or offer keeps about "
             "3 in 10 of the customers it reaches.",
         ),
@@ -200,6 +202,8 @@ HOTEL = DemoModel(
             kind="pricing_error",
             unit="room-night price",
             quantity_column="nights",
+            entity="booking",
+            target_noun="room price",
             assumption="Every dollar a room is priced wrong, times the nights booked, is money lost: either "
             "left on the table or a booking lost to a price set too high.",
         ),
@@ -237,6 +241,8 @@ FLIGHTS = DemoModel(
             kind="cost_per_event",
             unit="delayed flight",
             value_per_positive=1500.0,
+            entity="flight",
+            positive="late flights",
             assumption="A flight that lands more than 15 minutes late costs about $1,500: roughly 20 extra "
             "minutes of aircraft, crew and gate time at about $75 a minute. Replace it with your own figure.",
         ),

@@ -65,6 +65,12 @@ class BusinessConfig(BaseModel):
     quantity_column: str | None = None
     retention_rate: float = Field(default=0.3, ge=0, le=1)
     assumption: str = ""
+    entity: str = "case"
+    """What one row is, in the singular ("customer", "booking", "flight")."""
+    positive: str = "positive cases"
+    """The positive outcome as a plural phrase ("customers who leave", "late flights")."""
+    target_noun: str = "value"
+    """What a regression predicts ("room price")."""
 
 
 class ModelSpec(BaseModel):

@@ -37,7 +37,7 @@ from core.schema import ModelSpec
 from core.schema import validate_column_name
 from core.schema import validate_model_name
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DUCKDB_MAGIC = b"DUCK"
 REFERENCE_SPLITS = ("train", "validation")
 
@@ -89,6 +89,77 @@ MIGRATIONS: dict[int, list[str]] = {
             label_ts TIMESTAMP NOT NULL,
             batch_id VARCHAR NOT NULL,
             PRIMARY KEY (model, entity_id))""",
+    ],
+    2: [
+        """CREATE TABLE monitor_windows (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            scope VARCHAR NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            window_end TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            computed_at TIMESTAMP NOT NULL,
+            seconds DOUBLE,
+            PRIMARY KEY (model, version, scope, window_start))""",
+        """CREATE TABLE check_results (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            scope VARCHAR NOT NULL,
+            window_start TIMESTAMP,
+            window_end TIMESTAMP,
+            check_kind VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            column_name VARCHAR,
+            method VARCHAR,
+            value DOUBLE,
+            threshold DOUBLE,
+            reference DOUBLE,
+            lower DOUBLE,
+            upper DOUBLE,
+            status VARCHAR NOT NULL,
+            message VARCHAR NOT NULL,
+            n_rows BIGINT,
+            details JSON)""",
+        """CREATE TABLE window_stats (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            window_end TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            stats JSON NOT NULL,
+            PRIMARY KEY (model, version, window_start))""",
+        """CREATE TABLE alerts (
+            id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            version INTEGER,
+            rule VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            what VARCHAR NOT NULL,
+            cost VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            cost_value DOUBLE,
+            value DOUBLE,
+            threshold DOUBLE,
+            first_window TIMESTAMP,
+            last_window TIMESTAMP,
+            windows INTEGER NOT NULL,
+            opened_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            resolved_at TIMESTAMP)""",
+        """CREATE TABLE alert_events (
+            alert_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL,
+            event VARCHAR NOT NULL,
+            actor VARCHAR NOT NULL,
+            comment VARCHAR,
+            window_start TIMESTAMP)""",
     ],
 }
 
@@ -629,8 +700,9 @@ class Store:
 
     def read_window(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime) -> pd.DataFrame:
         """Production rows with `start <= ts < end`, `version`'s predictions and any labels that arrived."""
-        return self._read_rows(spec=spec, version=version, where="r._split = 'production' AND r._ts >= ? AND r._ts < ?",
-                               params=[start, end], with_labels=True)
+        return self._read_rows(spec=spec, version=version,
+                               where="r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?",
+                               params=[start, end, start, end], with_labels=True)  # fmt: skip
 
     def _read_rows(self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool) -> pd.DataFrame:
         table = quote_ident(rows_table_name(spec.name))
@@ -686,3 +758,202 @@ class Store:
             cur.execute("INSERT INTO batches VALUES (?, ?, 'backfill', ?, ?, ?)",
                         [batch_id, spec.name, len(frame), f"v{version} shadow scores", _now()])  # fmt: skip
         return batch_id
+
+    # ------------------------------------------------------------------ monitoring
+    _TRUNC = {"day": "day", "week": "week", "month": "month"}
+
+    def window_fingerprints(self, *, spec: ModelSpec) -> pd.DataFrame:
+        """Per production window: rows, labels and a fingerprint that changes when either changes."""
+        unit = self._TRUNC[spec.window]
+        table = quote_ident(rows_table_name(spec.name))
+        return self.query_df(
+            f"""SELECT date_trunc('{unit}', r._ts) AS window_start, count(*) AS n_rows, count(l.entity_id) AS n_labels,
+                       coalesce(sum(l.label), 0) AS label_sum, max(l.label_ts) AS last_label
+                FROM {table} r LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE r._split = 'production'
+                GROUP BY 1 ORDER BY 1""",  # noqa: S608 - unit comes from a fixed mapping
+            [spec.name],
+        )
+
+    def computed_windows(self, *, model: str, version: int, scope: str) -> dict[datetime, str]:
+        """window_start -> fingerprint of windows already computed for this version and scope."""
+        rows = self._fetch(
+            "SELECT window_start, fingerprint FROM monitor_windows WHERE model = ? AND version = ? AND scope = ?",
+            [model, int(version), scope],
+        )
+        return {pd.Timestamp(r[0]): r[1] for r in rows}
+
+    def save_window(self, *, result: Any, scope: str) -> None:
+        """Replace one window's results (checks, stats, bookkeeping) in one transaction."""
+        records = result.to_records()
+        with self.transaction() as cur:
+            key = [result.model, int(result.version), scope, result.start]
+            cur.execute("DELETE FROM check_results WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key)
+            cur.execute("DELETE FROM monitor_windows WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key)
+            if records:
+                self._insert(cur, "check_results", self._check_frame(records, scope))
+            cur.execute(
+                "INSERT INTO monitor_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [result.model, int(result.version), scope, result.start, result.end, int(result.n_rows),
+                 int(result.n_labels), result.fingerprint, _now(), float(result.seconds)],
+            )  # fmt: skip
+            if result.stats:
+                cur.execute("DELETE FROM window_stats WHERE model = ? AND version = ? AND window_start = ?",
+                            [result.model, int(result.version), result.start])  # fmt: skip
+                cur.execute(
+                    "INSERT INTO window_stats VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [result.model, int(result.version), result.start, result.end, int(result.n_rows),
+                     int(result.n_labels), json.dumps(result.stats, default=_json_default)],
+                )  # fmt: skip
+
+    def save_version_checks(self, *, model: str, version: int, records: list[dict]) -> None:
+        """Replace the version-level checks (no window: e.g. the train/validation gap)."""
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM check_results WHERE model = ? AND version = ? AND window_start IS NULL",
+                        [model, int(version)])  # fmt: skip
+            if records:
+                self._insert(cur, "check_results", self._check_frame(records, "version"))
+
+    @staticmethod
+    def _check_frame(records: list[dict], scope: str) -> pd.DataFrame:
+        frame = pd.DataFrame(records)
+        out = pd.DataFrame({
+            "model": frame["model"].astype("string"),
+            "version": frame["version"].astype("int32"),
+            "scope": scope,
+            "window_start": pd.to_datetime(frame["window_start"]).astype("datetime64[us]"),
+            "window_end": pd.to_datetime(frame["window_end"]).astype("datetime64[us]"),
+            "check_kind": frame["check"].astype("string"),
+            "metric": frame["metric"].astype("string"),
+            "column_name": frame["column"].astype("string"),
+            "method": frame["method"].astype("string"),
+        })  # fmt: skip
+        for col in ("value", "threshold", "reference", "lower", "upper"):
+            out[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+        out["status"] = frame["status"].astype("string")
+        out["message"] = frame["message"].astype("string")
+        out["n_rows"] = frame["n_rows"].astype("int64")
+        out["details"] = [json.dumps(d, default=_json_default) if d else None for d in frame["details"]]
+        return out
+
+    def read_results(self, *, model: str, version: int | None = None, check: str | None = None,
+                     scope: str | None = None, with_details: bool = False) -> pd.DataFrame:  # fmt: skip
+        """Stored check results of `model`, oldest window first."""
+        sql = ["SELECT model, version, scope, window_start, window_end, check_kind AS \"check\", metric,",
+               "column_name AS \"column\", method, value, threshold, reference, lower, upper, status, message, n_rows",
+               ", details" if with_details else "", "FROM check_results WHERE model = ?"]  # fmt: skip
+        params: list = [model]
+        for col, value in (("version", version), ("check_kind", check), ("scope", scope)):
+            if value is not None:
+                sql.append(f"AND {col} = ?")
+                params.append(value)
+        sql.append("ORDER BY window_start NULLS FIRST, check_kind, metric, column_name")
+        return self.query_df(" ".join(sql), params)
+
+    def read_window_stats(self, *, model: str, version: int | None = None) -> pd.DataFrame:
+        """Per-window sufficient statistics (counts and sums that pool exactly across windows)."""
+        sql = "SELECT version, window_start, window_end, n_rows, n_labels, stats FROM window_stats WHERE model = ?"
+        params: list = [model]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(int(version))
+        frame = self.query_df(sql + " ORDER BY version, window_start", params)
+        frame["stats"] = [json.loads(s) for s in frame["stats"]]
+        return frame
+
+    def read_calibration(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime,
+                         known_by: datetime) -> pd.DataFrame:  # fmt: skip
+        """Probability and label of production rows in `[start, end)` whose label had arrived by `known_by`."""
+        table = quote_ident(rows_table_name(spec.name))
+        return self.query_df(
+            f"""SELECT p.probability AS _probability, l.label AS _label
+                FROM {table} r
+                JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
+                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
+                  AND l.label_ts <= ?""",  # noqa: S608
+            [spec.name, int(version), spec.name, start, end, start, end, known_by],
+        )
+
+    def clear_monitoring(self, *, model: str) -> None:
+        """Forget computed windows and results of `model` (alerts and their history stay)."""
+        with self.transaction() as cur:
+            for t in ("monitor_windows", "check_results", "window_stats"):
+                cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
+
+    # ------------------------------------------------------------------ alerts
+    def list_alerts(self, *, model: str | None = None, state: str | None = None,
+                    severity: str | None = None) -> pd.DataFrame:  # fmt: skip
+        """Alerts, newest activity first, filtered by any of model, state and severity."""
+        sql = ["SELECT * FROM alerts WHERE TRUE"]
+        params: list = []
+        for col, value in (("model", model), ("state", state), ("severity", severity)):
+            if value:
+                sql.append(f"AND {col} = ?")
+                params.append(value)
+        sql.append("ORDER BY updated_at DESC, id")
+        return self.query_df(" ".join(sql), params)
+
+    def get_alert(self, alert_id: str) -> dict:
+        """One alert as a dict, or NotFoundError."""
+        frame = self.query_df("SELECT * FROM alerts WHERE id = ?", [alert_id])
+        if frame.empty:
+            raise NotFoundError(f"There is no alert {alert_id}.")
+        return frame.iloc[0].to_dict()
+
+    def alert_events(self, alert_id: str) -> pd.DataFrame:
+        """History of one alert, oldest first."""
+        return self.query_df(
+            "SELECT happened_at, event, actor, comment, window_start FROM alert_events WHERE alert_id = ? "
+            "ORDER BY happened_at, event",
+            [alert_id],
+        )
+
+    def save_alerts(self, *, upserts: list[dict], events: list[dict]) -> None:
+        """Insert or replace alert rows and append their events, in one transaction."""
+        if not upserts and not events:
+            return
+        with self.transaction() as cur:
+            for alert in upserts:
+                cur.execute("DELETE FROM alerts WHERE id = ?", [alert["id"]])
+                cols = list(alert)
+                cur.execute(
+                    f"INSERT INTO alerts ({', '.join(quote_ident(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})",  # noqa: S608
+                    [alert[c] for c in cols],
+                )
+            for ev in events:
+                cur.execute(
+                    "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [ev["alert_id"], ev["model"], ev.get("at") or _now(), ev["event"], ev["actor"], ev.get("comment"),
+                     ev.get("window_start")],
+                )  # fmt: skip
+
+    def set_alert_state(self, *, alert_id: str, state: str, actor: str, comment: str | None = None) -> None:
+        """Acknowledge or resolve an alert by hand, recording who, when and why."""
+        if state not in ("acknowledged", "resolved", "open"):
+            raise StoreError(f"An alert cannot be set to {state!r}.")
+        if not actor.strip():
+            raise StoreError("Say who you are (a name or email) before changing an alert.")
+        alert = self.get_alert(alert_id)
+        now = _now()
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE alerts SET state = ?, updated_at = ?, resolved_at = ? WHERE id = ?",
+                [state, now, now if state == "resolved" else None, alert_id],
+            )
+            event = {"acknowledged": "acknowledged", "resolved": "resolved", "open": "reopened"}[state]
+            cur.execute("INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                        [alert_id, alert["model"], now, event, actor.strip(), (comment or "").strip() or None])  # fmt: skip
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        v = float(value)
+        return v if np.isfinite(v) else None
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (datetime, pd.Timestamp)):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")

@@ -1,0 +1,200 @@
+"""The one module that imports Evidently (0.7.x).
+
+It builds an explicit `DataDefinition` from our own column lists (never Evidently's inference,
+which calls integer columns with few values categorical), asks for drift with explicit methods as
+`ValueDrift` metrics in one `Report`, and turns the snapshot into :class:`DriftScore` values found by
+metric type and column, never by list position. Every score is normalised to drifted yes/no:
+p-value methods drift when the score is below the threshold, distance methods when at or above it.
+
+Evidently pitfalls guarded here: an all-empty current column raises inside Evidently, and a column
+missing from current data is silently dropped, so both are caught before the run and reported as
+`missing`; a constant numeric reference makes normed Wasserstein divide by zero, so such a column is
+compared as categories instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently sends usage telemetry unless told not to
+
+from evidently import BinaryClassification  # noqa: E402
+from evidently import DataDefinition  # noqa: E402
+from evidently import Dataset  # noqa: E402
+from evidently import Regression  # noqa: E402
+from evidently import Report  # noqa: E402
+from evidently.metrics import ValueDrift  # noqa: E402
+from evidently.presets import ClassificationPreset  # noqa: E402
+from evidently.presets import DataDriftPreset  # noqa: E402
+from evidently.presets import RegressionPreset  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+# method -> True when a LOWER score means drift (p-values), False for distances
+P_VALUE_METHODS = {"ks": True, "chisquare": True, "z": True, "fisher_exact": True, "g_test": True, "cramer_von_mises": True,
+                   "anderson": True, "mannw": True, "epps_singleton": True, "t_test": True, "empirical_mmd": True}  # fmt: skip
+DISTANCE_METHODS = {"wasserstein", "jensenshannon", "psi", "kl_div", "hellinger", "energy_distance", "TVD"}
+
+DEFAULT_NUM_METHOD = "wasserstein"  # normed by the reference's standard deviation: an effect size
+DEFAULT_CAT_METHOD = "jensenshannon"  # 0 = same shares, 1 = nothing in common
+DEFAULT_THRESHOLD = 0.1
+SAMPLE_CAP = 200_000
+"""Rows per side above which drift is computed on a seeded uniform sample. A distance measured on
+200,000 rows differs from the full-data value by far less than the 0.1 threshold (bench/RESULTS.md
+reports the largest difference seen), while Evidently's cost grows with every row."""
+
+MISSING_CATEGORY = "(missing)"
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """One column to compare and how."""
+
+    column: str
+    kind: str  # "num" or "cat"
+    method: str | None = None
+    threshold: float = DEFAULT_THRESHOLD
+
+
+@dataclass(frozen=True)
+class DriftScore:
+    """Evidently's drift score for one column, normalised."""
+
+    column: str
+    kind: str
+    method: str
+    threshold: float
+    score: float
+    drifted: bool
+    missing: bool = False
+    sampled_rows: int | None = None
+
+
+def is_drifted(method: str, score: float, threshold: float) -> bool:
+    """Normalise a score to drifted yes/no whatever the method's direction."""
+    if math.isnan(score):
+        return False
+    if method in P_VALUE_METHODS:
+        return score < threshold
+    return score >= threshold
+
+
+def _sample(frame: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
+    if len(frame) <= cap:
+        return frame
+    return frame.sample(n=cap, random_state=seed)
+
+
+def _prepare(frame: pd.DataFrame, requests: list[DriftRequest]) -> pd.DataFrame:
+    out = {}
+    for r in requests:
+        if r.kind == "cat":
+            out[r.column] = frame[r.column].astype("string").fillna(MISSING_CATEGORY).astype(str).to_numpy()
+        else:
+            out[r.column] = pd.to_numeric(frame[r.column], errors="coerce").astype("float64").to_numpy()
+    return pd.DataFrame(out, index=frame.index)
+
+
+def drift_scores(
+    *, reference: pd.DataFrame, current: pd.DataFrame, requests: list[DriftRequest], sample_cap: int = SAMPLE_CAP,
+    seed: int = 0,
+) -> list[DriftScore]:
+    """Compare each requested column of `current` with `reference` in one Evidently report."""
+    runnable: list[DriftRequest] = []
+    out: dict[str, DriftScore] = {}
+    for r in requests:
+        method = r.method or (DEFAULT_NUM_METHOD if r.kind == "num" else DEFAULT_CAT_METHOD)
+        if r.column not in current.columns or r.column not in reference.columns:
+            out[r.column] = DriftScore(r.column, r.kind, method, r.threshold, float("nan"), False, missing=True)
+            continue
+        cur_col = current[r.column]
+        if r.kind == "num":
+            cur_num = pd.to_numeric(cur_col, errors="coerce")
+            ref_num = pd.to_numeric(reference[r.column], errors="coerce")
+            if cur_num.notna().sum() == 0 or ref_num.notna().sum() == 0:
+                out[r.column] = DriftScore(r.column, r.kind, method, r.threshold, float("nan"), False, missing=True)
+                continue
+            if method == "wasserstein" and float(ref_num.std(skipna=True) or 0) == 0.0:
+                r = DriftRequest(r.column, "cat", DEFAULT_CAT_METHOD, r.threshold)
+                method = DEFAULT_CAT_METHOD
+        elif cur_col.notna().sum() == 0:
+            out[r.column] = DriftScore(r.column, r.kind, method, r.threshold, float("nan"), False, missing=True)
+            continue
+        runnable.append(DriftRequest(r.column, r.kind, method, r.threshold))
+    if runnable:
+        ref = _prepare(_sample(reference, sample_cap, seed), runnable)
+        cur = _prepare(_sample(current, sample_cap, seed + 1), runnable)
+        definition = DataDefinition(
+            numerical_columns=[r.column for r in runnable if r.kind == "num"],
+            categorical_columns=[r.column for r in runnable if r.kind == "cat"],
+        )
+        metrics = [ValueDrift(column=r.column, method=r.method, threshold=r.threshold) for r in runnable]
+        snapshot = Report(metrics).run(
+            Dataset.from_pandas(cur, data_definition=definition), Dataset.from_pandas(ref, data_definition=definition)
+        )
+        values = _drift_values(snapshot.dict())
+        sampled = max(len(ref), len(cur)) if max(len(reference), len(current)) > sample_cap else None
+        for r in runnable:
+            score = float(values.get(r.column, float("nan")))
+            out[r.column] = DriftScore(r.column, r.kind, str(r.method), r.threshold, score,
+                                       is_drifted(str(r.method), score, r.threshold), sampled_rows=sampled)  # fmt: skip
+    return [out[r.column] for r in requests]
+
+
+def _drift_values(snapshot: dict) -> dict[str, float]:
+    """Map column -> ValueDrift value, found by the metric's config type and column."""
+    found = {}
+    for metric in snapshot.get("metrics", []):
+        config = metric.get("config", {})
+        if str(config.get("type", "")).endswith(":ValueDrift"):
+            value = metric.get("value")
+            found[config["column"]] = float(value) if value is not None else float("nan")
+    return found
+
+
+# ---------------------------------------------------------------------------- Evidently's own defaults
+def default_presets(
+    *, reference: pd.DataFrame, current: pd.DataFrame, numerical: list[str], categorical: list[str],
+    task: str, target: str | None = None, prediction: str | None = None, probability: str | None = None,
+) -> dict:
+    """Run Evidently's default `DataDriftPreset` plus the task's preset, as a user of Evidently would.
+
+    Used by the benchmark as the peer to beat; returns per-column drift verdicts and the raw snapshot.
+    """
+    extra_num = [probability] if probability else []
+    cols = numerical + categorical + [c for c in (target, prediction, probability) if c]
+    kwargs: dict = {}
+    if task == "binary" and target:
+        kwargs["classification"] = [BinaryClassification(target=target, prediction_labels=prediction,
+                                                         prediction_probas=probability, pos_label=1)]  # fmt: skip
+    elif task == "regression" and target:
+        kwargs["regression"] = [Regression(target=target, prediction=prediction)]
+    definition = DataDefinition(
+        numerical_columns=numerical + extra_num + ([target, prediction] if task == "regression" else []),
+        categorical_columns=categorical + ([target, prediction] if task == "binary" else []),
+        **kwargs,
+    )
+    presets = [DataDriftPreset(columns=numerical + categorical)]
+    if target:
+        presets.append(ClassificationPreset() if task == "binary" else RegressionPreset())
+    snapshot = Report(presets).run(
+        Dataset.from_pandas(current[cols], data_definition=definition),
+        Dataset.from_pandas(reference[cols], data_definition=definition),
+    )
+    data = snapshot.dict()
+    verdicts = {}
+    for metric in data["metrics"]:
+        config = metric.get("config", {})
+        if str(config.get("type", "")).endswith(":ValueDrift"):
+            method = config.get("method") or ""
+            threshold = config.get("threshold")
+            score = float(metric["value"])
+            verdicts[config["column"]] = {"method": method, "threshold": threshold, "score": score,
+                                          "drifted": is_drifted(method, score, float(threshold))}  # fmt: skip
+    return {"drift": verdicts, "snapshot": data}

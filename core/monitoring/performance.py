@@ -1,0 +1,99 @@
+"""Performance calculator: realised quality on labelled rows, against the validation value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.metrics import BY_TASK
+from core.metrics import METRICS
+from core.metrics import PRIMARY
+from core.metrics import task_metrics
+from core.monitoring.result import Check
+from core.monitoring.result import CheckResult
+from core.monitoring.result import Status
+from core.monitoring.result import clean
+from core.monitoring.thresholds import Thresholds
+from core.schema import ModelSpec
+
+
+def labelled_arrays(spec: ModelSpec, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(labels, predictions, probabilities) of the rows whose label arrived."""
+    rows = frame[frame["_label"].notna()]
+    y = rows["_label"].to_numpy(dtype="float64")
+    pred = rows["_prediction"].to_numpy(dtype="float64")
+    if spec.task == "binary":
+        return y, pred, rows["_probability"].to_numpy(dtype="float64")
+    if spec.task == "multiclass":
+        return y, pred, np.vstack(rows["_scores"].to_numpy()) if len(rows) else np.zeros((0, len(spec.classes)))
+    return y, pred, None
+
+
+def relative_loss(metric: str, value: float, reference: float) -> float:
+    """How much worse `value` is than `reference`, as a share of the reference (negative: better)."""
+    if reference is None or not np.isfinite(reference) or reference == 0 or not np.isfinite(value):
+        return float("nan")
+    if METRICS[metric].higher_is_better:
+        return (reference - value) / abs(reference)
+    return (value - reference) / abs(reference)
+
+
+def performance_checks(
+    *, spec: ModelSpec, frame: pd.DataFrame, reference_metrics: dict[str, float], thresholds: Thresholds,
+) -> list[CheckResult]:
+    """Every metric of the task on the labelled rows, each against its validation value with a tolerance."""
+    y, pred, proba = labelled_arrays(spec, frame)
+    n = len(y)
+    primary = PRIMARY[spec.task]
+    if n < thresholds.min_labels:
+        return [CheckResult(
+            check=Check.PERFORMANCE, metric=primary, value=None, status=Status.NO_LABELS, n_rows=n,
+            message=f"Only {n} of {len(frame)} outcomes have arrived; at least {thresholds.min_labels} are needed "
+                    "to measure quality.",
+        )]  # fmt: skip
+    if spec.is_classification and len(np.unique(y)) < 2:
+        only = {v: k for k, v in spec.class_index().items()}.get(float(y[0]), y[0])
+        note = f"every arrived outcome is `{only}`, so ranking quality cannot be measured"
+    else:
+        note = ""
+    values = task_metrics(spec.task, y, pred, proba)
+    out = []
+    for metric in BY_TASK[spec.task]:
+        value = values.get(metric, float("nan"))
+        ref = reference_metrics.get(metric)
+        loss = relative_loss(metric, value, ref)
+        status = thresholds.performance_drop.status(loss)
+        info = METRICS[metric]
+        if not np.isfinite(value):
+            message = f"{info.label} cannot be computed on this window" + (f": {note}." if note else ".")
+        else:
+            direction = "worse" if loss > 0 else "better"
+            message = f"{info.label} {value:.3f} on {n:,} labelled rows"
+            if ref is not None and np.isfinite(loss):
+                message += f", {abs(loss):.0%} {direction} than at validation ({ref:.3f})."
+            else:
+                message += "."
+        out.append(CheckResult(
+            check=Check.PERFORMANCE, metric=metric, value=clean(value), reference=clean(ref),
+            threshold=thresholds.performance_drop.warn, status=status, n_rows=n, message=message,
+            details={"relative_loss": clean(loss), "primary": metric == primary},
+        ))  # fmt: skip
+    for key in values:
+        if "[" in key:  # multiclass per-class scores: shown in drill-down, not alerted on
+            cls = spec.classes[int(key.split("[")[1].rstrip("]"))]
+            out.append(CheckResult(check=Check.PERFORMANCE, metric=key.split("[")[0] + f"[{cls}]", value=clean(values[key]),
+                                   status=Status.OK, n_rows=n, message=f"{key.split('[')[0]} for class `{cls}`."))  # fmt: skip
+    return out
+
+
+def gap_check(*, metric: str, better: float, worse: float, thresholds: Thresholds, kind: str, n_rows: int) -> CheckResult:
+    """Overfitting gap between two stages (train -> validation, or validation -> production)."""
+    loss = relative_loss(metric, worse, better)
+    info = METRICS[metric]
+    first, second = ("training", "validation") if kind == "train_validation" else ("validation", "production")
+    message = (f"{info.label}: {better:.3f} on {first} data, {worse:.3f} on {second} data "
+               f"({abs(loss):.0%} {'worse' if loss > 0 else 'better'}).") if np.isfinite(loss) else \
+        f"{info.label} gap between {first} and {second} cannot be computed."  # fmt: skip
+    return CheckResult(check=Check.OVERFITTING, metric=kind, column=metric, value=clean(loss),
+                       threshold=thresholds.overfit_gap.warn, status=thresholds.overfit_gap.status(loss),
+                       reference=clean(better), upper=clean(worse), n_rows=n_rows, message=message)  # fmt: skip

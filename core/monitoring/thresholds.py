@@ -1,0 +1,46 @@
+"""Thresholds as objects: one place that says when a number is fine, worth a look, or an alarm."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from core.monitoring.result import Status
+
+
+@dataclass(frozen=True)
+class Band:
+    """Warn at or past `warn`, alarm at or past `alert` (both in the direction of `worse`)."""
+
+    warn: float
+    alert: float
+    worse: str = "higher"  # "higher": bigger values are worse; "lower": smaller values are worse
+
+    def status(self, value: float | None) -> Status:
+        """OK, WARN or ALERT for `value` (OK when there is no value)."""
+        if value is None or value != value:
+            return Status.OK
+        if self.worse == "higher":
+            return Status.ALERT if value >= self.alert else Status.WARN if value >= self.warn else Status.OK
+        return Status.ALERT if value <= self.alert else Status.WARN if value <= self.warn else Status.OK
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """All monitoring thresholds of one model. Defaults suit most tabular models."""
+
+    drift: float = 0.1
+    """Per column: normed Wasserstein (numbers) or Jensen-Shannon (categories) at or above this is drift."""
+    drift_share: Band = field(default_factory=lambda: Band(warn=0.3, alert=0.5))
+    prediction_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))
+    target_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))
+    performance_drop: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.10))
+    """Relative loss against the validation value (5% worse warns, 10% worse alarms)."""
+    overfit_gap: Band = field(default_factory=lambda: Band(warn=0.10, alert=0.20))
+    """Relative gap between train and validation, or validation and production."""
+    missing_increase: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
+    unseen_share: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
+    out_of_range_share: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
+    min_labels: int = 50
+    estimate_lookback_windows: int = 4
+    estimate_trust_band: float = 0.05
