@@ -28,7 +28,12 @@ from core.schema import ModelSpec
 from core.store import Store
 
 SYSTEM = "modelpulse"
-COMPARE: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,10 @@ class AlertRule:
     severity: str  # "critical" or "warning"
     min_rows: int = 0
     per_column: bool = False
+    """Read every column's result and fire on the worst one (one alert per model, naming the columns)."""
+    clear_ratio: float = 0.8
+    """Hysteresis: once firing, the alert clears only when the measure is back past threshold x this ratio,
+    so a number hovering at the line does not open and resolve an alert every window."""
 
     def measure_of(self, row: pd.Series) -> float | None:
         """The number this rule compares, from one stored result row."""
@@ -64,32 +73,108 @@ class AlertRule:
     def fires(self, measure: float) -> bool:
         return COMPARE[self.comparison](measure, self.threshold)
 
+    def clears(self, measure: float) -> bool:
+        """True when `measure` is clearly back within limits (see `clear_ratio`)."""
+        line = (
+            self.threshold * self.clear_ratio if self.comparison in (">=", ">") else self.threshold / self.clear_ratio
+        )
+        return not COMPARE[self.comparison](measure, line)
+
 
 def default_rules(spec: ModelSpec, thresholds: Thresholds | None = None) -> list[AlertRule]:
     """The rules every model gets; thresholds come from the model's Thresholds object."""
     th = thresholds or Thresholds()
     primary = PRIMARY[spec.task]
     rules = [
-        AlertRule("performance", Check.PERFORMANCE, primary, "loss", ">=", th.performance_drop.alert, "critical",
-                  min_rows=th.min_labels),
-        AlertRule("drift", Check.DRIFT_SHARE, "drift_share", "value", ">=", th.drift_share.warn, "warning",
-                  min_rows=spec.min_rows),
-        AlertRule("prediction_drift", Check.PREDICTION_DRIFT, None, "value", ">=", th.prediction_drift.warn, "warning",
-                  min_rows=spec.min_rows),
-        AlertRule("target_drift", Check.TARGET_DRIFT, None, "value", ">=", th.target_drift.warn, "warning",
-                  min_rows=th.min_labels),
+        AlertRule(
+            "performance",
+            Check.PERFORMANCE,
+            primary,
+            "loss",
+            ">=",
+            th.performance_drop.alert,
+            "critical",
+            min_rows=th.min_labels,
+        ),
+        AlertRule(
+            "drift",
+            Check.DRIFT_SHARE,
+            "drift_share",
+            "value",
+            ">=",
+            th.drift_share.warn,
+            "warning",
+            min_rows=spec.min_rows,
+        ),
+        AlertRule(
+            "prediction_drift",
+            Check.PREDICTION_DRIFT,
+            None,
+            "value",
+            ">=",
+            th.prediction_drift.warn,
+            "warning",
+            min_rows=spec.min_rows,
+        ),
+        AlertRule(
+            "target_drift",
+            Check.TARGET_DRIFT,
+            None,
+            "value",
+            ">=",
+            th.target_drift.warn,
+            "warning",
+            min_rows=th.min_labels,
+        ),
         AlertRule("missing_columns", Check.QUALITY, "missing_columns", "value", ">=", 1, "critical"),
-        AlertRule("missing_values", Check.QUALITY, "missing_share", "increase", ">=", th.missing_increase.warn,
-                  "warning", min_rows=spec.min_rows, per_column=True),
-        AlertRule("new_categories", Check.QUALITY, "unseen_share", "value", ">=", th.unseen_share.warn, "warning",
-                  min_rows=spec.min_rows, per_column=True),
-        AlertRule("out_of_range", Check.QUALITY, "out_of_range_share", "value", ">=", th.out_of_range_share.warn,
-                  "warning", min_rows=spec.min_rows, per_column=True),
+        AlertRule(
+            "missing_values",
+            Check.QUALITY,
+            "missing_share",
+            "increase",
+            ">=",
+            th.missing_increase.warn,
+            "warning",
+            min_rows=spec.min_rows,
+            per_column=True,
+        ),
+        AlertRule(
+            "new_categories",
+            Check.QUALITY,
+            "unseen_share",
+            "value",
+            ">=",
+            th.unseen_share.warn,
+            "warning",
+            min_rows=spec.min_rows,
+            per_column=True,
+        ),
+        AlertRule(
+            "out_of_range",
+            Check.QUALITY,
+            "out_of_range_share",
+            "value",
+            ">=",
+            th.out_of_range_share.warn,
+            "warning",
+            min_rows=spec.min_rows,
+            per_column=True,
+        ),
         AlertRule("overfitting", Check.OVERFITTING, "train_validation", "value", ">=", th.overfit_gap.warn, "warning"),
-    ]  # fmt: skip
+    ]
     if spec.task == "binary":
-        rules.append(AlertRule("estimated_performance", Check.ESTIMATED_PERFORMANCE, "roc_auc", "loss", ">=",
-                               th.performance_drop.alert, "warning", min_rows=spec.min_rows))  # fmt: skip
+        rules.append(
+            AlertRule(
+                "estimated_performance",
+                Check.ESTIMATED_PERFORMANCE,
+                "roc_auc",
+                "loss",
+                ">=",
+                th.performance_drop.alert,
+                "warning",
+                min_rows=spec.min_rows,
+            )
+        )
     return rules
 
 
@@ -131,17 +216,22 @@ def _cost_exposure(spec: ModelSpec, stats: dict, when: str) -> tuple[str, float 
     rows = plural(n, b.entity)
     if spec.task == "binary" and b.kind == "revenue_at_risk":
         value = stats.get("expected_value_at_risk", 0.0)
-        return (f"The {rows} scored {when} could take about {money(spec, value)} of {b.unit} with them if they leave, "
-                "and the model now judges them less surely."), value  # fmt: skip
+        return (
+            f"The {rows} scored {when} could take about {money(spec, value)} of {b.unit} with them if they leave, "
+            "and the model now judges them less surely."
+        ), value
     if spec.task == "binary" and b.kind == "cost_per_event":
         value = stats.get("expected_value_at_risk", 0.0)
-        return (f"The model expects about {int(round(stats.get('prob_sum', 0))):,} {b.positive} among the {rows} "
-                f"{when}, or {money(spec, value)} at {money(spec, b.value_per_positive)} each. Those calls are now "
-                "less sure."), value  # fmt: skip
+        return (
+            f"The model expects about {int(round(stats.get('prob_sum', 0))):,} {b.positive} among the {rows} "
+            f"{when}, or {money(spec, value)} at {money(spec, b.value_per_positive)} each. Those calls are now "
+            "less sure."
+        ), value
     if spec.task == "regression" and b.kind == "pricing_error":
         value = stats.get("sum_pred_money", 0.0)
-        return (f"The model priced {rows} {when}, worth about {money(spec, value)}, "
-                "without having seen cases like these."), value  # fmt: skip
+        return (
+            f"The model priced {rows} {when}, worth about {money(spec, value)}, without having seen cases like these."
+        ), value
     return f"The model made {plural(n, 'call')} {when} that may now be less right.", None
 
 
@@ -150,21 +240,27 @@ def _cost_performance(spec: ModelSpec, stats: dict, when: str, ref_value: float 
     if spec.task == "binary" and b.kind == "revenue_at_risk":
         lost = stats.get("value_fn", 0.0)
         n = stats.get("fn", 0)
-        return (f"About {money(spec, lost)} of {b.unit} left with {plural(n, b.entity)} who left {when} "
-                "without being flagged."), lost  # fmt: skip
+        return (
+            f"About {money(spec, lost)} of {b.unit} left with {plural(n, b.entity)} who left {when} "
+            "without being flagged."
+        ), lost
     if spec.task == "binary" and b.kind == "cost_per_event":
         n = stats.get("fn", 0)
         lost = n * b.value_per_positive
-        return (f"It missed {plural(n, 'late flight') if b.entity == 'flight' else plural(n, 'case')} {when}, "
-                f"about {money(spec, lost)} at {money(spec, b.value_per_positive)} each."), lost  # fmt: skip
+        return (
+            f"It missed {plural(n, 'late flight') if b.entity == 'flight' else plural(n, 'case')} {when}, "
+            f"about {money(spec, lost)} at {money(spec, b.value_per_positive)} each."
+        ), lost
     if spec.task == "regression" and b.kind == "pricing_error":
         err = stats.get("money_error", 0.0)
         qty = stats.get("qty_labelled", 0.0) or 1.0
         extra = err - (ref_value or 0.0) * qty if ref_value else None
         text = f"Prices were off by about {money(spec, err)} in total {when}, or {money(spec, err / qty)} a night."
         if extra and extra > 0:
-            text = (f"Prices were off by about {money(spec, err)} {when}. That is {money(spec, extra)} more "
-                    "than the model's usual miss.")  # fmt: skip
+            text = (
+                f"Prices were off by about {money(spec, err)} {when}. That is {money(spec, extra)} more "
+                "than the model's usual miss."
+            )
         return text, err
     n = stats.get("n_labelled", 0)
     return f"It got more of the {plural(n, 'case')} {when} wrong than it used to.", None
@@ -185,31 +281,45 @@ def alert_text(spec: ModelSpec, rule: AlertRule, row: pd.Series, stats: dict, wh
         metric = METRICS[row["metric"]]
         loss = rule.measure_of(row) or 0.0
         if row["metric"] == "roc_auc":
-            what = (f"The model got worse at telling {b.positive} from the rest {when}: its score fell from "
-                    f"{ref:.2f} to {value:.2f}, where 1 is perfect and 0.5 is a coin toss.")  # fmt: skip
+            what = (
+                f"The model got worse at telling {b.positive} from the rest {when}: its score fell from "
+                f"{ref:.2f} to {value:.2f}, where 1 is perfect and 0.5 is a coin toss."
+            )
         elif spec.task == "regression":
-            what = (f"The {b.target_noun} model missed by {money(spec, value)} on a typical {b.entity} {when}, "
-                    f"against {money(spec, ref)} when it was tested. That is {_pct(loss)} worse.")  # fmt: skip
+            what = (
+                f"The {b.target_noun} model missed by {money(spec, value)} on a typical {b.entity} {when}, "
+                f"against {money(spec, ref)} when it was tested. That is {_pct(loss)} worse."
+            )
         else:
             what = f"The model's {metric.label.lower()} fell from {ref:.2f} to {value:.2f} {when}, {_pct(loss)} worse."
         cost, cost_value = _cost_performance(spec, stats, when, ref if spec.task == "regression" else None)
         title = f"{name}: the model is less accurate"
         action = "Retrain it on recent data, then compare the new version with the live one before you switch."
     elif rule.key == "estimated_performance":
-        what = (f"Outcomes for {when} are not in yet, but the model's own confidence says its skill may have "
-                f"dropped by {_pct(rule.measure_of(row) or 0)}.")  # fmt: skip
+        what = (
+            f"Outcomes for {when} are not in yet, but the model's own confidence says its skill may have "
+            f"dropped by {_pct(rule.measure_of(row) or 0)}."
+        )
         cost, cost_value = _cost_exposure(spec, stats, when)
         title = f"{name}: quality may be slipping"
         action = "Watch the first outcomes as they come in. If they confirm the drop, retrain the model."
     elif rule.key == "drift":
         top = [human(c) for c in details.get("drifted", [])[:3]]
-        what = (f"{_pct(value)} of the inputs {when} look different from the data the model learned from, "
-                f"most of all {', '.join(top)}.") if top else f"{_pct(value)} of the inputs look different {when}."  # fmt: skip
+        what = (
+            (
+                f"{_pct(value)} of the inputs {when} look different from the data the model learned from, "
+                f"most of all {', '.join(top)}."
+            )
+            if top
+            else f"{_pct(value)} of the inputs look different {when}."
+        )
         cost, cost_value = _cost_exposure(spec, stats, when)
         title = f"{name}: incoming data has changed"
         action = "Ask the team what changed in who is coming in. If it will last, retrain on recent data."
     elif rule.key == "prediction_drift":
-        what = f"The model's answers {when} are spread differently than in testing, so it sees the world differently now."
+        what = (
+            f"The model's answers {when} are spread differently than in testing, so it sees the world differently now."
+        )
         cost, cost_value = _cost_exposure(spec, stats, when)
         title = f"{name}: the model's answers have shifted"
         action = "Check that the model still gets the same inputs as before, then spot-check some of its answers."
@@ -219,8 +329,10 @@ def alert_text(spec: ModelSpec, rule: AlertRule, row: pd.Series, stats: dict, wh
             what = f"{b.positive.capitalize()} made up {_pct(now)} of outcomes {when}, against {_pct(before)} before."
         elif spec.task == "regression":
             before, now = details.get("reference_mean") or 0, details.get("current_mean") or 0
-            what = (f"The average {b.target_noun} was {money(spec, now)} {when}, against {money(spec, before)} "
-                    "in the data the model learned from.")  # fmt: skip
+            what = (
+                f"The average {b.target_noun} was {money(spec, now)} {when}, against {money(spec, before)} "
+                "in the data the model learned from."
+            )
         else:
             what = f"The mix of outcomes {when} is different from the data the model learned from."
         cost, cost_value = _cost_performance(spec, stats, when, None)
@@ -233,35 +345,58 @@ def alert_text(spec: ModelSpec, rule: AlertRule, row: pd.Series, stats: dict, wh
         title = f"{name}: an input has gone missing"
         action = "Ask whoever sends the data to restore it. Until then, do not trust the model's answers."
     elif rule.key == "missing_values":
-        what = f"{col.capitalize()} was empty for {_pct(value)} of {b.entity}s {when}, against {_pct(ref)} before."
+        what = f"{col.capitalize()} was empty for {_pct(value)} of {b.entity}s {when}, up from {_pct(ref)}"
+        n_more = len([c for c in details.get("columns", []) if human(c) != col])
+        what += f", and {n_more} more {'input' if n_more == 1 else 'inputs'} had gaps too." if n_more else "."
         cost, cost_value = _cost_exposure(spec, stats, when)
-        title = f"{name}: gaps in {col}"
+        title = f"{name}: gaps in the data"
         action = "Find out why the data has gaps and fix the feed. The model fills gaps with a typical value."
     elif rule.key == "new_categories":
         examples = ", ".join(str(e) for e in details.get("examples", [])[:2])
-        what = (f"{_pct(value)} of {b.entity}s {when} had a {col} the model never saw"
-                + (f", such as {examples}." if examples else "."))  # fmt: skip
+        what = f"{_pct(value)} of {b.entity}s {when} had {_a(_either(details, col))} the model never saw" + (
+            f", such as {examples}." if examples else "."
+        )
         cost, cost_value = _cost_exposure(spec, stats, when)
         title = f"{name}: new kinds of {col}"
         action = "Check these new values are right, then retrain so the model learns them."
     elif rule.key == "out_of_range":
-        what = (f"{_pct(value)} of {b.entity}s {when} had a {col} outside anything the model learned from, "
-                "so it is guessing for them.")  # fmt: skip
+        what = (
+            f"{_pct(value)} of {b.entity}s {when} had {_a(_either(details, col))} outside anything the model "
+            "learned from, so it is guessing for them."
+        )
         cost, cost_value = _cost_exposure(spec, stats, when)
         title = f"{name}: {col} is out of range"
         action = "Retrain with data that covers these values, or check that the feed is right."
     elif rule.key == "overfitting":
         metric = METRICS.get(str(row["column"]), METRICS["accuracy"])
-        what = (f"The model scored far better on the data it learned from than on data it had not seen: "
-                f"{_pct(value)} worse on new data.")  # fmt: skip
-        cost = (f"Its real quality is closer to the lower number, so plans built on the higher one will "
-                f"fall short. This is its {metric.label.lower()}.")  # fmt: skip
+        what = (
+            f"The model scored far better on the data it learned from than on data it had not seen: "
+            f"{_pct(value)} worse on new data."
+        )
+        cost = (
+            f"Its real quality is closer to the lower number, so plans built on the higher one will "
+            f"fall short. This is its {metric.label.lower()}."
+        )
         cost_value = None
         title = f"{name}: the model learned its training data by heart"
         action = "Retrain with more data or a simpler model before you rely on it."
     else:  # pragma: no cover - every default rule has text above
         raise ValueError(f"no text for rule {rule.key}")
     return AlertText(title=title, what=what, cost=cost, action=action, cost_value=cost_value)
+
+
+def _either(details: dict, first: str) -> str:
+    """`tenure`, `tenure or total charges`, or `tenure, x or 2 more inputs` for a grouped rule's columns."""
+    rest = [human(c) for c in details.get("columns", []) if human(c) != first]
+    if not rest:
+        return first
+    if len(rest) == 1:
+        return f"{first} or {rest[0]}"
+    return f"{first}, {rest[0]} or {len(rest) - 1} more {'input' if len(rest) == 2 else 'inputs'}"
+
+
+def _a(phrase: str) -> str:
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -300,8 +435,14 @@ def episodes(verdicts: list[tuple[pd.Timestamp, bool | None]]) -> list[Episode]:
     return out
 
 
-def evaluate_alerts(*, store: Store, spec: ModelSpec, version: int, thresholds: Thresholds | None = None,
-                    rules: list[AlertRule] | None = None) -> dict[str, int]:  # fmt: skip
+def evaluate_alerts(
+    *,
+    store: Store,
+    spec: ModelSpec,
+    version: int,
+    thresholds: Thresholds | None = None,
+    rules: list[AlertRule] | None = None,
+) -> dict[str, int]:
     """Bring alerts of `spec` up to date with the stored results of its live `version`."""
     rules = rules or default_rules(spec, thresholds)
     results = store.read_results(model=spec.name, version=version, with_details=True)
@@ -320,13 +461,15 @@ def evaluate_alerts(*, store: Store, spec: ModelSpec, version: int, thresholds: 
             rows = rows[rows["metric"] == rule.metric]
         if rows.empty:
             continue
-        subjects = rows.groupby(rows["column"].fillna("") if rule.per_column else pd.Series("", index=rows.index))
-        for subject, group in subjects:
+        if rule.per_column:
+            rows = _worst_per_window(rule, rows)
+        for subject, group in [("", rows)]:
             subject_key = subject or (rule.metric or rule.check)
             aid = alert_id(spec.name, rule.key, str(subject_key))
             version_level = group["window_start"].isna().all()
             verdicts: list[tuple[pd.Timestamp, bool | None]] = []
             latest_fire: pd.Series | None = None
+            firing = False
             for _, row in group.sort_values("window_start", na_position="first").iterrows():
                 ts = pd.Timestamp(row["window_start"]) if not pd.isna(row["window_start"]) else pd.Timestamp(0)
                 if not version_level and ts not in enough:
@@ -339,8 +482,15 @@ def evaluate_alerts(*, store: Store, spec: ModelSpec, version: int, thresholds: 
                 if rule.key == "estimated_performance" and _has_realised(results, ts, spec):
                     verdicts.append((ts, None))  # real outcomes speak for this window
                     continue
-                fires = rule.fires(m)
+                if rule.fires(m):
+                    fires: bool | None = True
+                elif firing and not rule.clears(m):
+                    fires = None  # inside the hysteresis band: no change
+                else:
+                    fires = False
                 verdicts.append((ts, fires))
+                if fires is not None:
+                    firing = fires
                 if fires:
                     latest_fire = row
             eps = episodes(verdicts)
@@ -366,27 +516,58 @@ def evaluate_alerts(*, store: Store, spec: ModelSpec, version: int, thresholds: 
                 when = "in " + make_window(ts, spec.window).label(spec.window)
             text = alert_text(spec, rule, latest_fire, stats_by_window.get(ts, {}), when)
             now = datetime.now()
-            upserts.append({
-                "id": aid, "model": spec.name, "version": int(version), "rule": rule.key, "subject": str(subject_key),
-                "severity": rule.severity, "state": state, "title": text.title, "what": text.what, "cost": text.cost,
-                "action": text.action, "cost_value": text.cost_value, "value": rule.measure_of(latest_fire),
-                "threshold": rule.threshold,
-                "first_window": None if version_level else current.start.to_pydatetime(),
-                "last_window": None if version_level else current.last.to_pydatetime(),
-                "windows": current.windows,
-                "opened_at": old["opened_at"] if old is not None else now,
-                "updated_at": now if (old is None or new_events or old["state"] != state) else old["updated_at"],
-                "resolved_at": (current.cleared_at.to_pydatetime() if state == "resolved" else None),
-            })  # fmt: skip
+            upserts.append(
+                {
+                    "id": aid,
+                    "model": spec.name,
+                    "version": int(version),
+                    "rule": rule.key,
+                    "subject": str(subject_key),
+                    "severity": rule.severity,
+                    "state": state,
+                    "title": text.title,
+                    "what": text.what,
+                    "cost": text.cost,
+                    "action": text.action,
+                    "cost_value": text.cost_value,
+                    "value": rule.measure_of(latest_fire),
+                    "threshold": rule.threshold,
+                    "first_window": None if version_level else current.start.to_pydatetime(),
+                    "last_window": None if version_level else current.last.to_pydatetime(),
+                    "windows": current.windows,
+                    "opened_at": old["opened_at"] if old is not None else now,
+                    "updated_at": now if (old is None or new_events or old["state"] != state) else old["updated_at"],
+                    "resolved_at": (current.cleared_at.to_pydatetime() if state == "resolved" else None),
+                }
+            )
             if state in ("open", "acknowledged"):
                 counts["open"] += 1
     store.save_alerts(upserts=upserts, events=events)
     return counts
 
 
+def _worst_per_window(rule: AlertRule, rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per window: the column with the largest measure, its details listing every firing column."""
+    rows = rows.assign(_measure=[rule.measure_of(r) for _, r in rows.iterrows()])
+    rows = rows[rows["_measure"].notna()]
+    out = []
+    for _, group in rows.groupby("window_start", dropna=False):
+        worst = group.sort_values("_measure", ascending=False).iloc[0].copy()
+        firing = group[[rule.fires(m) for m in group["_measure"]]].sort_values("_measure", ascending=False)
+        details = json.loads(worst["details"]) if isinstance(worst.get("details"), str) else {}
+        details["columns"] = [str(c) for c in firing["column"]]
+        details["values"] = [float(v) for v in firing["value"]]
+        worst["details"] = json.dumps(details)
+        out.append(worst)
+    return pd.DataFrame(out).drop(columns="_measure") if out else rows.drop(columns="_measure")
+
+
 def _has_realised(results: pd.DataFrame, ts: pd.Timestamp, spec: ModelSpec) -> bool:
-    perf = results[(results["check"] == str(Check.PERFORMANCE)) & (results["window_start"] == ts)
-                   & (results["metric"] == PRIMARY[spec.task])]  # fmt: skip
+    perf = results[
+        (results["check"] == str(Check.PERFORMANCE))
+        & (results["window_start"] == ts)
+        & (results["metric"] == PRIMARY[spec.task])
+    ]
     return bool((perf["status"] != "no_labels").any() and perf["value"].notna().any())
 
 
@@ -406,14 +587,23 @@ def _transitions(aid: str, model: str, eps: list[Episode], stored: pd.DataFrame)
     have = set()
     if not stored.empty:
         sys_rows = stored[stored["actor"] == SYSTEM]
-        have = {(r.event, pd.Timestamp(r.window_start) if not pd.isna(r.window_start) else None)
-                for r in sys_rows.itertuples()}  # fmt: skip
+        have = {
+            (r.event, pd.Timestamp(r.window_start) if not pd.isna(r.window_start) else None)
+            for r in sys_rows.itertuples()
+        }
     out = []
     for event, ts in wanted:
         key_ts = ts if ts != pd.Timestamp(0) else None
         if (event, key_ts) in have:
             continue
-        out.append({"alert_id": aid, "model": model, "event": event, "actor": SYSTEM,
-                    "window_start": key_ts.to_pydatetime() if key_ts is not None else None,
-                    "comment": "problem found" if event != "resolved" else "back within limits"})  # fmt: skip
+        out.append(
+            {
+                "alert_id": aid,
+                "model": model,
+                "event": event,
+                "actor": SYSTEM,
+                "window_start": key_ts.to_pydatetime() if key_ts is not None else None,
+                "comment": "problem found" if event != "resolved" else "back within limits",
+            }
+        )
     return out

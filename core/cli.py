@@ -19,7 +19,12 @@ from core.config import Settings
 from core.config import load_settings
 from core.errors import ModelPulseError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False, help="ModelPulse: is the model behind the business healthy?")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    help="ModelPulse: is the model behind the business healthy?",
+)
 
 
 def _say(message: str) -> None:
@@ -60,15 +65,25 @@ def demo(
 
     settings = _settings()
     if if_missing and settings.db_path.exists():
-        _say(f"Store found at {settings.db_path}; the demo is already seeded (run `python -m core demo --fresh` to rebuild).")
+        _say(
+            f"Store found at {settings.db_path}; the demo is already seeded "
+            "(run `python -m core demo --fresh` to rebuild)."
+        )
         return
     names = [n.strip() for n in models.split(",") if n.strip()]
     unknown = [n for n in names if n not in DEMO_MODELS]
     if unknown:
         raise ModelPulseError(f"Unknown demo model {', '.join(unknown)}; choose from {', '.join(DEMO_MODELS)}.")
     _say(f"Seeding the demo into {settings.db_path} ...")
-    report = seed_demo(settings=settings, fresh=fresh, names=names, fraction=fraction, max_epochs=max_epochs,
-                       monitor=monitor, progress=_say)  # fmt: skip
+    report = seed_demo(
+        settings=settings,
+        fresh=fresh,
+        names=names,
+        fraction=fraction,
+        max_epochs=max_epochs,
+        monitor=monitor,
+        progress=_say,
+    )
     for row in report.quality:
         _say(
             f"  {row['model']} v{row['version']}: test {row['metric']} {row['torch']:.4f} "
@@ -82,7 +97,9 @@ def demo(
 def train(
     model: Annotated[str, typer.Option(help="Model to train a new version of.")],
     data: Annotated[Path | None, typer.Option(help="CSV or Parquet with features, target and timestamp.")] = None,
-    like: Annotated[int | None, typer.Option(help="Copy the architecture of this version (default: the live one).")] = None,
+    like: Annotated[
+        int | None, typer.Option(help="Copy the architecture of this version (default: the live one).")
+    ] = None,
     live: Annotated[bool, typer.Option(help="Make the new version live straight away.")] = False,
     max_epochs: Annotated[int | None, typer.Option(help="Cap training epochs.")] = None,
 ) -> None:
@@ -111,12 +128,23 @@ def train(
         else:
             raise ModelPulseError(f"Give the training data for `{model}` with --data FILE.")
         started = time.perf_counter()
-        version, extra = train_new_version(store=store, settings=settings, name=model, frame=frame, split=split,
-                                           arch=arch, live=live, by="cli", progress=_say)  # fmt: skip
+        version, extra = train_new_version(
+            store=store,
+            settings=settings,
+            name=model,
+            frame=frame,
+            split=split,
+            arch=arch,
+            live=live,
+            by="cli",
+            progress=_say,
+        )
         key = "roc_auc" if spec.is_classification else "rmse"
         val = extra["metrics"]["validation"][key]
-        _say(f"Saved {model} v{version} in {time.perf_counter() - started:.0f}s: validation {key} {val:.4f} "
-             f"(HistGradientBoosting {extra['baseline']['validation'][key]:.4f}).")  # fmt: skip
+        _say(
+            f"Saved {model} v{version} in {time.perf_counter() - started:.0f}s: validation {key} {val:.4f} "
+            f"(HistGradientBoosting {extra['baseline']['validation'][key]:.4f})."
+        )
 
 
 @app.command()
@@ -138,7 +166,10 @@ def score(
         require_columns(frame, [spec.timestamp, spec.entity, *spec.features], source=str(data))
         batch, preds = score_and_store(store=store, spec=spec, frame=frame, source=str(data))
         live = store.live_version(model)
-        _say(f"Scored {len(frame):,} rows with {len(preds)} version(s) (live: v{live.version if live else '?'}); batch {batch[:8]}.")
+        _say(
+            f"Scored {len(frame):,} rows with {len(preds)} version(s) "
+            f"(live: v{live.version if live else '?'}); batch {batch[:8]}."
+        )
 
 
 @app.command()
@@ -184,9 +215,11 @@ def monitor(
         summary = run_monitoring(store=store, settings=settings, models=names, progress=_say)
         for name in names:
             a = summary.alerts.get(name, {})
-            _say(f"{name:<10} {summary.computed.get(name, 0)} windows computed, {summary.up_to_date.get(name, 0)} "
-                 f"already up to date; {a.get('open', 0)} open alerts "
-                 f"({a.get('opened', 0)} new, {a.get('reopened', 0)} reopened, {a.get('resolved', 0)} resolved)")  # fmt: skip
+            _say(
+                f"{name:<10} {summary.computed.get(name, 0)} windows computed, {summary.up_to_date.get(name, 0)} "
+                f"already up to date; {a.get('open', 0)} open alerts "
+                f"({a.get('opened', 0)} new, {a.get('reopened', 0)} reopened, {a.get('resolved', 0)} resolved)"
+            )
         _say(f"Monitoring took {summary.seconds:.1f}s.")
 
 

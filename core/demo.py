@@ -37,23 +37,82 @@ CHURN_SNAPSHOT = pd.Timestamp("2018-03-01")
 """The telco sample has no dates; we place its snapshot here, so signup month = snapshot - tenure."""
 
 CHURN_COLUMNS = [
-    "churn", "female", "senior_citizen", "partner", "dependents", "tenure", "phone_service", "multiple_lines",
-    "internet_service", "online_security", "online_backup", "device_protection", "tech_support", "streaming_tv",
-    "streaming_movies", "contract", "paperless_billing", "payment_method", "monthly_charges", "total_charges",
-]  # fmt: skip
+    "churn",
+    "female",
+    "senior_citizen",
+    "partner",
+    "dependents",
+    "tenure",
+    "phone_service",
+    "multiple_lines",
+    "internet_service",
+    "online_security",
+    "online_backup",
+    "device_protection",
+    "tech_support",
+    "streaming_tv",
+    "streaming_movies",
+    "contract",
+    "paperless_billing",
+    "payment_method",
+    "monthly_charges",
+    "total_charges",
+]
 HOTEL_NUMERIC = [
-    "lead_time", "stays_in_weekend_nights", "stays_in_week_nights", "adults", "children", "babies",
-    "previous_cancellations", "previous_bookings_not_canceled", "days_in_waiting_list",
-    "required_car_parking_spaces", "total_of_special_requests", "historical_adr",
-]  # fmt: skip
+    "lead_time",
+    "stays_in_weekend_nights",
+    "stays_in_week_nights",
+    "adults",
+    "children",
+    "babies",
+    "previous_cancellations",
+    "previous_bookings_not_canceled",
+    "days_in_waiting_list",
+    "required_car_parking_spaces",
+    "total_of_special_requests",
+    "historical_adr",
+]
 HOTEL_CATEGORICAL = [
-    "meal", "country", "market_segment", "distribution_channel", "is_repeated_guest", "reserved_room_type",
-    "agent", "company", "customer_type", "near_christmas", "near_new_years",
-]  # fmt: skip
-FLIGHT_COLUMNS = ["year", "month", "day", "hour", "minute", "sched_dep_time", "arr_delay", "carrier", "flight",
-                  "origin", "dest", "distance", "time_hour"]  # fmt: skip
-WEATHER_COLUMNS = ["origin", "time_hour", "temp", "dewp", "humid", "wind_dir", "wind_speed", "wind_gust", "precip",
-                   "pressure", "visib"]  # fmt: skip
+    "meal",
+    "country",
+    "market_segment",
+    "distribution_channel",
+    "is_repeated_guest",
+    "reserved_room_type",
+    "agent",
+    "company",
+    "customer_type",
+    "near_christmas",
+    "near_new_years",
+]
+FLIGHT_COLUMNS = [
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "sched_dep_time",
+    "arr_delay",
+    "carrier",
+    "flight",
+    "origin",
+    "dest",
+    "distance",
+    "time_hour",
+]
+WEATHER_COLUMNS = [
+    "origin",
+    "time_hour",
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "wind_gust",
+    "precip",
+    "pressure",
+    "visib",
+]
 
 
 @dataclass(frozen=True)
@@ -87,7 +146,9 @@ def load_churn(data_dir: Path) -> pd.DataFrame:
 def split_churn(df: pd.DataFrame) -> pd.Series:
     """Oldest cohorts train, the year before last validates, the newest 12 signup months are production."""
     tenure = df["tenure"]
-    return pd.Series(np.where(tenure >= 24, "train", np.where(tenure >= 12, "validation", "production")), index=df.index)
+    return pd.Series(
+        np.where(tenure >= 24, "train", np.where(tenure >= 12, "validation", "production")), index=df.index
+    )
 
 
 def load_hotel(data_dir: Path) -> pd.DataFrame:
@@ -98,7 +159,9 @@ def load_hotel(data_dir: Path) -> pd.DataFrame:
     if arrival.isna().any():
         bad = int(arrival.isna().sum())
         first = int(np.flatnonzero(arrival.isna().to_numpy())[0])
-        raise DataError(f"hotel_rates.parquet: column `arrival_date` has {bad} values that are not dates, first at row {first + 1}.")
+        raise DataError(
+            f"hotel_rates.parquet: column `arrival_date` has {bad} values that are not dates, first at row {first + 1}."
+        )
     df = df.drop(columns=["arrival_date"])
     df.insert(0, "arrival_at", arrival + pd.Timedelta(hours=15))
     df.insert(0, "booking_id", [f"B{i + 1:05d}" for i in range(len(df))])
@@ -125,8 +188,18 @@ def load_flights(data_dir: Path) -> pd.DataFrame:
     )
     date = (df["year"] * 10000 + df["month"] * 100 + df["day"]).astype(str)
     df.insert(0, "departs_at", dep)
-    df.insert(0, "flight_id", df["carrier"] + df["flight"].astype(str) + "-" + df["origin"] + "-" + date + "-"
-              + df["sched_dep_time"].astype(str).str.zfill(4))  # fmt: skip
+    df.insert(
+        0,
+        "flight_id",
+        df["carrier"]
+        + df["flight"].astype(str)
+        + "-"
+        + df["origin"]
+        + "-"
+        + date
+        + "-"
+        + df["sched_dep_time"].astype(str).str.zfill(4),
+    )
     df["day_of_week"] = dep.dt.day_name().str[:3]
     df["status"] = np.where(df["arr_delay"].isna(), None, np.where(df["arr_delay"] > 15, "delayed", "on_time"))
     df = df.drop(columns=["year", "month", "day", "minute", "sched_dep_time", "flight", "time_hour", "arr_delay"])
@@ -136,7 +209,9 @@ def load_flights(data_dir: Path) -> pd.DataFrame:
 def split_flights(df: pd.DataFrame) -> pd.Series:
     """January-March train, April validation, May-December production."""
     ts = df["departs_at"]
-    return pd.Series(np.where(ts < "2013-04-01", "train", np.where(ts < "2013-05-01", "validation", "production")), index=df.index)
+    return pd.Series(
+        np.where(ts < "2013-04-01", "train", np.where(ts < "2013-05-01", "validation", "production")), index=df.index
+    )
 
 
 # ---------------------------------------------------------------------------- the three models
@@ -213,10 +288,23 @@ HOTEL = DemoModel(
     replay_unit="day",
     label_delay=pd.DateOffset(days=1),
     versions=(
-        ArchConfig(hidden=(128, 64), dropout=0.1, patience=10, min_category_count=30,
-                   note="128-64 MLP; agents, companies and countries with under 30 bookings pooled"),  # fmt: skip
-        ArchConfig(hidden=(256, 256), residual=True, wide=True, dropout=0.1, patience=10, batch_size=256,
-                   min_category_count=10, note="wide-and-deep residual 256-256 MLP"),  # fmt: skip
+        ArchConfig(
+            hidden=(128, 64),
+            dropout=0.1,
+            patience=10,
+            min_category_count=30,
+            note="128-64 MLP; agents, companies and countries with under 30 bookings pooled",
+        ),
+        ArchConfig(
+            hidden=(256, 256),
+            residual=True,
+            wide=True,
+            dropout=0.1,
+            patience=10,
+            batch_size=256,
+            min_category_count=10,
+            note="wide-and-deep residual 256-256 MLP",
+        ),
     ),
 )
 
@@ -229,8 +317,19 @@ FLIGHTS = DemoModel(
         target="status",
         timestamp="departs_at",
         entity="flight_id",
-        numerical=("distance", "hour", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
-                   "temp", "dewp"),  # fmt: skip
+        numerical=(
+            "distance",
+            "hour",
+            "humid",
+            "wind_dir",
+            "wind_speed",
+            "wind_gust",
+            "precip",
+            "pressure",
+            "visib",
+            "temp",
+            "dewp",
+        ),
         categorical=("carrier", "origin", "dest", "day_of_week"),
         classes=("on_time", "delayed"),
         positive_class="delayed",
@@ -253,15 +352,32 @@ FLIGHTS = DemoModel(
     label_delay=pd.DateOffset(days=1),
     versions=(
         ArchConfig(
-            features=("distance", "hour", "humid", "wind_dir", "wind_speed", "wind_gust", "precip", "pressure", "visib",
-                      "carrier", "origin", "dest", "day_of_week"),  # fmt: skip
+            features=(
+                "distance",
+                "hour",
+                "humid",
+                "wind_dir",
+                "wind_speed",
+                "wind_gust",
+                "precip",
+                "pressure",
+                "visib",
+                "carrier",
+                "origin",
+                "dest",
+                "day_of_week",
+            ),
             hidden=(128, 64),
             dropout=0.1,
             batch_size=1024,
             note="route, carrier, hour and weather without temperature; 128-64 MLP",
         ),
-        ArchConfig(hidden=(256, 128, 64), dropout=0.1, batch_size=1024,
-                   note="adds temperature and dew point (clipped to the training range); 256-128-64 MLP"),  # fmt: skip
+        ArchConfig(
+            hidden=(256, 128, 64),
+            dropout=0.1,
+            batch_size=1024,
+            note="adds temperature and dew point (clipped to the training range); 256-128-64 MLP",
+        ),
     ),
 )
 
@@ -300,7 +416,12 @@ def _subsample(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
 
 
 def train_demo_versions(
-    demo: DemoModel, *, data_dir: Path, seed: int, fraction: float = 1.0, max_epochs: int | None = None,
+    demo: DemoModel,
+    *,
+    data_dir: Path,
+    seed: int,
+    fraction: float = 1.0,
+    max_epochs: int | None = None,
     progress: Progress = print,
 ) -> tuple[pd.DataFrame, pd.Series, list[tuple[TrainedModel, dict]]]:
     """Load, split and train both versions of a demo model (plus the HGB yardstick for each)."""
@@ -316,9 +437,17 @@ def train_demo_versions(
         model, _ = fit_model(spec=demo.spec, arch=arch, train=parts["train"], valid=parts["validation"], seed=seed + i)
         metrics = {s: evaluate(model, parts[s]) for s in parts}
         features = model.features
-        baseline = fit_baseline(spec=demo.spec, features=features, train=parts["train"], valid=parts["validation"],
-                                test=parts["production"], seed=seed)  # fmt: skip
-        window = {s: [str(parts[s][demo.spec.timestamp].min()), str(parts[s][demo.spec.timestamp].max())] for s in parts}
+        baseline = fit_baseline(
+            spec=demo.spec,
+            features=features,
+            train=parts["train"],
+            valid=parts["validation"],
+            test=parts["production"],
+            seed=seed,
+        )
+        window = {
+            s: [str(parts[s][demo.spec.timestamp].min()), str(parts[s][demo.spec.timestamp].max())] for s in parts
+        }
         extra = {
             "metrics": {"train": metrics["train"], "validation": metrics["validation"], "test": metrics["production"]},
             "baseline": {"name": "HistGradientBoosting", **baseline},
@@ -338,15 +467,23 @@ def _label_frame(spec: ModelSpec, frame: pd.DataFrame, delay: pd.DateOffset) -> 
     if spec.is_classification:
         target = target.astype("string").map(spec.class_index())
     out = pd.DataFrame(
-        {"entity_id": frame[spec.entity].to_numpy(), "label": pd.to_numeric(target).to_numpy(),
-         "label_ts": (frame[spec.timestamp] + delay).to_numpy()}  # fmt: skip
+        {
+            "entity_id": frame[spec.entity].to_numpy(),
+            "label": pd.to_numeric(target).to_numpy(),
+            "label_ts": (frame[spec.timestamp] + delay).to_numpy(),
+        }
     )
     return out[out["label"].notna()]
 
 
 def replay(
-    store: Store, demo: DemoModel, frame: pd.DataFrame, split: pd.Series, models: dict[int, TrainedModel],
-    *, progress: Progress = print,
+    store: Store,
+    demo: DemoModel,
+    frame: pd.DataFrame,
+    split: pd.Series,
+    models: dict[int, TrainedModel],
+    *,
+    progress: Progress = print,
 ) -> int:
     """Replay production in time order: score each batch with every version, store labels once they arrive.
 
@@ -375,23 +512,49 @@ def replay(
 
 
 def seed_model(
-    store: Store, demo: DemoModel, *, settings: Settings, fraction: float = 1.0, max_epochs: int | None = None,
+    store: Store,
+    demo: DemoModel,
+    *,
+    settings: Settings,
+    fraction: float = 1.0,
+    max_epochs: int | None = None,
+    production_days: int | None = None,
     progress: Progress = print,
 ) -> list[dict]:
-    """Train, register and replay one demo model into `store`. Returns its quality rows."""
+    """Train, register and replay one demo model into `store`. Returns its quality rows.
+
+    `production_days` replays only that many days of production (a reduced demo for tests).
+    """
     spec = demo.spec
     frame, split, trained = train_demo_versions(
-        demo, data_dir=settings.data_dir, seed=settings.seed, fraction=fraction, max_epochs=max_epochs, progress=progress
+        demo,
+        data_dir=settings.data_dir,
+        seed=settings.seed,
+        fraction=fraction,
+        max_epochs=max_epochs,
+        progress=progress,
     )
+    if production_days is not None:
+        ts = frame[spec.timestamp]
+        first = ts[split == "production"].min()
+        keep = (split != "production") | (ts < first + pd.Timedelta(days=production_days))
+        frame, split = frame[keep], split[keep]
     store.upsert_model(spec)
     reference_set = "reference-1"
     models: dict[int, TrainedModel] = {}
     quality = []
     for i, (model, extra) in enumerate(trained, start=1):
         path, digest, meta = save_model(model, models_dir=settings.models_dir, version=i, extra=extra)
-        store.add_version(model=spec.name, version=i, weights_path=str(path), weights_sha256=digest,
-                          reference_set=reference_set, metadata={k: v for k, v in meta.items() if k != "preprocessor"},
-                          live=(i == demo.live), by="demo seed")  # fmt: skip
+        store.add_version(
+            model=spec.name,
+            version=i,
+            weights_path=str(path),
+            weights_sha256=digest,
+            reference_set=reference_set,
+            metadata={k: v for k, v in meta.items() if k != "preprocessor"},
+            live=(i == demo.live),
+            by="demo seed",
+        )
         models[i] = model
         quality.append(_quality_row(spec, i, model, extra))
     ref_mask = split.isin(["train", "validation"])
@@ -427,8 +590,15 @@ def _quality_row(spec: ModelSpec, version: int, model: TrainedModel, extra: dict
 
 
 def seed_demo(
-    *, settings: Settings, fresh: bool = False, names: list[str] | None = None, fraction: float | dict[str, float] = 1.0,
-    max_epochs: int | None = None, monitor: bool = True, progress: Progress = print,
+    *,
+    settings: Settings,
+    fresh: bool = False,
+    names: list[str] | None = None,
+    fraction: float | dict[str, float] = 1.0,
+    max_epochs: int | None = None,
+    production_days: int | None = None,
+    monitor: bool = True,
+    progress: Progress = print,
 ) -> DemoReport:
     """Seed the demo into the configured store; models already present are kept unless `fresh`.
 
@@ -450,8 +620,17 @@ def seed_demo(
             t0 = time.perf_counter()
             progress(f"{name}: {demo.spec.description}")
             share = fraction.get(name, 1.0) if isinstance(fraction, dict) else fraction
-            report.quality.extend(seed_model(store, demo, settings=settings, fraction=share,
-                                             max_epochs=max_epochs, progress=progress))  # fmt: skip
+            report.quality.extend(
+                seed_model(
+                    store,
+                    demo,
+                    settings=settings,
+                    fraction=share,
+                    max_epochs=max_epochs,
+                    production_days=production_days,
+                    progress=progress,
+                )
+            )
             report.steps[name] = round(time.perf_counter() - t0, 1)
         if monitor:
             from core.monitoring.runner import run_monitoring

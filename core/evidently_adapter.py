@@ -19,7 +19,6 @@ import math
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 os.environ.setdefault("DO_NOT_TRACK", "1")  # Evidently sends usage telemetry unless told not to
@@ -37,8 +36,19 @@ from evidently.presets import RegressionPreset  # noqa: E402
 log = logging.getLogger(__name__)
 
 # method -> True when a LOWER score means drift (p-values), False for distances
-P_VALUE_METHODS = {"ks": True, "chisquare": True, "z": True, "fisher_exact": True, "g_test": True, "cramer_von_mises": True,
-                   "anderson": True, "mannw": True, "epps_singleton": True, "t_test": True, "empirical_mmd": True}  # fmt: skip
+P_VALUE_METHODS = {
+    "ks": True,
+    "chisquare": True,
+    "z": True,
+    "fisher_exact": True,
+    "g_test": True,
+    "cramer_von_mises": True,
+    "anderson": True,
+    "mannw": True,
+    "epps_singleton": True,
+    "t_test": True,
+    "empirical_mmd": True,
+}
 DISTANCE_METHODS = {"wasserstein", "jensenshannon", "psi", "kl_div", "hellinger", "energy_distance", "TVD"}
 
 DEFAULT_NUM_METHOD = "wasserstein"  # normed by the reference's standard deviation: an effect size
@@ -102,7 +112,11 @@ def _prepare(frame: pd.DataFrame, requests: list[DriftRequest]) -> pd.DataFrame:
 
 
 def drift_scores(
-    *, reference: pd.DataFrame, current: pd.DataFrame, requests: list[DriftRequest], sample_cap: int = SAMPLE_CAP,
+    *,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    requests: list[DriftRequest],
+    sample_cap: int = SAMPLE_CAP,
     seed: int = 0,
 ) -> list[DriftScore]:
     """Compare each requested column of `current` with `reference` in one Evidently report."""
@@ -142,8 +156,15 @@ def drift_scores(
         sampled = max(len(ref), len(cur)) if max(len(reference), len(current)) > sample_cap else None
         for r in runnable:
             score = float(values.get(r.column, float("nan")))
-            out[r.column] = DriftScore(r.column, r.kind, str(r.method), r.threshold, score,
-                                       is_drifted(str(r.method), score, r.threshold), sampled_rows=sampled)  # fmt: skip
+            out[r.column] = DriftScore(
+                r.column,
+                r.kind,
+                str(r.method),
+                r.threshold,
+                score,
+                is_drifted(str(r.method), score, r.threshold),
+                sampled_rows=sampled,
+            )
     return [out[r.column] for r in requests]
 
 
@@ -160,8 +181,15 @@ def _drift_values(snapshot: dict) -> dict[str, float]:
 
 # ---------------------------------------------------------------------------- Evidently's own defaults
 def default_presets(
-    *, reference: pd.DataFrame, current: pd.DataFrame, numerical: list[str], categorical: list[str],
-    task: str, target: str | None = None, prediction: str | None = None, probability: str | None = None,
+    *,
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numerical: list[str],
+    categorical: list[str],
+    task: str,
+    target: str | None = None,
+    prediction: str | None = None,
+    probability: str | None = None,
 ) -> dict:
     """Run Evidently's default `DataDriftPreset` plus the task's preset, as a user of Evidently would.
 
@@ -171,8 +199,11 @@ def default_presets(
     cols = numerical + categorical + [c for c in (target, prediction, probability) if c]
     kwargs: dict = {}
     if task == "binary" and target:
-        kwargs["classification"] = [BinaryClassification(target=target, prediction_labels=prediction,
-                                                         prediction_probas=probability, pos_label=1)]  # fmt: skip
+        kwargs["classification"] = [
+            BinaryClassification(
+                target=target, prediction_labels=prediction, prediction_probas=probability, pos_label=1
+            )
+        ]
     elif task == "regression" and target:
         kwargs["regression"] = [Regression(target=target, prediction=prediction)]
     definition = DataDefinition(
@@ -195,6 +226,10 @@ def default_presets(
             method = config.get("method") or ""
             threshold = config.get("threshold")
             score = float(metric["value"])
-            verdicts[config["column"]] = {"method": method, "threshold": threshold, "score": score,
-                                          "drifted": is_drifted(method, score, float(threshold))}  # fmt: skip
+            verdicts[config["column"]] = {
+                "method": method,
+                "threshold": threshold,
+                "score": score,
+                "drifted": is_drifted(method, score, float(threshold)),
+            }
     return {"drift": verdicts, "snapshot": data}

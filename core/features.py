@@ -100,9 +100,10 @@ class Preprocessor:
         x_num = np.column_stack(blocks + flags).astype("float32") if blocks else np.zeros((n, 0), "float32")
         cats = []
         for col in self.categorical:
-            lookup = {v: i + 1 for i, v in enumerate(self.vocab_[col])}
-            codes = category_strings(frame[col]).map(lookup).fillna(0)
-            cats.append(codes.to_numpy(dtype="int64"))
+            # get_indexer gives -1 for unknown or missing values, which become index 0
+            values = category_strings(frame[col]).to_numpy(dtype=object, na_value=None)
+            codes = pd.Index(self.vocab_[col], dtype=object).get_indexer(values) + 1
+            cats.append(codes.astype("int64"))
         x_cat = np.column_stack(cats).astype("int64") if cats else np.zeros((n, 0), "int64")
         return x_num, x_cat
 
@@ -121,7 +122,9 @@ class Preprocessor:
         pre = cls(numerical=list(data["numerical"]), categorical=list(data["categorical"]))
         pre.numeric_ = {k: NumericStats(**v) for k, v in data["numeric"].items()}
         pre.vocab_ = {k: [str(x) for x in v] for k, v in data["vocab"].items()}
-        missing = [c for c in pre.numerical if c not in pre.numeric_] + [c for c in pre.categorical if c not in pre.vocab_]
+        missing = [c for c in pre.numerical if c not in pre.numeric_] + [
+            c for c in pre.categorical if c not in pre.vocab_
+        ]
         if missing:
             raise KeyError(f"statistics missing for {missing}")
         return pre

@@ -30,7 +30,9 @@ METRICS: dict[str, MetricInfo] = {
     m.key: m
     for m in [
         MetricInfo("accuracy", "Accuracy", True, "Share of predictions that were right."),
-        MetricInfo("precision", "Precision", True, "Of the cases the model flagged, the share that really were positive."),
+        MetricInfo(
+            "precision", "Precision", True, "Of the cases the model flagged, the share that really were positive."
+        ),
         MetricInfo("recall", "Recall", True, "Of the real positive cases, the share the model caught."),
         MetricInfo("f1", "F1 score", True, "One number balancing precision and recall (1 is perfect)."),
         MetricInfo(
@@ -39,11 +41,23 @@ METRICS: dict[str, MetricInfo] = {
             True,
             "How often the model ranks a real positive above a real negative: 0.5 is a coin flip, 1 is perfect.",
         ),
-        MetricInfo("log_loss", "Log loss", False, "How far the predicted probabilities are from what happened (lower is better)."),
-        MetricInfo("mae", "Average error (MAE)", False, "The typical size of a prediction's miss, in the target's unit.", True),
+        MetricInfo(
+            "log_loss",
+            "Log loss",
+            False,
+            "How far the predicted probabilities are from what happened (lower is better).",
+        ),
+        MetricInfo(
+            "mae", "Average error (MAE)", False, "The typical size of a prediction's miss, in the target's unit.", True
+        ),
         MetricInfo("rmse", "Error (RMSE)", False, "Like the average miss, but big misses count more.", True),
         MetricInfo("mape", "Average % error (MAPE)", False, "The typical miss as a share of the true value."),
-        MetricInfo("r2", "Explained share (R²)", True, "How much of the ups and downs in the target the model explains (1 is all)."),
+        MetricInfo(
+            "r2",
+            "Explained share (R²)",
+            True,
+            "How much of the ups and downs in the target the model explains (1 is all).",
+        ),
     ]
 }
 

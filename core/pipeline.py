@@ -58,9 +58,14 @@ def backfill(store: Store, *, name: str, version: int, model: TrainedModel, prog
     if missing.empty:
         return 0
     progress(f"  scoring {len(missing):,} stored rows with v{version}")
-    store.write_predictions(spec=spec, version=version, row_ids=missing["_row_id"].to_numpy(),
-                            ts=missing["_ts"].to_numpy(), entity_ids=missing["_entity_id"].to_numpy(),
-                            predictions=model.predict(missing))  # fmt: skip
+    store.write_predictions(
+        spec=spec,
+        version=version,
+        row_ids=missing["_row_id"].to_numpy(),
+        ts=missing["_ts"].to_numpy(),
+        entity_ids=missing["_entity_id"].to_numpy(),
+        predictions=model.predict(missing),
+    )
     return len(missing)
 
 
@@ -95,18 +100,35 @@ def train_new_version(
         raise DataError("Training needs rows in both the training and the validation period.")
     version = store.next_version(name)
     progress(f"Training {name} v{version} on {len(parts['train']):,} rows, validating on {len(parts['validation']):,}")
-    model, _ = fit_model(spec=spec, arch=arch, train=parts["train"], valid=parts["validation"], seed=settings.seed,
-                         progress=lambda e, n, tl, vl: progress(f"  epoch {e}/{n}: loss {tl:.4f}, validation {vl:.4f}"))  # fmt: skip
+    model, _ = fit_model(
+        spec=spec,
+        arch=arch,
+        train=parts["train"],
+        valid=parts["validation"],
+        seed=settings.seed,
+        progress=lambda e, n, tl, vl: progress(f"  epoch {e}/{n}: loss {tl:.4f}, validation {vl:.4f}"),
+    )
     test = parts["test"] if len(parts["test"]) else None
     metrics = {s: evaluate(model, parts[s]) for s in ("train", "validation")}
     if test is not None:
         metrics["test"] = evaluate(model, test)
     progress("  training the HistGradientBoosting yardstick on the same split")
-    baseline = fit_baseline(spec=spec, features=model.features, train=parts["train"], valid=parts["validation"],
-                            test=test, seed=settings.seed)  # fmt: skip
+    baseline = fit_baseline(
+        spec=spec,
+        features=model.features,
+        train=parts["train"],
+        valid=parts["validation"],
+        test=test,
+        seed=settings.seed,
+    )
     window = {s: [str(p[spec.timestamp].min()), str(p[spec.timestamp].max())] for s, p in parts.items() if len(p)}
-    extra = {"metrics": metrics, "baseline": {"name": "HistGradientBoosting", **baseline}, "data_window": window,
-             "rows": {s: len(p) for s, p in parts.items()}, "features": model.features}  # fmt: skip
+    extra = {
+        "metrics": metrics,
+        "baseline": {"name": "HistGradientBoosting", **baseline},
+        "data_window": window,
+        "rows": {s: len(p) for s, p in parts.items()},
+        "features": model.features,
+    }
     path, digest, meta = save_model(model, models_dir=settings.models_dir, version=version, extra=extra)
     reference_set = f"reference-{version}"
     ref = pd.concat([parts["train"], parts["validation"]])
@@ -117,9 +139,16 @@ def train_new_version(
     rows["_entity_id"] = ref[spec.entity].astype("string")
     target = ref[spec.target].astype("string").map(spec.class_index()) if spec.is_classification else ref[spec.target]
     rows["_target"] = pd.to_numeric(target, errors="coerce")
-    store.add_version(model=name, version=version, weights_path=str(path), weights_sha256=digest,
-                      reference_set=reference_set, metadata={k: v for k, v in meta.items() if k != "preprocessor"},
-                      live=live, by=by)  # fmt: skip
+    store.add_version(
+        model=name,
+        version=version,
+        weights_path=str(path),
+        weights_sha256=digest,
+        reference_set=reference_set,
+        metadata={k: v for k, v in meta.items() if k != "preprocessor"},
+        live=live,
+        by=by,
+    )
     others = {v: m for v, m in scoring_versions(store, name).items() if v != version}
     preds = {version: model.predict(rows)}
     preds.update({v: m.predict(rows) for v, m in others.items()})

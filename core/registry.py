@@ -68,7 +68,9 @@ def build_metadata(model: TrainedModel, *, version: int, extra: dict) -> dict:
     }
 
 
-def save_model(model: TrainedModel, *, models_dir: Path, version: int, extra: dict | None = None) -> tuple[Path, str, dict]:
+def save_model(
+    model: TrainedModel, *, models_dir: Path, version: int, extra: dict | None = None
+) -> tuple[Path, str, dict]:
     """Write weights and metadata for `version`; returns (weights path, sha256, metadata)."""
     folder = Path(models_dir) / model.spec.name / f"v{version}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,5 +173,7 @@ def load_version(store: Store, *, model: str, version: int | None = None) -> Tra
     if info is None:
         raise ModelFileError(f"Model `{model}` has no live version yet.")
     if not info.weights_path:
-        raise ModelFileError(f"Model `{model}` v{info.version} makes its predictions outside ModelPulse; there is no network to load.")
+        raise ModelFileError(
+            f"Model `{model}` v{info.version} makes its predictions outside ModelPulse; there is no network to load."
+        )
     return load_model(info.weights_path, expected_sha256=info.weights_sha256)

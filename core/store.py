@@ -332,7 +332,9 @@ class Store:
                 cur.close()
 
     def _tables(self) -> set[str]:
-        return {r[0] for r in self._fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")}
+        return {
+            r[0] for r in self._fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+        }
 
     def schema_version(self) -> int:
         """The schema version recorded in the file (0 for an empty database)."""
@@ -365,7 +367,9 @@ class Store:
     def migrate(self) -> int:
         """Apply missing migrations, each in its own transaction; idempotent. Returns the version reached."""
         with self.transaction() as cur:
-            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)"
+            )
         current = self.schema_version()
         for version in sorted(v for v in MIGRATIONS if v > current):
             with self.transaction() as cur:
@@ -433,11 +437,16 @@ class Store:
 
     def list_specs(self) -> list[ModelSpec]:
         """All models, in the order they were created."""
-        return [ModelSpec.model_validate_json(r[0]) for r in self._fetch("SELECT spec FROM models ORDER BY created_at, name")]
+        return [
+            ModelSpec.model_validate_json(r[0])
+            for r in self._fetch("SELECT spec FROM models ORDER BY created_at, name")
+        ]
 
     def next_version(self, model: str) -> int:
         """The number the next saved version of `model` gets."""
-        return int(self._fetch("SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model = ?", [model])[0][0])
+        return int(
+            self._fetch("SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE model = ?", [model])[0][0]
+        )
 
     def add_version(
         self,
@@ -456,7 +465,15 @@ class Store:
         with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?, ?, FALSE)",
-                [model, version, _now(), weights_path, weights_sha256, reference_set, json.dumps(metadata, default=float)],
+                [
+                    model,
+                    version,
+                    _now(),
+                    weights_path,
+                    weights_sha256,
+                    reference_set,
+                    json.dumps(metadata, default=float),
+                ],
             )
             if live:
                 self._promote(cur, model=model, version=version, by=by, note="first live version")
@@ -526,25 +543,25 @@ class Store:
 
     def _prepare_rows(self, spec: ModelSpec, rows: pd.DataFrame) -> pd.DataFrame:
         cols = self._feature_columns(spec)
-        out = pd.DataFrame(
-            {
-                "_split": rows["_split"].astype("string").to_numpy(),
-                "_set": rows["_set"].astype("string").to_numpy(),
-                "_ts": pd.to_datetime(rows["_ts"]).astype("datetime64[us]").to_numpy(),
-                "_entity_id": rows["_entity_id"].astype("string").to_numpy(),
-                "_target": pd.to_numeric(rows["_target"], errors="coerce").astype("float64").to_numpy()
-                if "_target" in rows
-                else np.full(len(rows), np.nan),
-            }
-        )
+        n = len(rows)
+        data: dict[str, Any] = {
+            "_split": rows["_split"].astype("string").to_numpy(),
+            "_set": rows["_set"].astype("string").to_numpy(),
+            "_ts": pd.to_datetime(rows["_ts"]).astype("datetime64[us]").to_numpy(),
+            "_entity_id": rows["_entity_id"].astype("string").to_numpy(),
+            "_target": pd.to_numeric(rows["_target"], errors="coerce").astype("float64").to_numpy()
+            if "_target" in rows
+            else np.full(n, np.nan),
+        }
+        # build every column first and the frame once: column-by-column assignment is slow in pandas
         for col, sql_type in cols.items():
             if col not in rows:
-                out[col] = pd.Series([None] * len(rows), dtype="float64" if sql_type == "DOUBLE" else "string").to_numpy()
+                data[col] = np.full(n, np.nan) if sql_type == "DOUBLE" else pd.array([None] * n, dtype="string")
             elif sql_type == "DOUBLE":
-                out[col] = pd.to_numeric(rows[col], errors="coerce").astype("float64").to_numpy()
+                data[col] = pd.to_numeric(rows[col], errors="coerce").astype("float64").to_numpy()
             else:
-                out[col] = rows[col].astype("string").to_numpy()
-        return out
+                data[col] = rows[col].astype("string").to_numpy()
+        return pd.DataFrame(data)
 
     def write_batch(
         self,
@@ -652,7 +669,8 @@ class Store:
         # tables added by later migrations that carry a `model` column
         known = {"predictions", "labels", "model_versions", "promotions", "batches", "models", "schema_version"}
         rows = self._fetch(
-            "SELECT DISTINCT table_name FROM information_schema.columns WHERE column_name = 'model' AND table_schema = 'main'"
+            "SELECT DISTINCT table_name FROM information_schema.columns "
+            "WHERE column_name = 'model' AND table_schema = 'main'"
         )
         return sorted({r[0] for r in rows} - known)
 
@@ -695,19 +713,30 @@ class Store:
 
     def read_reference(self, *, spec: ModelSpec, reference_set: str, version: int) -> pd.DataFrame:
         """Reference rows (train + validation) of a set, with `version`'s predictions on them."""
-        return self._read_rows(spec=spec, version=version, where="r._set = ? AND r._split IN ('train', 'validation')",
-                               params=[reference_set], with_labels=False)
+        return self._read_rows(
+            spec=spec,
+            version=version,
+            where="r._set = ? AND r._split IN ('train', 'validation')",
+            params=[reference_set],
+            with_labels=False,
+        )
 
     def read_window(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime) -> pd.DataFrame:
         """Production rows with `start <= ts < end`, `version`'s predictions and any labels that arrived."""
-        return self._read_rows(spec=spec, version=version,
-                               where="r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?",
-                               params=[start, end, start, end], with_labels=True)  # fmt: skip
+        return self._read_rows(
+            spec=spec,
+            version=version,
+            where="r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?",
+            params=[start, end, start, end],
+            with_labels=True,
+        )
 
     def _read_rows(self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool) -> pd.DataFrame:
         table = quote_ident(rows_table_name(spec.name))
         feats = ", ".join(f"r.{quote_ident(c)}" for c in self._feature_columns(spec))
-        label_sql = "l.label AS _label, l.label_ts AS _label_ts" if with_labels else "r._target AS _label, NULL AS _label_ts"
+        label_sql = (
+            "l.label AS _label, l.label_ts AS _label_ts" if with_labels else "r._target AS _label, NULL AS _label_ts"
+        )
         join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if with_labels else ""
         sql = f"""SELECT r._row_id, r._split, r._ts, r._entity_id, {feats},
                          p.prediction AS _prediction, p.probability AS _probability, p.scores AS _scores, {label_sql}
@@ -732,7 +761,13 @@ class Store:
         )
 
     def write_predictions(
-        self, *, spec: ModelSpec, version: int, row_ids: np.ndarray, ts: np.ndarray, entity_ids: np.ndarray,
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        row_ids: np.ndarray,
+        ts: np.ndarray,
+        entity_ids: np.ndarray,
         predictions: Any,
     ) -> str:
         """Add one version's predictions for rows already stored, in one transaction."""
@@ -755,8 +790,10 @@ class Store:
             frame["scores"] = list(np.asarray(predictions.scores, dtype="float64"))
         with self.transaction() as cur:
             self._insert(cur, "predictions", frame)
-            cur.execute("INSERT INTO batches VALUES (?, ?, 'backfill', ?, ?, ?)",
-                        [batch_id, spec.name, len(frame), f"v{version} shadow scores", _now()])  # fmt: skip
+            cur.execute(
+                "INSERT INTO batches VALUES (?, ?, 'backfill', ?, ?, ?)",
+                [batch_id, spec.name, len(frame), f"v{version} shadow scores", _now()],
+            )
         return batch_id
 
     # ------------------------------------------------------------------ monitoring
@@ -788,46 +825,73 @@ class Store:
         records = result.to_records()
         with self.transaction() as cur:
             key = [result.model, int(result.version), scope, result.start]
-            cur.execute("DELETE FROM check_results WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key)
-            cur.execute("DELETE FROM monitor_windows WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key)
+            cur.execute(
+                "DELETE FROM check_results WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key
+            )
+            cur.execute(
+                "DELETE FROM monitor_windows WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key
+            )
             if records:
                 self._insert(cur, "check_results", self._check_frame(records, scope))
             cur.execute(
                 "INSERT INTO monitor_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [result.model, int(result.version), scope, result.start, result.end, int(result.n_rows),
-                 int(result.n_labels), result.fingerprint, _now(), float(result.seconds)],
-            )  # fmt: skip
+                [
+                    result.model,
+                    int(result.version),
+                    scope,
+                    result.start,
+                    result.end,
+                    int(result.n_rows),
+                    int(result.n_labels),
+                    result.fingerprint,
+                    _now(),
+                    float(result.seconds),
+                ],
+            )
             if result.stats:
-                cur.execute("DELETE FROM window_stats WHERE model = ? AND version = ? AND window_start = ?",
-                            [result.model, int(result.version), result.start])  # fmt: skip
+                cur.execute(
+                    "DELETE FROM window_stats WHERE model = ? AND version = ? AND window_start = ?",
+                    [result.model, int(result.version), result.start],
+                )
                 cur.execute(
                     "INSERT INTO window_stats VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [result.model, int(result.version), result.start, result.end, int(result.n_rows),
-                     int(result.n_labels), json.dumps(result.stats, default=_json_default)],
-                )  # fmt: skip
+                    [
+                        result.model,
+                        int(result.version),
+                        result.start,
+                        result.end,
+                        int(result.n_rows),
+                        int(result.n_labels),
+                        json.dumps(result.stats, default=_json_default),
+                    ],
+                )
 
     def save_version_checks(self, *, model: str, version: int, records: list[dict]) -> None:
         """Replace the version-level checks (no window: e.g. the train/validation gap)."""
         with self.transaction() as cur:
-            cur.execute("DELETE FROM check_results WHERE model = ? AND version = ? AND window_start IS NULL",
-                        [model, int(version)])  # fmt: skip
+            cur.execute(
+                "DELETE FROM check_results WHERE model = ? AND version = ? AND window_start IS NULL",
+                [model, int(version)],
+            )
             if records:
                 self._insert(cur, "check_results", self._check_frame(records, "version"))
 
     @staticmethod
     def _check_frame(records: list[dict], scope: str) -> pd.DataFrame:
         frame = pd.DataFrame(records)
-        out = pd.DataFrame({
-            "model": frame["model"].astype("string"),
-            "version": frame["version"].astype("int32"),
-            "scope": scope,
-            "window_start": pd.to_datetime(frame["window_start"]).astype("datetime64[us]"),
-            "window_end": pd.to_datetime(frame["window_end"]).astype("datetime64[us]"),
-            "check_kind": frame["check"].astype("string"),
-            "metric": frame["metric"].astype("string"),
-            "column_name": frame["column"].astype("string"),
-            "method": frame["method"].astype("string"),
-        })  # fmt: skip
+        out = pd.DataFrame(
+            {
+                "model": frame["model"].astype("string"),
+                "version": frame["version"].astype("int32"),
+                "scope": scope,
+                "window_start": pd.to_datetime(frame["window_start"]).astype("datetime64[us]"),
+                "window_end": pd.to_datetime(frame["window_end"]).astype("datetime64[us]"),
+                "check_kind": frame["check"].astype("string"),
+                "metric": frame["metric"].astype("string"),
+                "column_name": frame["column"].astype("string"),
+                "method": frame["method"].astype("string"),
+            }
+        )
         for col in ("value", "threshold", "reference", "lower", "upper"):
             out[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
         out["status"] = frame["status"].astype("string")
@@ -836,12 +900,22 @@ class Store:
         out["details"] = [json.dumps(d, default=_json_default) if d else None for d in frame["details"]]
         return out
 
-    def read_results(self, *, model: str, version: int | None = None, check: str | None = None,
-                     scope: str | None = None, with_details: bool = False) -> pd.DataFrame:  # fmt: skip
+    def read_results(
+        self,
+        *,
+        model: str,
+        version: int | None = None,
+        check: str | None = None,
+        scope: str | None = None,
+        with_details: bool = False,
+    ) -> pd.DataFrame:
         """Stored check results of `model`, oldest window first."""
-        sql = ["SELECT model, version, scope, window_start, window_end, check_kind AS \"check\", metric,",
-               "column_name AS \"column\", method, value, threshold, reference, lower, upper, status, message, n_rows",
-               ", details" if with_details else "", "FROM check_results WHERE model = ?"]  # fmt: skip
+        sql = [
+            'SELECT model, version, scope, window_start, window_end, check_kind AS "check", metric,',
+            'column_name AS "column", method, value, threshold, reference, lower, upper, status, message, n_rows',
+            ", details" if with_details else "",
+            "FROM check_results WHERE model = ?",
+        ]
         params: list = [model]
         for col, value in (("version", version), ("check_kind", check), ("scope", scope)):
             if value is not None:
@@ -861,8 +935,9 @@ class Store:
         frame["stats"] = [json.loads(s) for s in frame["stats"]]
         return frame
 
-    def read_calibration(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime,
-                         known_by: datetime) -> pd.DataFrame:  # fmt: skip
+    def read_calibration(
+        self, *, spec: ModelSpec, version: int, start: datetime, end: datetime, known_by: datetime
+    ) -> pd.DataFrame:
         """Probability and label of production rows in `[start, end)` whose label had arrived by `known_by`."""
         table = quote_ident(rows_table_name(spec.name))
         return self.query_df(
@@ -882,8 +957,9 @@ class Store:
                 cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
 
     # ------------------------------------------------------------------ alerts
-    def list_alerts(self, *, model: str | None = None, state: str | None = None,
-                    severity: str | None = None) -> pd.DataFrame:  # fmt: skip
+    def list_alerts(
+        self, *, model: str | None = None, state: str | None = None, severity: str | None = None
+    ) -> pd.DataFrame:
         """Alerts, newest activity first, filtered by any of model, state and severity."""
         sql = ["SELECT * FROM alerts WHERE TRUE"]
         params: list = []
@@ -917,16 +993,24 @@ class Store:
             for alert in upserts:
                 cur.execute("DELETE FROM alerts WHERE id = ?", [alert["id"]])
                 cols = list(alert)
+                names = ", ".join(quote_ident(c) for c in cols)
                 cur.execute(
-                    f"INSERT INTO alerts ({', '.join(quote_ident(c) for c in cols)}) VALUES ({', '.join('?' * len(cols))})",  # noqa: S608
+                    f"INSERT INTO alerts ({names}) VALUES ({', '.join('?' * len(cols))})",  # noqa: S608
                     [alert[c] for c in cols],
                 )
             for ev in events:
                 cur.execute(
                     "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [ev["alert_id"], ev["model"], ev.get("at") or _now(), ev["event"], ev["actor"], ev.get("comment"),
-                     ev.get("window_start")],
-                )  # fmt: skip
+                    [
+                        ev["alert_id"],
+                        ev["model"],
+                        ev.get("at") or _now(),
+                        ev["event"],
+                        ev["actor"],
+                        ev.get("comment"),
+                        ev.get("window_start"),
+                    ],
+                )
 
     def set_alert_state(self, *, alert_id: str, state: str, actor: str, comment: str | None = None) -> None:
         """Acknowledge or resolve an alert by hand, recording who, when and why."""
@@ -942,8 +1026,10 @@ class Store:
                 [state, now, now if state == "resolved" else None, alert_id],
             )
             event = {"acknowledged": "acknowledged", "resolved": "resolved", "open": "reopened"}[state]
-            cur.execute("INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                        [alert_id, alert["model"], now, event, actor.strip(), (comment or "").strip() or None])  # fmt: skip
+            cur.execute(
+                "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                [alert_id, alert["model"], now, event, actor.strip(), (comment or "").strip() or None],
+            )
 
 
 def _json_default(value: object) -> object:

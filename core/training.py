@@ -253,7 +253,13 @@ def evaluate(model: TrainedModel, frame: pd.DataFrame) -> dict[str, float]:
 
 
 def fit_baseline(
-    *, spec: ModelSpec, features: list[str], train: pd.DataFrame, valid: pd.DataFrame, test: pd.DataFrame | None, seed: int
+    *,
+    spec: ModelSpec,
+    features: list[str],
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame | None,
+    seed: int,
 ) -> dict[str, dict[str, float]]:
     """Train scikit-learn's HistGradientBoosting on the same split as a quality yardstick.
 
@@ -273,7 +279,9 @@ def fit_baseline(
             out[c] = pd.Categorical(frame[c].astype("string"), categories=levels[c])
         return out
 
-    params = dict(max_iter=500, learning_rate=0.05, early_stopping=False, random_state=seed, categorical_features="from_dtype")
+    params = dict(
+        max_iter=500, learning_rate=0.05, early_stopping=False, random_state=seed, categorical_features="from_dtype"
+    )
     if spec.is_classification:
         model = HistGradientBoostingClassifier(**params)
     else:

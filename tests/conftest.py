@@ -13,6 +13,7 @@ from core.config import Settings
 # a reduced demo: every model, a fraction of the rows, few epochs. Enough to exercise every path.
 REDUCED_FRACTION = {"churn": 1.0, "hotel": 0.5, "flights": 0.12}
 REDUCED_EPOCHS = 4
+REDUCED_DAYS = 120  # production replayed: 4 months of churn, ~17 weeks of hotel and flights
 
 
 def make_settings(root: Path) -> Settings:
@@ -39,7 +40,14 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     from core.demo import seed_demo
 
     cfg = make_settings(tmp_path_factory.mktemp("demo"))
-    seed_demo(settings=cfg, fraction=REDUCED_FRACTION, max_epochs=REDUCED_EPOCHS, monitor=True, progress=lambda _: None)
+    seed_demo(
+        settings=cfg,
+        fraction=REDUCED_FRACTION,
+        max_epochs=REDUCED_EPOCHS,
+        production_days=REDUCED_DAYS,
+        monitor=True,
+        progress=lambda _: None,
+    )
     return cfg
 
 

@@ -54,8 +54,12 @@ def test_migration_is_idempotent(settings):
 
 def test_batch_is_written_whole(store):
     preds = {1: Predictions(prediction=np.zeros(5), probability=np.full(5, 0.2))}
-    store.write_batch(spec=CHURN.spec, rows=_rows(5), predictions=preds,
-                      labels=pd.DataFrame({"entity_id": ["E0"], "label": [1.0], "label_ts": [pd.Timestamp("2020-02-01")]}))
+    store.write_batch(
+        spec=CHURN.spec,
+        rows=_rows(5),
+        predictions=preds,
+        labels=pd.DataFrame({"entity_id": ["E0"], "label": [1.0], "label_ts": [pd.Timestamp("2020-02-01")]}),
+    )
     counts = store.counts()
     assert counts["rows__churn"] == 5 and counts["predictions"] == 5 and counts["labels"] == 1
 
@@ -65,10 +69,16 @@ def test_batch_that_fails_midway_leaves_nothing(store):
     store.write_batch(spec=CHURN.spec, rows=_rows(5), predictions=good)
     before = store.counts()
     # rows and the first predictions insert fine; the labels frame then fails to convert
-    bad_labels = pd.DataFrame({"entity_id": ["E5"], "label": ["not a number"], "label_ts": [pd.Timestamp("2020-02-01")]})
+    bad_labels = pd.DataFrame(
+        {"entity_id": ["E5"], "label": ["not a number"], "label_ts": [pd.Timestamp("2020-02-01")]}
+    )
     with pytest.raises(ValueError):
-        store.write_batch(spec=CHURN.spec, rows=_rows(3, start=5), predictions={1: Predictions(np.zeros(3), np.zeros(3))},
-                          labels=bad_labels)
+        store.write_batch(
+            spec=CHURN.spec,
+            rows=_rows(3, start=5),
+            predictions={1: Predictions(np.zeros(3), np.zeros(3))},
+            labels=bad_labels,
+        )
     assert store.counts() == before
     # and the store still accepts the next good batch
     store.write_batch(spec=CHURN.spec, rows=_rows(2, start=9), predictions={1: Predictions(np.zeros(2), np.zeros(2))})
@@ -124,13 +134,19 @@ def test_foreign_duckdb_file_is_not_adopted(tmp_path):
 def test_second_writer_gets_a_sentence_not_a_traceback(settings, store):
     store.close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import duckdb, sys, time
             con = duckdb.connect({str(settings.db_path)!r})
             print("ready", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
@@ -153,8 +169,15 @@ def test_identifiers_are_quoted_and_validated():
 
 def test_promotion_is_recorded(store):
     for v in (1, 2):
-        store.add_version(model="churn", version=v, weights_path=None, weights_sha256=None, reference_set="r",
-                          metadata={}, live=(v == 1))
+        store.add_version(
+            model="churn",
+            version=v,
+            weights_path=None,
+            weights_sha256=None,
+            reference_set="r",
+            metadata={},
+            live=(v == 1),
+        )
     store.set_live(model="churn", version=2, by="ana@example.com", note="better recall")
     assert store.live_version("churn").version == 2
     history = store.promotions("churn")

@@ -58,7 +58,9 @@ def test_training_is_seeded(churn_parts):
     arch = ArchConfig(hidden=(16,), max_epochs=3)
     a, _ = fit_model(spec=CHURN.spec, arch=arch, train=churn_parts["train"], valid=churn_parts["validation"], seed=11)
     b, _ = fit_model(spec=CHURN.spec, arch=arch, train=churn_parts["train"], valid=churn_parts["validation"], seed=11)
-    np.testing.assert_array_equal(a.predict(churn_parts["production"]).probability, b.predict(churn_parts["production"]).probability)
+    np.testing.assert_array_equal(
+        a.predict(churn_parts["production"]).probability, b.predict(churn_parts["production"]).probability
+    )
 
 
 def test_one_class_target_is_refused(churn_parts):

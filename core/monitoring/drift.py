@@ -45,8 +45,12 @@ def histogram(reference: pd.Series, current: pd.Series, *, kind: str, bins: int 
         top += [v for v in cur.value_counts().index[:5] if v not in top]
         ref_share = ref.value_counts(normalize=True).reindex(top, fill_value=0)
         cur_share = cur.value_counts(normalize=True).reindex(top, fill_value=0)
-        return {"kind": "cat", "labels": [str(x) for x in top], "reference": ref_share.round(5).tolist(),
-                "current": cur_share.round(5).tolist()}  # fmt: skip
+        return {
+            "kind": "cat",
+            "labels": [str(x) for x in top],
+            "reference": ref_share.round(5).tolist(),
+            "current": cur_share.round(5).tolist(),
+        }
     r = pd.to_numeric(reference, errors="coerce").dropna().to_numpy()
     c = pd.to_numeric(current, errors="coerce").dropna().to_numpy()
     if r.size == 0 or c.size == 0:
@@ -55,8 +59,12 @@ def histogram(reference: pd.Series, current: pd.Series, *, kind: str, bins: int 
     edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
     rh = np.histogram(r, bins=edges)[0] / r.size
     ch = np.histogram(c, bins=edges)[0] / c.size
-    return {"kind": "num", "edges": np.round(edges, 6).tolist(), "reference": np.round(rh, 5).tolist(),
-            "current": np.round(ch, 5).tolist()}  # fmt: skip
+    return {
+        "kind": "num",
+        "edges": np.round(edges, 6).tolist(),
+        "reference": np.round(rh, 5).tolist(),
+        "current": np.round(ch, 5).tolist(),
+    }
 
 
 def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, details: dict, label: str) -> CheckResult:
@@ -67,13 +75,27 @@ def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, det
         message = f"{label} {verb}: {score.method} score {score.score:.3f} (drift at {score.threshold:.2f})."
     if score.sampled_rows:
         details = {**details, "sampled_rows": score.sampled_rows}
-    return CheckResult(check=check, metric=f"{score.method}", column=score.column, method=score.method,
-                       value=clean(score.score), threshold=score.threshold, status=status, message=message,
-                       n_rows=n_rows, details=details)  # fmt: skip
+    return CheckResult(
+        check=check,
+        metric=f"{score.method}",
+        column=score.column,
+        method=score.method,
+        value=clean(score.score),
+        threshold=score.threshold,
+        status=status,
+        message=message,
+        n_rows=n_rows,
+        details=details,
+    )
 
 
 def drift_checks(
-    *, spec: ModelSpec, features: list[str], reference: pd.DataFrame, current: pd.DataFrame, thresholds: Thresholds,
+    *,
+    spec: ModelSpec,
+    features: list[str],
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    thresholds: Thresholds,
     seed: int = 0,
 ) -> list[CheckResult]:
     """Per-feature drift, the share of drifted features and prediction drift, in one Evidently report."""
@@ -92,17 +114,31 @@ def drift_checks(
     drifted = [s.column for s in compared if s.drifted]
     share = len(drifted) / len(compared) if compared else float("nan")
     ranked = sorted(compared, key=lambda s: -(s.score if s.score == s.score else -1))
-    out.append(CheckResult(
-        check=Check.DRIFT_SHARE, metric="drift_share", value=clean(share), threshold=thresholds.drift_share.warn,
-        status=thresholds.drift_share.status(share), n_rows=n,
-        message=f"{len(drifted)} of {len(compared)} features shifted"
-                + (f" ({', '.join(drifted[:5])}{', ...' if len(drifted) > 5 else ''})." if drifted else "."),
-        details={"drifted": drifted, "top": [{"column": s.column, "score": clean(s.score)} for s in ranked[:5]]},
-    ))  # fmt: skip
+    out.append(
+        CheckResult(
+            check=Check.DRIFT_SHARE,
+            metric="drift_share",
+            value=clean(share),
+            threshold=thresholds.drift_share.warn,
+            status=thresholds.drift_share.status(share),
+            n_rows=n,
+            message=f"{len(drifted)} of {len(compared)} features shifted"
+            + (f" ({', '.join(drifted[:5])}{', ...' if len(drifted) > 5 else ''})." if drifted else "."),
+            details={"drifted": drifted, "top": [{"column": s.column, "score": clean(s.score)} for s in ranked[:5]]},
+        )
+    )
     p = scores[-1]
     details = histogram(reference[pred_col], current[pred_col], kind=pred_kind) if not p.missing else {}
-    out.append(_result(p, check=Check.PREDICTION_DRIFT, n_rows=n, details=details, label="The model's predictions",
-                       status=thresholds.prediction_drift.status(p.score) if not p.missing else Status.OK))  # fmt: skip
+    out.append(
+        _result(
+            p,
+            check=Check.PREDICTION_DRIFT,
+            n_rows=n,
+            details=details,
+            label="The model's predictions",
+            status=thresholds.prediction_drift.status(p.score) if not p.missing else Status.OK,
+        )
+    )
     return out
 
 
@@ -117,8 +153,12 @@ def target_drift_check(
         names = {float(v): k for k, v in spec.class_index().items()}
         ref = ref.assign(_label=ref["_label"].map(names))
         cur = cur.assign(_label=cur["_label"].map(names))
-    (score,) = drift_scores(reference=ref, current=cur, seed=seed,
-                            requests=[DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)])  # fmt: skip
+    (score,) = drift_scores(
+        reference=ref,
+        current=cur,
+        seed=seed,
+        requests=[DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)],
+    )
     details = histogram(ref["_label"], cur["_label"], kind=kind)
     if spec.task == "binary":
         pos = float(spec.class_index()[str(spec.positive_class)])
@@ -127,5 +167,11 @@ def target_drift_check(
     elif spec.task == "regression":
         details["reference_mean"] = clean(float(reference["_label"].mean()))
         details["current_mean"] = clean(float(labelled["_label"].mean()))
-    return _result(score, check=Check.TARGET_DRIFT, n_rows=len(labelled), details=details, label="The outcome",
-                   status=thresholds.target_drift.status(score.score) if not score.missing else Status.OK)  # fmt: skip
+    return _result(
+        score,
+        check=Check.TARGET_DRIFT,
+        n_rows=len(labelled),
+        details=details,
+        label="The outcome",
+        status=thresholds.target_drift.status(score.score) if not score.missing else Status.OK,
+    )

@@ -70,8 +70,14 @@ def fit_calibrator(proba: np.ndarray, labels: np.ndarray, *, source: str, thresh
         a, b = a - step[0], b - step[1]
         if np.abs(step).max() < 1e-8:
             break
-    return Calibrator(a=float(a), b=float(b), source=source, n=int(len(y)), positive_rate=float(y.mean()),
-                      flagged_rate=float((proba >= threshold).mean()))  # fmt: skip
+    return Calibrator(
+        a=float(a),
+        b=float(b),
+        source=source,
+        n=int(len(y)),
+        positive_rate=float(y.mean()),
+        flagged_rate=float((proba >= threshold).mean()),
+    )
 
 
 def expected_auc(score: np.ndarray, q: np.ndarray) -> float:
@@ -117,7 +123,11 @@ class Estimate:
 
 
 def estimate_window(
-    frame: pd.DataFrame, *, calibrator: Calibrator, known_by: pd.Timestamp | None, threshold: float = 0.5,
+    frame: pd.DataFrame,
+    *,
+    calibrator: Calibrator,
+    known_by: pd.Timestamp | None,
+    threshold: float = 0.5,
     positive_label: float = 1.0,
 ) -> Estimate:
     """Estimate a window's metrics; outcomes that arrived by `known_by` count as certain (None: use none)."""
@@ -150,5 +160,10 @@ def estimate_window(
             f"The model flags {flagged_share:.0%} of cases, against {calibrator.flagged_rate:.0%} in the data the "
             "estimate learned from."
         )
-    return Estimate(metrics=expected_metrics(score, q, threshold=threshold), known_labels=n_known,
-                    calibration=calibrator.source, flags=tuple(flags), prior_factor=factor)  # fmt: skip
+    return Estimate(
+        metrics=expected_metrics(score, q, threshold=threshold),
+        known_labels=n_known,
+        calibration=calibrator.source,
+        flags=tuple(flags),
+        prior_factor=factor,
+    )

@@ -39,18 +39,28 @@ def relative_loss(metric: str, value: float, reference: float) -> float:
 
 
 def performance_checks(
-    *, spec: ModelSpec, frame: pd.DataFrame, reference_metrics: dict[str, float], thresholds: Thresholds,
+    *,
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    reference_metrics: dict[str, float],
+    thresholds: Thresholds,
 ) -> list[CheckResult]:
     """Every metric of the task on the labelled rows, each against its validation value with a tolerance."""
     y, pred, proba = labelled_arrays(spec, frame)
     n = len(y)
     primary = PRIMARY[spec.task]
     if n < thresholds.min_labels:
-        return [CheckResult(
-            check=Check.PERFORMANCE, metric=primary, value=None, status=Status.NO_LABELS, n_rows=n,
-            message=f"Only {n} of {len(frame)} outcomes have arrived; at least {thresholds.min_labels} are needed "
-                    "to measure quality.",
-        )]  # fmt: skip
+        return [
+            CheckResult(
+                check=Check.PERFORMANCE,
+                metric=primary,
+                value=None,
+                status=Status.NO_LABELS,
+                n_rows=n,
+                message=f"Only {n} of {len(frame)} outcomes have arrived; at least {thresholds.min_labels} are needed "
+                "to measure quality.",
+            )
+        ]
     if spec.is_classification and len(np.unique(y)) < 2:
         only = {v: k for k, v in spec.class_index().items()}.get(float(y[0]), y[0])
         note = f"every arrived outcome is `{only}`, so ranking quality cannot be measured"
@@ -73,27 +83,59 @@ def performance_checks(
                 message += f", {abs(loss):.0%} {direction} than at validation ({ref:.3f})."
             else:
                 message += "."
-        out.append(CheckResult(
-            check=Check.PERFORMANCE, metric=metric, value=clean(value), reference=clean(ref),
-            threshold=thresholds.performance_drop.warn, status=status, n_rows=n, message=message,
-            details={"relative_loss": clean(loss), "primary": metric == primary},
-        ))  # fmt: skip
+        out.append(
+            CheckResult(
+                check=Check.PERFORMANCE,
+                metric=metric,
+                value=clean(value),
+                reference=clean(ref),
+                threshold=thresholds.performance_drop.warn,
+                status=status,
+                n_rows=n,
+                message=message,
+                details={"relative_loss": clean(loss), "primary": metric == primary},
+            )
+        )
     for key in values:
         if "[" in key:  # multiclass per-class scores: shown in drill-down, not alerted on
             cls = spec.classes[int(key.split("[")[1].rstrip("]"))]
-            out.append(CheckResult(check=Check.PERFORMANCE, metric=key.split("[")[0] + f"[{cls}]", value=clean(values[key]),
-                                   status=Status.OK, n_rows=n, message=f"{key.split('[')[0]} for class `{cls}`."))  # fmt: skip
+            out.append(
+                CheckResult(
+                    check=Check.PERFORMANCE,
+                    metric=key.split("[")[0] + f"[{cls}]",
+                    value=clean(values[key]),
+                    status=Status.OK,
+                    n_rows=n,
+                    message=f"{key.split('[')[0]} for class `{cls}`.",
+                )
+            )
     return out
 
 
-def gap_check(*, metric: str, better: float, worse: float, thresholds: Thresholds, kind: str, n_rows: int) -> CheckResult:
+def gap_check(
+    *, metric: str, better: float, worse: float, thresholds: Thresholds, kind: str, n_rows: int
+) -> CheckResult:
     """Overfitting gap between two stages (train -> validation, or validation -> production)."""
     loss = relative_loss(metric, worse, better)
     info = METRICS[metric]
     first, second = ("training", "validation") if kind == "train_validation" else ("validation", "production")
-    message = (f"{info.label}: {better:.3f} on {first} data, {worse:.3f} on {second} data "
-               f"({abs(loss):.0%} {'worse' if loss > 0 else 'better'}).") if np.isfinite(loss) else \
-        f"{info.label} gap between {first} and {second} cannot be computed."  # fmt: skip
-    return CheckResult(check=Check.OVERFITTING, metric=kind, column=metric, value=clean(loss),
-                       threshold=thresholds.overfit_gap.warn, status=thresholds.overfit_gap.status(loss),
-                       reference=clean(better), upper=clean(worse), n_rows=n_rows, message=message)  # fmt: skip
+    message = (
+        (
+            f"{info.label}: {better:.3f} on {first} data, {worse:.3f} on {second} data "
+            f"({abs(loss):.0%} {'worse' if loss > 0 else 'better'})."
+        )
+        if np.isfinite(loss)
+        else f"{info.label} gap between {first} and {second} cannot be computed."
+    )
+    return CheckResult(
+        check=Check.OVERFITTING,
+        metric=kind,
+        column=metric,
+        value=clean(loss),
+        threshold=thresholds.overfit_gap.warn,
+        status=thresholds.overfit_gap.status(loss),
+        reference=clean(better),
+        upper=clean(worse),
+        n_rows=n_rows,
+        message=message,
+    )

@@ -56,24 +56,38 @@ def quality_checks(
         if n and missing == 1.0 and prof.missing_share < 0.5:
             vanished.append(col)
         increase = missing - prof.missing_share
-        out.append(CheckResult(
-            check=Check.QUALITY, metric="missing_share", column=col, value=clean(missing),
-            reference=prof.missing_share, threshold=thresholds.missing_increase.warn, n_rows=n,
-            status=thresholds.missing_increase.status(increase),
-            message=f"`{col}` is empty in {missing:.1%} of rows (training: {prof.missing_share:.1%}).",
-        ))  # fmt: skip
+        out.append(
+            CheckResult(
+                check=Check.QUALITY,
+                metric="missing_share",
+                column=col,
+                value=clean(missing),
+                reference=prof.missing_share,
+                threshold=thresholds.missing_increase.warn,
+                n_rows=n,
+                status=thresholds.missing_increase.status(increase),
+                message=f"`{col}` is empty in {missing:.1%} of rows (training: {prof.missing_share:.1%}).",
+            )
+        )
         present = series.dropna()
         if prof.kind == "cat":
             unseen_mask = ~category_strings(present).isin(prof.categories)
             share = float(unseen_mask.mean()) if len(present) else 0.0
             examples = category_strings(present[unseen_mask]).value_counts().index[:3].tolist()
-            out.append(CheckResult(
-                check=Check.QUALITY, metric="unseen_share", column=col, value=clean(share),
-                threshold=thresholds.unseen_share.warn, status=thresholds.unseen_share.status(share), n_rows=n,
-                message=f"{share:.1%} of `{col}` values were never seen in training"
-                        + (f" (e.g. {', '.join(map(str, examples))})." if examples else "."),
-                details={"examples": [str(e) for e in examples]},
-            ))  # fmt: skip
+            out.append(
+                CheckResult(
+                    check=Check.QUALITY,
+                    metric="unseen_share",
+                    column=col,
+                    value=clean(share),
+                    threshold=thresholds.unseen_share.warn,
+                    status=thresholds.unseen_share.status(share),
+                    n_rows=n,
+                    message=f"{share:.1%} of `{col}` values were never seen in training"
+                    + (f" (e.g. {', '.join(map(str, examples))})." if examples else "."),
+                    details={"examples": [str(e) for e in examples]},
+                )
+            )
         else:
             values = pd.to_numeric(present, errors="coerce").dropna()
             if prof.lo is None or values.empty:
@@ -82,21 +96,39 @@ def quality_checks(
                 below = float((values < prof.lo).mean())
                 above = float((values > prof.hi).mean())
                 share = below + above
-            out.append(CheckResult(
-                check=Check.QUALITY, metric="out_of_range_share", column=col, value=clean(share),
-                threshold=thresholds.out_of_range_share.warn, status=thresholds.out_of_range_share.status(share),
-                n_rows=n, lower=prof.lo, upper=prof.hi,
-                message=f"{share:.1%} of `{col}` values lie outside the training range "
-                        f"{_fmt(prof.lo)} to {_fmt(prof.hi)}.",
-                details={"below": clean(below), "above": clean(above)},
-            ))  # fmt: skip
-    out.append(CheckResult(
-        check=Check.QUALITY, metric="missing_columns", value=float(len(vanished)), threshold=0.5, n_rows=n,
-        status=Status.ALERT if vanished else Status.OK,
-        message=(f"No values at all arrived for {', '.join(f'`{c}`' for c in vanished)}: the column may have been "
-                 "dropped or renamed upstream.") if vanished else "Every feature column arrived.",
-        details={"columns": vanished},
-    ))  # fmt: skip
+            out.append(
+                CheckResult(
+                    check=Check.QUALITY,
+                    metric="out_of_range_share",
+                    column=col,
+                    value=clean(share),
+                    threshold=thresholds.out_of_range_share.warn,
+                    status=thresholds.out_of_range_share.status(share),
+                    n_rows=n,
+                    lower=prof.lo,
+                    upper=prof.hi,
+                    message=f"{share:.1%} of `{col}` values lie outside the training range "
+                    f"{_fmt(prof.lo)} to {_fmt(prof.hi)}.",
+                    details={"below": clean(below), "above": clean(above)},
+                )
+            )
+    out.append(
+        CheckResult(
+            check=Check.QUALITY,
+            metric="missing_columns",
+            value=float(len(vanished)),
+            threshold=0.5,
+            n_rows=n,
+            status=Status.ALERT if vanished else Status.OK,
+            message=(
+                f"No values at all arrived for {', '.join(f'`{c}`' for c in vanished)}: the column may have been "
+                "dropped or renamed upstream."
+            )
+            if vanished
+            else "Every feature column arrived.",
+            details={"columns": vanished},
+        )
+    )
     return out
 
 

@@ -112,14 +112,36 @@ def clean(value: float | None) -> float | None:
 class Results:
     """Stored check results as a DataFrame with filters (NannyML-style result object)."""
 
-    COLUMNS = ["model", "version", "window_start", "window_end", "check", "metric", "column", "method", "value",
-               "threshold", "reference", "lower", "upper", "status", "message", "n_rows"]  # fmt: skip
+    COLUMNS = [
+        "model",
+        "version",
+        "window_start",
+        "window_end",
+        "check",
+        "metric",
+        "column",
+        "method",
+        "value",
+        "threshold",
+        "reference",
+        "lower",
+        "upper",
+        "status",
+        "message",
+        "n_rows",
+    ]
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.data = frame if not frame.empty else pd.DataFrame(columns=self.COLUMNS)
 
-    def filter(self, *, check: str | None = None, metric: str | None = None, column: str | None = None,
-               version: int | None = None) -> Results:  # fmt: skip
+    def filter(
+        self,
+        *,
+        check: str | None = None,
+        metric: str | None = None,
+        column: str | None = None,
+        version: int | None = None,
+    ) -> Results:
         """Rows matching every given field."""
         mask = pd.Series(True, index=self.data.index)
         for key, value in (("check", check), ("metric", metric), ("column", column), ("version", version)):

@@ -96,12 +96,21 @@ class VersionContext:
         calibrator = None
         if spec.task == "binary":
             val = reference[(reference["_split"] == "validation") & reference["_label"].notna()]
-            calibrator = fit_calibrator(val["_probability"].to_numpy(), val["_label"].to_numpy(),
-                                        source="validation data", threshold=threshold)  # fmt: skip
-        return cls(spec=spec, info=info, features=features, reference=reference,
-                   reference_metrics=metrics["validation"], train_metrics=metrics["train"],
-                   profile=profile_reference(spec, reference, features), calibrator=calibrator,
-                   threshold=threshold, thresholds=thresholds)  # fmt: skip
+            calibrator = fit_calibrator(
+                val["_probability"].to_numpy(), val["_label"].to_numpy(), source="validation data", threshold=threshold
+            )
+        return cls(
+            spec=spec,
+            info=info,
+            features=features,
+            reference=reference,
+            reference_metrics=metrics["validation"],
+            train_metrics=metrics["train"],
+            profile=profile_reference(spec, reference, features),
+            calibrator=calibrator,
+            threshold=threshold,
+            thresholds=thresholds,
+        )
 
 
 def fingerprint(row: pd.Series, scope: str) -> str:
@@ -117,8 +126,9 @@ def version_checks(ctx: VersionContext) -> list[CheckResult]:
     if train is None or val is None:
         return []
     n = int((ctx.reference["_split"] == "validation").sum())
-    return [gap_check(metric=metric, better=train, worse=val, thresholds=ctx.thresholds, kind="train_validation",
-                      n_rows=n)]  # fmt: skip
+    return [
+        gap_check(metric=metric, better=train, worse=val, thresholds=ctx.thresholds, kind="train_validation", n_rows=n)
+    ]
 
 
 def _calibrator_for(store: Store, ctx: VersionContext, window: Window) -> Calibrator | None:
@@ -127,15 +137,24 @@ def _calibrator_for(store: Store, ctx: VersionContext, window: Window) -> Calibr
     start = pd.Timestamp(window.start)
     for _ in range(ctx.thresholds.estimate_lookback_windows):
         start = start - (next_start(start, size) - start)
-    recent = store.read_calibration(spec=ctx.spec, version=ctx.info.version, start=start.to_pydatetime(),
-                                    end=window.start, known_by=window.start)  # fmt: skip
-    fitted = fit_calibrator(recent["_probability"].to_numpy(), recent["_label"].to_numpy(),
-                            source="recent outcomes", threshold=ctx.threshold)  # fmt: skip
+    recent = store.read_calibration(
+        spec=ctx.spec, version=ctx.info.version, start=start.to_pydatetime(), end=window.start, known_by=window.start
+    )
+    fitted = fit_calibrator(
+        recent["_probability"].to_numpy(),
+        recent["_label"].to_numpy(),
+        source="recent outcomes",
+        threshold=ctx.threshold,
+    )
     return fitted or ctx.calibrator
 
 
 def estimate_checks(
-    store: Store, ctx: VersionContext, window: Window, frame: pd.DataFrame, realised: dict[str, float],
+    store: Store,
+    ctx: VersionContext,
+    window: Window,
+    frame: pd.DataFrame,
+    realised: dict[str, float],
     history: list[dict[str, float]],
 ) -> list[CheckResult]:
     """Label-free estimates of accuracy, F1 and ROC AUC with their error band and trust verdict."""
@@ -160,24 +179,47 @@ def estimate_checks(
         real = realised.get(metric)
         error = est - real if real is not None and real == real else None
         band_txt = f" ± {band:.2f}" if band is not None else ""
-        message = (f"Estimated {metric.replace('_', ' ')} {est:.3f}{band_txt} from the model's own confidence "
-                   f"(calibrated on {calibrator.source}). "
-                   + ("It has been reliable lately." if trusted else "Treat it with care: " + " ".join(reasons)))  # fmt: skip
-        out.append(CheckResult(
-            check=Check.ESTIMATED_PERFORMANCE, metric=metric, value=clean(est), reference=clean(ref),
-            lower=clean(est - band) if band is not None else None, upper=clean(est + band) if band is not None else None,
-            threshold=ctx.thresholds.performance_drop.warn, n_rows=len(frame),
-            status=ctx.thresholds.performance_drop.status(relative_loss(metric, est, ref) if ref else None),
-            message=message,
-            details={"band": clean(band), "trusted": trusted, "reasons": reasons, "calibration": calibrator.source,
-                     "calibration_rows": calibrator.n, "realised": clean(real), "error": clean(error),
-                     "with_early_labels": clean(early.metrics[metric]), "known_labels": early.known_labels},
-        ))  # fmt: skip
+        message = (
+            f"Estimated {metric.replace('_', ' ')} {est:.3f}{band_txt} from the model's own confidence "
+            f"(calibrated on {calibrator.source}). "
+            + ("It has been reliable lately." if trusted else "Treat it with care: " + " ".join(reasons))
+        )
+        out.append(
+            CheckResult(
+                check=Check.ESTIMATED_PERFORMANCE,
+                metric=metric,
+                value=clean(est),
+                reference=clean(ref),
+                lower=clean(est - band) if band is not None else None,
+                upper=clean(est + band) if band is not None else None,
+                threshold=ctx.thresholds.performance_drop.warn,
+                n_rows=len(frame),
+                status=ctx.thresholds.performance_drop.status(relative_loss(metric, est, ref) if ref else None),
+                message=message,
+                details={
+                    "band": clean(band),
+                    "trusted": trusted,
+                    "reasons": reasons,
+                    "calibration": calibrator.source,
+                    "calibration_rows": calibrator.n,
+                    "realised": clean(real),
+                    "error": clean(error),
+                    "with_early_labels": clean(early.metrics[metric]),
+                    "known_labels": early.known_labels,
+                },
+            )
+        )
     return out
 
 
 def compute_window(
-    store: Store, ctx: VersionContext, window: Window, frame: pd.DataFrame, *, scope: str, fp: str,
+    store: Store,
+    ctx: VersionContext,
+    window: Window,
+    frame: pd.DataFrame,
+    *,
+    scope: str,
+    fp: str,
     history: list[dict[str, float]],
 ) -> WindowResult:
     """All checks of one window for one version."""
@@ -186,18 +228,31 @@ def compute_window(
     n = len(frame)
     n_labels = int(frame["_label"].notna().sum())
     enough = n >= spec.min_rows
-    checks: list[CheckResult] = [CheckResult(
-        check=Check.VOLUME, metric="rows", value=float(n), threshold=float(spec.min_rows), n_rows=n,
-        status=Status.OK if enough else Status.NOT_ENOUGH_DATA,
-        message=f"{n:,} predictions, {n_labels:,} outcomes arrived." if enough else
-                f"Only {n:,} predictions (at least {spec.min_rows:,} are needed to judge this window).",
-    )]  # fmt: skip
+    checks: list[CheckResult] = [
+        CheckResult(
+            check=Check.VOLUME,
+            metric="rows",
+            value=float(n),
+            threshold=float(spec.min_rows),
+            n_rows=n,
+            status=Status.OK if enough else Status.NOT_ENOUGH_DATA,
+            message=f"{n:,} predictions, {n_labels:,} outcomes arrived."
+            if enough
+            else f"Only {n:,} predictions (at least {spec.min_rows:,} are needed to judge this window).",
+        )
+    ]
     stats = window_stats(spec, frame, threshold=ctx.threshold)
     if enough:
         if scope == "full":
             checks += quality_checks(spec=spec, current=frame, profile=ctx.profile, thresholds=th)
-            checks += drift_checks(spec=spec, features=ctx.features, reference=ctx.reference, current=frame,
-                                   thresholds=th, seed=int(pd.Timestamp(window.start).timestamp()) % 10_000)  # fmt: skip
+            checks += drift_checks(
+                spec=spec,
+                features=ctx.features,
+                reference=ctx.reference,
+                current=frame,
+                thresholds=th,
+                seed=int(pd.Timestamp(window.start).timestamp()) % 10_000,
+            )
         labelled = frame[frame["_label"].notna()]
         perf = performance_checks(spec=spec, frame=frame, reference_metrics=ctx.reference_metrics, thresholds=th)
         checks += perf
@@ -206,13 +261,30 @@ def compute_window(
             checks.append(target_drift_check(spec=spec, reference=ctx.reference, labelled=labelled, thresholds=th))
         primary = PRIMARY[spec.task]
         if primary in realised and primary in ctx.reference_metrics:
-            checks.append(gap_check(metric=primary, better=ctx.reference_metrics[primary], worse=realised[primary],
-                                    thresholds=th, kind="validation_production", n_rows=len(labelled)))  # fmt: skip
+            checks.append(
+                gap_check(
+                    metric=primary,
+                    better=ctx.reference_metrics[primary],
+                    worse=realised[primary],
+                    thresholds=th,
+                    kind="validation_production",
+                    n_rows=len(labelled),
+                )
+            )
         if spec.task == "binary" and scope == "full":
             checks += estimate_checks(store, ctx, window, frame, realised, history)
-    return WindowResult(model=spec.name, version=ctx.info.version, start=window.start, end=window.end, n_rows=n,
-                        n_labels=n_labels, fingerprint=fp, checks=tuple(checks), stats=stats,
-                        seconds=time.perf_counter() - started)  # fmt: skip
+    return WindowResult(
+        model=spec.name,
+        version=ctx.info.version,
+        start=window.start,
+        end=window.end,
+        n_rows=n,
+        n_labels=n_labels,
+        fingerprint=fp,
+        checks=tuple(checks),
+        stats=stats,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _estimate_history(store: Store, model: str, version: int) -> dict[pd.Timestamp, dict[str, float]]:
@@ -229,7 +301,12 @@ def _estimate_history(store: Store, model: str, version: int) -> dict[pd.Timesta
 
 
 def monitor_version(
-    store: Store, spec: ModelSpec, info: VersionInfo, fingerprints: pd.DataFrame, *, thresholds: Thresholds,
+    store: Store,
+    spec: ModelSpec,
+    info: VersionInfo,
+    fingerprints: pd.DataFrame,
+    *,
+    thresholds: Thresholds,
     progress: Progress,
 ) -> tuple[int, int]:
     """Compute every window of one version that is new or changed. Returns (computed, up to date)."""
@@ -263,8 +340,12 @@ def monitor_version(
 
 
 def run_monitoring(
-    *, store: Store, settings: Settings | None = None, models: list[str] | None = None,
-    thresholds: Thresholds | None = None, progress: Progress = print,
+    *,
+    store: Store,
+    settings: Settings | None = None,
+    models: list[str] | None = None,
+    thresholds: Thresholds | None = None,
+    progress: Progress = print,
 ) -> RunSummary:
     """Bring monitoring results and alerts up to date for every model (or the ones named)."""
     from core.alerts import evaluate_alerts
@@ -285,6 +366,8 @@ def run_monitoring(
         summary.up_to_date[spec.name] = up_to_date
         live = next((v for v in versions if v.is_live), None)
         if live is not None:
-            summary.alerts[spec.name] = evaluate_alerts(store=store, spec=spec, version=live.version, thresholds=thresholds)
+            summary.alerts[spec.name] = evaluate_alerts(
+                store=store, spec=spec, version=live.version, thresholds=thresholds
+            )
     summary.seconds = time.perf_counter() - started
     return summary

@@ -31,7 +31,11 @@ def window_stats(spec: ModelSpec, frame: pd.DataFrame, *, threshold: float = 0.5
         p = frame["_probability"].to_numpy(dtype="float64")
         flagged = p >= threshold
         y = frame["_label"].to_numpy(dtype="float64") == 1.0
-        value = _num(frame, biz.value_column, biz.value_per_positive) if biz.value_column else np.full(n, biz.value_per_positive)
+        value = (
+            _num(frame, biz.value_column, biz.value_per_positive)
+            if biz.value_column
+            else np.full(n, biz.value_per_positive)
+        )
         lab = labelled
         out.update(
             flagged=int(flagged.sum()),
@@ -48,8 +52,9 @@ def window_stats(spec: ModelSpec, frame: pd.DataFrame, *, threshold: float = 0.5
             value_fp=float(value[flagged & ~y & lab].sum()),
             value_positive=float(value[y & lab].sum()),
             flagged_labelled=int((flagged & lab).sum()),
-            log_loss_sum=float(-np.sum(np.where(y[lab], np.log(np.clip(p[lab], 1e-15, 1)),
-                                                np.log(np.clip(1 - p[lab], 1e-15, 1))))),  # fmt: skip
+            log_loss_sum=float(
+                -np.sum(np.where(y[lab], np.log(np.clip(p[lab], 1e-15, 1)), np.log(np.clip(1 - p[lab], 1e-15, 1))))
+            ),
             hist_pos=np.histogram(p[lab & y], bins=AUC_BINS, range=(0, 1))[0].tolist(),
             hist_neg=np.histogram(p[lab & ~y], bins=AUC_BINS, range=(0, 1))[0].tolist(),
         )
