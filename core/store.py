@@ -37,7 +37,7 @@ from core.schema import ModelSpec
 from core.schema import validate_column_name
 from core.schema import validate_model_name
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DUCKDB_MAGIC = b"DUCK"
 REFERENCE_SPLITS = ("train", "validation")
 
@@ -160,6 +160,17 @@ MIGRATIONS: dict[int, list[str]] = {
             actor VARCHAR NOT NULL,
             comment VARCHAR,
             window_start TIMESTAMP)""",
+    ],
+    3: [
+        """CREATE TABLE daily_stats (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            day DATE NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            stats JSON NOT NULL,
+            PRIMARY KEY (model, version, day))""",
     ],
 }
 
@@ -848,6 +859,24 @@ class Store:
                     float(result.seconds),
                 ],
             )
+            cur.execute(
+                "DELETE FROM daily_stats WHERE model = ? AND version = ? AND window_start = ?",
+                [result.model, int(result.version), result.start],
+            )
+            if result.daily:
+                days = pd.DataFrame(
+                    {
+                        "model": result.model,
+                        "version": int(result.version),
+                        "day": pd.to_datetime([d for d, _ in result.daily]).date,
+                        "window_start": pd.Timestamp(result.start),
+                        "n_rows": [int(s["n"]) for _, s in result.daily],
+                        "n_labels": [int(s["n_labelled"]) for _, s in result.daily],
+                        "stats": [json.dumps(s, default=_json_default) for _, s in result.daily],
+                    }
+                )
+                days["window_start"] = days["window_start"].astype("datetime64[us]")
+                self._insert(cur, "daily_stats", days)
             if result.stats:
                 cur.execute(
                     "DELETE FROM window_stats WHERE model = ? AND version = ? AND window_start = ?",
@@ -935,6 +964,18 @@ class Store:
         frame["stats"] = [json.loads(s) for s in frame["stats"]]
         return frame
 
+    def read_daily_stats(self, *, model: str, version: int | None = None) -> pd.DataFrame:
+        """Per-day sufficient statistics, for KPIs over any calendar period."""
+        sql = "SELECT version, day, window_start, n_rows, n_labels, stats FROM daily_stats WHERE model = ?"
+        params: list = [model]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(int(version))
+        frame = self.query_df(sql + " ORDER BY version, day", params)
+        frame["stats"] = [json.loads(s) for s in frame["stats"]]
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame
+
     def read_calibration(
         self, *, spec: ModelSpec, version: int, start: datetime, end: datetime, known_by: datetime
     ) -> pd.DataFrame:
@@ -953,7 +994,7 @@ class Store:
     def clear_monitoring(self, *, model: str) -> None:
         """Forget computed windows and results of `model` (alerts and their history stay)."""
         with self.transaction() as cur:
-            for t in ("monitor_windows", "check_results", "window_stats"):
+            for t in ("monitor_windows", "check_results", "window_stats", "daily_stats"):
                 cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
 
     # ------------------------------------------------------------------ alerts

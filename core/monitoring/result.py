@@ -76,6 +76,7 @@ class WindowResult:
     fingerprint: str
     checks: tuple[CheckResult, ...]
     stats: dict = field(default_factory=dict)
+    daily: tuple[tuple[datetime, dict], ...] = ()
     seconds: float = 0.0
 
     @property

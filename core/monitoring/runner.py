@@ -242,6 +242,8 @@ def compute_window(
         )
     ]
     stats = window_stats(spec, frame, threshold=ctx.threshold)
+    by_day = frame.groupby(frame["_ts"].dt.floor("D"))
+    daily = tuple((day.to_pydatetime(), window_stats(spec, part, threshold=ctx.threshold)) for day, part in by_day)
     if enough:
         if scope == "full":
             checks += quality_checks(spec=spec, current=frame, profile=ctx.profile, thresholds=th)
@@ -282,6 +284,7 @@ def compute_window(
         n_labels=n_labels,
         fingerprint=fp,
         checks=tuple(checks),
+        daily=daily,
         stats=stats,
         seconds=time.perf_counter() - started,
     )
