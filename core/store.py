@@ -1026,6 +1026,14 @@ class Store:
             [alert_id],
         )
 
+    def model_alert_events(self, model: str) -> pd.DataFrame:
+        """Every alert event of `model` with the alert's title, oldest first."""
+        return self.query_df(
+            "SELECT e.alert_id, a.title, a.severity, e.happened_at, e.event, e.actor, e.comment, e.window_start "
+            "FROM alert_events e JOIN alerts a ON a.id = e.alert_id WHERE e.model = ? ORDER BY e.happened_at",
+            [model],
+        )
+
     def save_alerts(self, *, upserts: list[dict], events: list[dict]) -> None:
         """Insert or replace alert rows and append their events, in one transaction."""
         if not upserts and not events:
