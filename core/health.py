@@ -174,12 +174,7 @@ def model_health(store: Store, spec: ModelSpec) -> HealthCard:
         )
         action = "Nothing to do."
     series = kpi_series(spec, daily, period="window", version=live.version)
-    last_day = pd.Timestamp(daily["day"].max())
-    # a window still filling up (its end lies after the last day of data) is not compared with full ones
-    partial = bool(len(series)) and make_window(series["period"].iloc[-1], spec.window).end > last_day + pd.Timedelta(
-        days=1
-    )
-    if partial and len(series) > 1:
+    if len(series) > 1 and not series["complete"].iloc[-1]:
         series = series.iloc[:-1]
         label = make_window(series["period"].iloc[-1], spec.window).label(spec.window)
     values = series[kpi.key].astype(float).tolist() if kpi.key in series else []

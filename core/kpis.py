@@ -21,6 +21,17 @@ from core.schema import ModelSpec
 PERIODS = ("window", "day", "week", "month", "quarter")
 
 
+def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
+    """The first moment after the period that starts at `start`."""
+    start = pd.Timestamp(start)
+    return {
+        "day": start + pd.Timedelta(days=1),
+        "week": start + pd.Timedelta(days=7),
+        "month": start + pd.DateOffset(months=1),
+        "quarter": start + pd.DateOffset(months=3),
+    }[period]
+
+
 def period_start(days: pd.Series, period: str) -> pd.Series:
     """The start of the calendar period each day falls in (weeks start on Monday)."""
     days = pd.to_datetime(days).dt.floor("D")
@@ -237,11 +248,16 @@ def kpi_series(
     if rows.empty:
         return pd.DataFrame(columns=["period"])
     keys = pd.to_datetime(rows["window_start"]) if period == "window" else period_start(rows["day"], period)
+    last_day = pd.to_datetime(daily["day"]).max()
     out = []
     for key, group in rows.groupby(keys):
         values = kpi_values(spec, pool(list(group["stats"])), business)
         values["period"] = key
         values["days"] = len(group)
+        # a period still filling up (it ends after the last day with data) is not compared with full ones
+        values["complete"] = bool(
+            period_end(key, spec.window if period == "window" else period) <= last_day + pd.Timedelta(days=1)
+        )
         out.append(values)
     return pd.DataFrame(out).sort_values("period").reset_index(drop=True)
 

@@ -155,3 +155,24 @@ def train_new_version(
     store.write_batch(spec=spec, rows=rows, predictions=preds, source=f"reference for v{version}", kind="reference")
     backfill(store, name=name, version=version, model=model, progress=progress)
     return version, extra
+
+
+def update_business(store: Store, *, model: str, **changes: object) -> ModelSpec:
+    """Change the money settings of a model (value per outcome, retention rate, ...) and save them."""
+    from pydantic import ValidationError
+
+    from core.schema import BusinessConfig
+
+    spec = store.get_spec(model)
+    try:
+        business = BusinessConfig.model_validate({**spec.business.model_dump(), **changes})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise DataError(f"The money setting `{field}` is not valid: {first['msg']}.") from exc
+    for column in (business.value_column, business.quantity_column):
+        if column and column not in store.stored_columns(spec):
+            raise DataError(f"Column `{column}` is not stored for {spec.title}, so it cannot carry money values.")
+    updated = spec.model_copy(update={"business": business})
+    store.upsert_model(updated)
+    return updated

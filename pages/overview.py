@@ -1,27 +1,71 @@
-"""Overview: every model at a glance."""
+"""Overview: is anything wrong, what does it cost, what to do. One card per model."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from core.charts import sparkline
+from ui import data
+from ui.state import guard
 from ui.state import require_store
+from ui.state import settings
+from ui.widgets import BADGE
 
-st.title("ModelPulse")
-st.caption("Are the models behind the business still healthy?")
+guard()
+st.subheader("Model health overview", anchor=False)
 store = require_store()
-specs = store.list_specs()
-if not specs:
-    st.info("The store holds no models yet. Run `python -m core demo` to load the demo.")
+db = str(settings().db_path)
+cards, changes = data.health(db)
+if not cards:
+    st.info("The store holds no models yet. Run `python -m core demo` for the demo, or bring your own data.")
+    st.page_link("pages/upload.py", label="Upload your own data", icon=":material/upload:")
     st.stop()
-for spec in specs:
-    status = store.model_status(spec.name)
-    with st.container(border=True):
-        st.subheader(spec.title)
-        st.caption(spec.description)
-        cols = st.columns(4)
-        cols[0].metric("Versions", ", ".join(f"v{v}" for v in status.versions), help="Saved model versions")
-        cols[1].metric("Live version", f"v{status.live_version}")
-        cols[2].metric("Production rows", f"{status.production_rows:,}")
-        cols[3].metric("Labels arrived", f"{status.label_coverage:.0%}")
-        if status.first_ts:
-            st.caption(f"Traffic from {status.first_ts:%d %b %Y} to {status.last_ts:%d %b %Y}")
+
+red = [c for c in cards if c.status == "red"]
+amber = [c for c in cards if c.status == "amber"]
+if red:
+    st.error(f"**{len(red)} of {len(cards)} models need action now:** " + ", ".join(c.title for c in red) + ".")
+elif amber:
+    st.warning(f"**{len(amber)} of {len(cards)} models are worth a look:** " + ", ".join(c.title for c in amber) + ".")
+else:
+    st.success(f"All {len(cards)} models are healthy.")
+st.caption("**What changed in the latest full window:**  \n" + "  \n".join(changes))
+
+columns = st.columns(min(len(cards), 3))
+for i, card in enumerate(cards):
+    with columns[i % len(columns)].container(border=True):
+        st.markdown(f"**{card.title}** {BADGE[card.status]}")
+        left, right = st.columns(2)
+        delta_color = "off"
+        if card.kpi_delta_good is not None and card.kpi_delta:
+            rising = not card.kpi_delta.startswith("-")
+            delta_color = "normal" if card.kpi_delta_good == rising else "inverse"
+        left.metric(
+            card.kpi_label,
+            card.kpi_value,
+            delta=card.kpi_delta,
+            delta_color=delta_color,
+            help=f"{card.kpi_help} Latest full {card.window_label}.",
+        )
+        perf_title = f"{card.perf_label}{' (estimated)' if card.perf_is_estimate else ''}"
+        right.metric(
+            perf_title,
+            card.perf_value,
+            help=f"{card.perf_help} At validation: {card.perf_reference}; {card.perf_note}.",
+        )
+        st.markdown(f"{card.reason}  \n**To do:** {card.action}")
+        if len(card.kpi_trend) > 2:
+            st.plotly_chart(
+                sparkline(card.kpi_trend, good_up=None), config={"displayModeBar": False}, key=f"spark-{card.model}"
+            )
+        st.caption(
+            f"{card.open_alerts} open alert{'s' if card.open_alerts != 1 else ''} ({card.critical_alerts} critical) · "
+            f"live v{card.live_version} · {card.predictions:,} predictions · outcomes in for {card.label_coverage:.0%}"
+        )
+        a, b = st.columns(2)
+        a.page_link(
+            "pages/alerts.py", label="Alerts", icon=":material/notifications:", query_params={"model": card.model}
+        )
+        b.page_link(
+            "pages/health.py", label="Model health", icon=":material/query_stats:", query_params={"model": card.model}
+        )

@@ -22,6 +22,20 @@ def _open_store(path: str) -> Store:
     return Store.open(path, create=False)
 
 
+ROUTER_FLAG = "_modelpulse_router"
+
+
+def guard() -> None:
+    """Send a page that was opened without the router back through `app.py` (and its login gate).
+
+    Streamlit treats a `pages/` folder beside the main script as its old multipage mode until the
+    router has run once: the very first deep link after a server start (`/alerts`) would run the page
+    file directly, skipping the login gate. Every page calls this first.
+    """
+    if not st.session_state.get(ROUTER_FLAG):
+        st.switch_page("app.py")
+
+
 def settings() -> Settings:
     """Settings from the environment and .streamlit/secrets.toml (cheap; read every run)."""
     return load_settings()

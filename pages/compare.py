@@ -1,0 +1,103 @@
+"""Compare versions: same traffic, side by side, the difference with its uncertainty, and promotion."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.charts import compare_chart
+from core.compare import COMPARABLE
+from core.errors import ModelPulseError
+from core.metrics import METRICS
+from ui import data
+from ui.state import clear_caches
+from ui.state import guard
+from ui.state import require_store
+from ui.state import settings
+from ui.widgets import model_picker
+
+guard()
+st.title("Compare versions")
+store = require_store()
+db = str(settings().db_path)
+specs = data.specs(db)
+if not specs:
+    st.info("No models yet. Load the demo or bring your own data first.")
+    st.page_link("pages/overview.py", label="Back to the overview", icon=":material/home:")
+    st.stop()
+
+spec = model_picker(specs)
+versions = data.versions(db, spec.name)
+if len(versions) < 2:
+    st.info(f"{spec.title} has one version. Train another (`python -m core train --model {spec.name}`) to compare.")
+    st.stop()
+numbers = [v.version for v in versions]
+live = next((v.version for v in versions if v.is_live), numbers[0])
+other = next(n for n in numbers if n != live)
+c1, c2, c3 = st.columns(3)
+a = c1.selectbox(
+    "Version A", numbers, index=numbers.index(live), format_func=lambda n: f"v{n}" + (" (live)" if n == live else "")
+)
+b = c2.selectbox(
+    "Version B", numbers, index=numbers.index(other), format_func=lambda n: f"v{n}" + (" (live)" if n == live else "")
+)
+metrics = list(COMPARABLE[spec.task])
+metric = c3.selectbox("Measure", metrics, format_func=lambda m: METRICS[m].label, help=METRICS[metrics[0]].explain)
+if a == b:
+    st.warning("Pick two different versions.")
+    st.stop()
+
+with st.spinner("Comparing on every window both versions scored..."):
+    result = data.comparison(db, spec.name, a, b, metric)
+if result.windows == 0:
+    st.info(result.recommendation)
+    st.stop()
+info = METRICS[metric]
+m1, m2, m3 = st.columns(3)
+m1.metric(f"v{a}", f"{result.pooled_a:.3f}", help=f"{info.label} of v{a} over all {result.windows} {spec.window}s.")
+m2.metric(
+    f"v{b}",
+    f"{result.pooled_b:.3f}",
+    delta=f"{result.diff:+.3f}",
+    delta_color="normal" if info.higher_is_better else "inverse",
+    help=f"{info.label} of v{b} on the same rows.",
+)
+m3.metric(
+    "95% interval of the difference",
+    f"{result.ci_low:+.3f} to {result.ci_high:+.3f}",
+    help=f"Resampling whole {spec.window}s 1,000 times: the middle 95% of the differences. If it spans 0, "
+    "the data cannot tell the versions apart.",
+)
+(st.success if result.significant else st.info)(result.recommendation)
+st.plotly_chart(compare_chart(result.per_window, a=a, b=b, metric=metric), use_container_width=True)
+st.caption(f"Both versions scored exactly the same traffic: v{a if a == live else b} live, the other in the shadow.")
+with st.expander(f"Per {spec.window}"):
+    st.dataframe(
+        result.per_window.drop(columns=["window_start"]),
+        hide_index=True,
+        use_container_width=True,
+        column_config={
+            "value_a": st.column_config.NumberColumn(f"v{a}", format="%.3f"),
+            "value_b": st.column_config.NumberColumn(f"v{b}", format="%.3f"),
+            "diff": st.column_config.NumberColumn(f"v{b} - v{a}", format="%+.3f"),
+        },
+    )
+
+st.subheader("Make a version live")
+with st.form("promote"):
+    target = st.selectbox(
+        "Version to make live", numbers, index=numbers.index(b if b != live else a), format_func=lambda n: f"v{n}"
+    )
+    who = st.text_input("Your name or email", placeholder="e.g. maya@startup.com")
+    note = st.text_input("Why (optional)")
+    if st.form_submit_button("Make it live", type="primary"):
+        try:
+            store.set_live(model=spec.name, version=int(target), by=who, note=note)
+        except ModelPulseError as exc:
+            st.error(exc.user_message)
+        else:
+            clear_caches()
+            st.success(f"v{target} is now live for {spec.title}. Monitoring switches to it on the next run.")
+history = data.promotions(db, spec.name)
+if not history.empty:
+    st.caption("Who made which version live, and when")
+    st.dataframe(history, hide_index=True, use_container_width=True)

@@ -1,0 +1,205 @@
+"""Model health: quality over time, drift down to one feature, data quality and overfitting."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import distribution_chart
+from core.charts import drift_heatmap
+from core.charts import overfitting_chart
+from core.charts import performance_chart
+from core.metrics import BY_TASK
+from core.metrics import METRICS
+from core.metrics import PRIMARY
+from core.monitoring.windows import make_window
+from ui import data
+from ui.state import guard
+from ui.state import require_store
+from ui.state import settings
+from ui.widgets import glossary
+from ui.widgets import model_picker
+
+guard()
+st.title("Model health")
+store = require_store()
+db = str(settings().db_path)
+specs = data.specs(db)
+if not specs:
+    st.info("No models yet. Load the demo or bring your own data first.")
+    st.page_link("pages/overview.py", label="Back to the overview", icon=":material/home:")
+    st.stop()
+
+c1, c2 = st.columns([3, 1])
+with c1:
+    spec = model_picker(specs)
+versions = data.versions(db, spec.name)
+if not versions:
+    st.info(f"{spec.title} has no version yet. Train one or import predictions first.")
+    st.stop()
+live = next((v.version for v in versions if v.is_live), versions[-1].version)
+labels = {v.version: f"v{v.version}{' (live)' if v.is_live else ' (shadow)'}" for v in versions}
+version = c2.selectbox(
+    "Version",
+    list(labels),
+    index=list(labels).index(live),
+    format_func=labels.get,
+    help="The live version's answers are used; other versions score the same traffic in the shadow.",
+)
+results = data.results(db, spec.name, version)
+st.caption(spec.description)
+glossary()
+if results.empty or results["window_start"].isna().all():
+    st.info("No monitoring results yet for this version. Run `python -m core monitor` once predictions are stored.")
+    st.stop()
+
+windowed = results[results["window_start"].notna()]
+tab_perf, tab_drift, tab_quality, tab_fit = st.tabs(["Quality over time", "Drift", "Data quality", "Overfitting"])
+
+with tab_perf:
+    metrics = list(BY_TASK[spec.task])
+    metric = st.selectbox(
+        "Measure",
+        metrics,
+        index=metrics.index(PRIMARY[spec.task]),
+        format_func=lambda m: METRICS[m].label,
+        help="Pick the quality measure to plot.",
+    )
+    st.plotly_chart(performance_chart(windowed, metric=metric), use_container_width=True)
+    st.caption(
+        f"{METRICS[metric].explain} The grey band is the normal range around the validation value; "
+        "below the red line an alert fires. Dashed orange is estimated from the model's confidence where "
+        "outcomes had not arrived, with its usual error shaded."
+    )
+    est = windowed[(windowed["check"] == "estimated_performance") & (windowed["metric"] == metric)]
+    if not est.empty:
+        last = est.iloc[-1]
+        details = json.loads(last["details"]) if isinstance(last["details"], str) else {}
+        st.info(f"Latest estimate: {last['message']}")
+        if details.get("reasons"):
+            st.caption("Why to be careful: " + " ".join(details["reasons"]))
+
+with tab_drift:
+    if spec.window == "month":
+        st.caption("Each column is a month; each row an input. Darker means the input moved further from training.")
+    st.plotly_chart(drift_heatmap(windowed), use_container_width=True)
+    st.caption(
+        "A dot marks a shift of 0.1 or more, which counts as drift. Pick an input and a window to compare "
+        "its values with training."
+    )
+    drift = windowed[windowed["check"] == "drift"]
+    if not drift.empty:
+        d1, d2 = st.columns(2)
+        feature_order = drift.groupby("column")["value"].max().sort_values(ascending=False).index.tolist()
+        feature = d1.selectbox("Input", feature_order, help="Inputs sorted by their largest shift.")
+        starts = sorted(drift["window_start"].unique(), reverse=True)
+        wlabel = {pd.Timestamp(w): make_window(w, spec.window).label(spec.window) for w in starts}
+        default = drift[drift["column"] == feature].sort_values("value", ascending=False)["window_start"].iloc[0]
+        window = d2.selectbox(
+            "Window",
+            list(wlabel),
+            index=list(wlabel).index(pd.Timestamp(default)),
+            format_func=wlabel.get,
+            help="Defaults to the window where this input moved most.",
+        )
+        row = drift[(drift["column"] == feature) & (drift["window_start"] == window)]
+        if not row.empty:
+            st.plotly_chart(
+                distribution_chart(row.iloc[0]["details"], column=feature, window_label=wlabel[window]),
+                use_container_width=True,
+            )
+            st.caption(row.iloc[0]["message"])
+        other = windowed[windowed["check"].isin(["prediction_drift", "target_drift"])]
+        if not other.empty:
+            st.markdown("**The model's answers and the real outcomes**")
+            show = other[["window_start", "check", "value", "threshold", "status", "message"]].copy()
+            show["check"] = show["check"].map({"prediction_drift": "answers", "target_drift": "outcomes"})
+            st.dataframe(
+                show.sort_values("window_start", ascending=False),
+                hide_index=True,
+                use_container_width=True,
+                column_config={
+                    "value": st.column_config.NumberColumn("shift", format="%.3f", help="0.1 or more counts as drift.")
+                },
+            )
+
+with tab_quality:
+    quality = windowed[windowed["check"] == "quality"]
+    if quality.empty:
+        st.info("No data-quality results for this version (quality is checked for the live version).")
+    else:
+        starts = sorted(quality["window_start"].unique(), reverse=True)
+        wlabel = {pd.Timestamp(w): make_window(w, spec.window).label(spec.window) for w in starts}
+        window = st.selectbox("Window ", list(wlabel), format_func=wlabel.get, key="quality-window")
+        q = quality[(quality["window_start"] == window) & quality["column"].notna()]
+        table = q.pivot_table(index="column", columns="metric", values="value", aggfunc="first").reset_index()
+        worst = q.groupby("column")["status"].agg(
+            lambda s: "alert" if "alert" in set(s) else "warn" if "warn" in set(s) else "ok"
+        )
+        table["status"] = table["column"].map(worst)
+        st.dataframe(
+            table,
+            hide_index=True,
+            use_container_width=True,
+            column_config={
+                "missing_share": st.column_config.ProgressColumn(
+                    "Empty",
+                    format="percent",
+                    min_value=0,
+                    max_value=1,
+                    help="Share of rows where this input was empty.",
+                ),
+                "unseen_share": st.column_config.ProgressColumn(
+                    "New categories",
+                    format="percent",
+                    min_value=0,
+                    max_value=1,
+                    help="Share of values never seen in training.",
+                ),
+                "out_of_range_share": st.column_config.ProgressColumn(
+                    "Out of range",
+                    format="percent",
+                    min_value=0,
+                    max_value=1,
+                    help="Share of numbers outside the training range.",
+                ),
+            },
+        )
+        missing = quality[(quality["window_start"] == window) & (quality["metric"] == "missing_columns")]
+        if not missing.empty:
+            st.caption(missing.iloc[0]["message"])
+
+with tab_fit:
+    metric = PRIMARY[spec.task]
+    gap = results[(results["check"] == "overfitting") & (results["metric"] == "train_validation")]
+    perf = windowed[(windowed["check"] == "performance") & (windowed["metric"] == metric) & windowed["value"].notna()]
+    recent = perf.tail(4)
+    production = float(recent["value"].mean()) if len(recent) else None
+    train = float(gap.iloc[0]["reference"]) if not gap.empty else None
+    validation = (
+        float(gap.iloc[0]["upper"]) if not gap.empty else (float(perf.iloc[0]["reference"]) if len(perf) else None)
+    )
+    st.plotly_chart(
+        overfitting_chart(metric=metric, train=train, validation=validation, production=production),
+        use_container_width=True,
+    )
+    st.caption(
+        "A model that does much better on the data it learned from than on unseen data has learned it by "
+        "heart (overfitting). Production is the mean of the last four windows with outcomes."
+    )
+    if not gap.empty:
+        (st.warning if gap.iloc[0]["status"] in ("warn", "alert") else st.success)(gap.iloc[0]["message"])
+    vp = windowed[(windowed["check"] == "overfitting") & (windowed["metric"] == "validation_production")]
+    if not vp.empty:
+        st.dataframe(
+            vp[["window_start", "value", "status", "message"]].rename(columns={"value": "gap"}),
+            hide_index=True,
+            use_container_width=True,
+            column_config={
+                "gap": st.column_config.NumberColumn(
+                    format="percent", help="How much worse production was than validation (negative: better)."
+                )
+            },
+        )
