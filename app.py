@@ -16,6 +16,7 @@ PAGES = [
     st.Page("pages/kpis.py", title="Business KPIs", icon=":material/payments:", url_path="kpis"),
     st.Page("pages/compare.py", title="Compare versions", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/report.py", title="Board report", icon=":material/summarize:", url_path="report"),
+    st.Page("pages/upload.py", title="Bring your own data", icon=":material/upload:", url_path="upload"),
 ]
 
 

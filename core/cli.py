@@ -197,6 +197,38 @@ def status() -> None:
 
 @app.command()
 @friendly
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
+    model: Annotated[str, typer.Option(help="The model the rows belong to.")],
+    labels: Annotated[
+        bool, typer.Option("--labels", help="The file holds outcomes (id + target), not predictions.")
+    ] = False,
+    monitor: Annotated[bool, typer.Option(help="Run monitoring for the model afterwards.")] = True,
+) -> None:
+    """Store production rows (or, with --labels, outcomes) for a model, with the upload page's checks."""
+    from core.byo import log_labels
+    from core.byo import log_predictions
+    from core.ingest import read_upload
+    from core.store import Store
+
+    settings = _settings()
+    if not file.is_file():
+        raise ModelPulseError(f"The file {file} does not exist.")
+    frame = read_upload(file.read_bytes(), filename=file.name, max_mb=settings.max_upload_mb)
+    with Store.open(settings.db_path) as store:
+        fn = log_labels if labels else log_predictions
+        result = fn(model=model, frame=frame, store=store, source=file.name)
+        _say(result.message)
+        if monitor:
+            from core.monitoring.runner import run_monitoring
+
+            summary = run_monitoring(store=store, settings=settings, models=[model], progress=lambda _: None)
+            a = summary.alerts.get(model, {})
+            _say(f"Monitoring: {summary.computed.get(model, 0)} windows computed; {a.get('open', 0)} open alerts.")
+
+
+@app.command()
+@friendly
 def monitor(
     model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
     fresh: Annotated[bool, typer.Option(help="Forget computed windows and recompute everything.")] = False,

@@ -14,6 +14,7 @@ the code reads `os.environ` for ModelPulse settings.
 | app password    | MODELPULSE_PASSWORD        | password         | none (no login asked)                   |
 | random seed     | MODELPULSE_SEED            | seed             | 42                                      |
 | torch threads   | MODELPULSE_THREADS         | threads          | all cores                               |
+| inbox poll s    | MODELPULSE_INBOX_POLL      | inbox_poll       | 10 (0 turns the app's inbox watcher off)|
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Settings:
     password: str | None = None
     seed: int = 42
     threads: int | None = None
+    inbox_poll: int = 10
 
     def with_db(self, db_path: Path | str) -> Settings:
         """Return settings pointing at another store file, with model files and inbox beside it."""
@@ -98,4 +100,5 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         password=str(password) if password else None,
         seed=_int("seed", get("seed", "MODELPULSE_SEED") or 42, minimum=0),
         threads=_int("threads", threads, minimum=1) if threads else None,
+        inbox_poll=_int("inbox_poll", get("inbox_poll", "MODELPULSE_INBOX_POLL") or 10, minimum=0),
     )

@@ -94,6 +94,10 @@ class ModelSpec(BaseModel):
     min_rows: int = Field(default=200, ge=1)
     business: BusinessConfig = BusinessConfig()
     source: Literal["trained", "external"] = "trained"
+    prediction_column: str | None = None
+    """External models: the column holding the model's prediction (class or value)."""
+    probability_columns: tuple[str, ...] = ()
+    """External models: the positive class's probability (binary) or one column per class (multiclass)."""
 
     @field_validator("name")
     @classmethod
@@ -108,6 +112,10 @@ class ModelSpec(BaseModel):
         if len(set(features)) != len(features):
             dup = sorted({c for c in features if features.count(c) > 1})
             raise ValueError(f"columns listed twice among the features: {', '.join(dup)}")
+        for col in (*self.probability_columns, *([self.prediction_column] if self.prediction_column else [])):
+            validate_column_name(col)
+            if col in features:
+                raise ValueError(f"{col} is the model's output, so it cannot also be a feature")
         special = {self.target, self.timestamp, self.entity}
         clash = special.intersection(features)
         if clash:

@@ -226,7 +226,8 @@ def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duc
         if "lock" in str(exc).lower():
             raise StoreLockedError(
                 f"The store {path} is open in another process{_describe_lock(exc)}, probably the running app. "
-                "Stop that process, or send data through the app (upload page or inbox folder)."
+                f"Send data through the app instead: drop the file into {path.parent / 'inbox'}/<model>/ "
+                "(labels into <model>/labels/), or use the upload page; or stop that process first."
             ) from exc
         raise StoreError(f"The store file {path} could not be opened: it looks damaged ({exc}).") from exc
     except duckdb.Error as exc:
@@ -276,6 +277,7 @@ class Store:
         self.path = path
         self.read_only = read_only
         self._lock = threading.RLock()
+        self.closed = False
 
     # ------------------------------------------------------------------ opening and schema
     @classmethod
@@ -293,6 +295,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection; the object is unusable afterwards."""
+        self.closed = True
         self._con.close()
 
     def __enter__(self) -> Store:
@@ -392,37 +395,40 @@ class Store:
     # ------------------------------------------------------------------ models and versions
     def upsert_model(self, spec: ModelSpec) -> None:
         """Register a model (or update its description) and make sure its rows table has every column."""
-        table = rows_table_name(spec.name)
         existing = self.get_spec(spec.name, missing_ok=True)
         if existing is not None and existing.task != spec.task:
             raise StoreError(
                 f"Model `{spec.name}` already exists as a {existing.task} model; it cannot become {spec.task}."
             )
         with self.transaction() as cur:
-            cols = [
-                '"_row_id" BIGINT NOT NULL',
-                '"_split" VARCHAR NOT NULL',
-                '"_set" VARCHAR NOT NULL',
-                '"_ts" TIMESTAMP NOT NULL',
-                '"_entity_id" VARCHAR NOT NULL',
-                '"_target" DOUBLE',
-                '"_batch_id" VARCHAR NOT NULL',
-            ]
-            cur.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(cols)})")
-            have = {
-                r[0]
-                for r in cur.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-                ).fetchall()
-            }
-            for col, sql_type in self._feature_columns(spec).items():
-                if col not in have:
-                    cur.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}")
-            payload = spec.model_dump_json()
-            if existing is None:
-                cur.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)", [spec.name, payload, table, _now(), _now()])
-            else:
-                cur.execute("UPDATE models SET spec = ?, updated_at = ? WHERE name = ?", [payload, _now(), spec.name])
+            self._upsert_model(cur, spec, existing=existing)
+
+    def _upsert_model(self, cur: duckdb.DuckDBPyConnection, spec: ModelSpec, *, existing: ModelSpec | None) -> None:
+        table = rows_table_name(spec.name)
+        cols = [
+            '"_row_id" BIGINT NOT NULL',
+            '"_split" VARCHAR NOT NULL',
+            '"_set" VARCHAR NOT NULL',
+            '"_ts" TIMESTAMP NOT NULL',
+            '"_entity_id" VARCHAR NOT NULL',
+            '"_target" DOUBLE',
+            '"_batch_id" VARCHAR NOT NULL',
+        ]
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(cols)})")
+        have = {
+            r[0]
+            for r in cur.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+            ).fetchall()
+        }
+        for col, sql_type in self._feature_columns(spec).items():
+            if col not in have:
+                cur.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}")
+        payload = spec.model_dump_json()
+        if existing is None:
+            cur.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)", [spec.name, payload, table, _now(), _now()])
+        else:
+            cur.execute("UPDATE models SET spec = ?, updated_at = ? WHERE name = ?", [payload, _now(), spec.name])
 
     @staticmethod
     def _feature_columns(spec: ModelSpec) -> dict[str, str]:
@@ -474,20 +480,45 @@ class Store:
         """Record a saved version; with `live=True` it becomes the live one (recorded as a promotion)."""
         self.get_spec(model)
         with self.transaction() as cur:
-            cur.execute(
-                "INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?, ?, FALSE)",
-                [
-                    model,
-                    version,
-                    _now(),
-                    weights_path,
-                    weights_sha256,
-                    reference_set,
-                    json.dumps(metadata, default=float),
-                ],
+            self._add_version(
+                cur,
+                model=model,
+                version=version,
+                weights_path=weights_path,
+                weights_sha256=weights_sha256,
+                reference_set=reference_set,
+                metadata=metadata,
+                live=live,
+                by=by,
             )
-            if live:
-                self._promote(cur, model=model, version=version, by=by, note="first live version")
+
+    def _add_version(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        *,
+        model: str,
+        version: int,
+        weights_path: str | None,
+        weights_sha256: str | None,
+        reference_set: str,
+        metadata: dict,
+        live: bool,
+        by: str,
+    ) -> None:
+        cur.execute(
+            "INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?, ?, FALSE)",
+            [
+                model,
+                version,
+                _now(),
+                weights_path,
+                weights_sha256,
+                reference_set,
+                json.dumps(metadata, default=float),
+            ],
+        )
+        if live:
+            self._promote(cur, model=model, version=version, by=by, note="first live version")
 
     @staticmethod
     def _promote(cur: duckdb.DuckDBPyConnection, *, model: str, version: int, by: str, note: str | None) -> None:
@@ -590,6 +621,22 @@ class Store:
         the model's feature columns; `predictions` maps version -> :class:`core.scoring.Predictions`
         aligned with `rows`; `labels` has `entity_id`, `label`, `label_ts`. Returns the batch id.
         """
+        with self.transaction() as cur:
+            return self._write_batch(
+                cur, spec=spec, rows=rows, predictions=predictions, labels=labels, source=source, kind=kind
+            )
+
+    def _write_batch(
+        self,
+        cur: duckdb.DuckDBPyConnection,
+        *,
+        spec: ModelSpec,
+        rows: pd.DataFrame,
+        predictions: dict[int, Any] | None,
+        labels: pd.DataFrame | None,
+        source: str,
+        kind: str,
+    ) -> str:
         batch_id = uuid.uuid4().hex
         table = rows_table_name(spec.name)
         for version, pred in (predictions or {}).items():
@@ -598,38 +645,90 @@ class Store:
                     f"v{version} gave {len(pred.prediction):,} predictions for {len(rows):,} rows; nothing was written."
                 )
         prepared = self._prepare_rows(spec, rows)
-        with self.transaction() as cur:
-            start = int(cur.execute(f"SELECT coalesce(max(_row_id), 0) FROM {quote_ident(table)}").fetchone()[0])  # noqa: S608
-            row_ids = np.arange(start + 1, start + 1 + len(prepared), dtype="int64")
-            prepared.insert(0, "_row_id", row_ids)
-            prepared["_batch_id"] = batch_id
-            if len(prepared):
-                self._insert(cur, table, prepared)
-            for version, pred in (predictions or {}).items():
-                frame = pd.DataFrame(
-                    {
-                        "model": spec.name,
-                        "version": int(version),
-                        "row_id": row_ids,
-                        "ts": prepared["_ts"].to_numpy(),
-                        "entity_id": prepared["_entity_id"].to_numpy(),
-                        "prediction": np.asarray(pred.prediction, dtype="float64"),
-                        "probability": np.asarray(pred.probability, dtype="float64")
-                        if pred.probability is not None
-                        else np.full(len(prepared), np.nan),
-                        "batch_id": batch_id,
-                    }
-                )
-                if pred.scores is not None:
-                    frame["scores"] = list(np.asarray(pred.scores, dtype="float64"))
-                if len(frame):
-                    self._insert(cur, "predictions", frame)
-            n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
-            cur.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
-                [batch_id, spec.name, kind, len(prepared) + n_labels, source, _now()],
+        start = int(cur.execute(f"SELECT coalesce(max(_row_id), 0) FROM {quote_ident(table)}").fetchone()[0])  # noqa: S608
+        row_ids = np.arange(start + 1, start + 1 + len(prepared), dtype="int64")
+        prepared.insert(0, "_row_id", row_ids)
+        prepared["_batch_id"] = batch_id
+        if len(prepared):
+            self._insert(cur, table, prepared)
+        for version, pred in (predictions or {}).items():
+            frame = pd.DataFrame(
+                {
+                    "model": spec.name,
+                    "version": int(version),
+                    "row_id": row_ids,
+                    "ts": prepared["_ts"].to_numpy(),
+                    "entity_id": prepared["_entity_id"].to_numpy(),
+                    "prediction": np.asarray(pred.prediction, dtype="float64"),
+                    "probability": np.asarray(pred.probability, dtype="float64")
+                    if pred.probability is not None
+                    else np.full(len(prepared), np.nan),
+                    "batch_id": batch_id,
+                }
             )
+            if pred.scores is not None:
+                frame["scores"] = list(np.asarray(pred.scores, dtype="float64"))
+            if len(frame):
+                self._insert(cur, "predictions", frame)
+        n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
+        cur.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)",
+            [batch_id, spec.name, kind, len(prepared) + n_labels, source, _now()],
+        )
         return batch_id
+
+    def create_model(
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        weights_path: str | None,
+        weights_sha256: str | None,
+        reference_set: str,
+        metadata: dict,
+        rows: pd.DataFrame,
+        predictions: dict[int, Any],
+        labels: pd.DataFrame | None,
+        source: str,
+        by: str,
+    ) -> str:
+        """Register a new model, its first (live) version and the whole file's rows in ONE transaction."""
+        if self.get_spec(spec.name, missing_ok=True) is not None:
+            raise StoreError(f"A model called `{spec.name}` already exists.")
+        with self.transaction() as cur:
+            self._upsert_model(cur, spec, existing=None)
+            self._add_version(
+                cur,
+                model=spec.name,
+                version=version,
+                weights_path=weights_path,
+                weights_sha256=weights_sha256,
+                reference_set=reference_set,
+                metadata=metadata,
+                live=True,
+                by=by,
+            )
+            return self._write_batch(
+                cur, spec=spec, rows=rows, predictions=predictions, labels=labels, source=source, kind="upload"
+            )
+
+    def known_entities(self, *, model: str, ids: list[str]) -> set[str]:
+        """Which of `ids` are already stored for `model`."""
+        if not ids:
+            return set()
+        table = quote_ident(rows_table_name(model))
+        name = f"ids_{uuid.uuid4().hex}"
+        cur = self._cursor()
+        try:
+            cur.register(name, pa.table({"id": pa.array([str(i) for i in ids], type=pa.string())}))
+            found = cur.execute(
+                f"SELECT DISTINCT r._entity_id FROM {table} r JOIN {quote_ident(name)} i "  # noqa: S608
+                "ON i.id = r._entity_id"
+            ).fetchall()
+            cur.unregister(name)
+        finally:
+            cur.close()
+        return {r[0] for r in found}
 
     def _insert_labels(self, cur: duckdb.DuckDBPyConnection, model: str, labels: pd.DataFrame, batch_id: str) -> int:
         if labels.empty:

@@ -7,19 +7,64 @@ read-only query results for a short while, keyed on the model, version and dates
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 import streamlit as st
 
 from core.config import Settings
 from core.config import load_settings
 from core.errors import ModelPulseError
 from core.errors import StoreMissingError
+from core.inbox import process_inbox
 from core.store import Store
+
+log = logging.getLogger("modelpulse")
+_OPEN: dict[str, Store] = {}
 
 
 @st.cache_resource(show_spinner=False)
 def _open_store(path: str) -> Store:
     # failures raise and are therefore not cached: the next rerun tries again
-    return Store.open(path, create=False)
+    store = Store.open(path, create=False)
+    _OPEN[path] = store
+    return store
+
+
+@st.cache_resource(show_spinner=False)
+def start_inbox_watcher(path: str, poll_seconds: int) -> threading.Thread | None:
+    """One background thread per store that imports files dropped into the inbox folder (see core.inbox)."""
+    if poll_seconds <= 0:
+        return None
+    store = _open_store(path)
+    cfg = settings()
+
+    def loop() -> None:
+        while not store.closed:
+            try:
+                items = process_inbox(store=store, settings=cfg)
+            except ModelPulseError as exc:  # the store went away or a setting is wrong: say so in the log
+                log.warning("inbox: %s", exc.user_message)
+                items = []
+            if items:
+                st.cache_data.clear()
+                for item in items:
+                    log.info("inbox %s: %s", item.path.name, item.message)
+            time.sleep(poll_seconds)
+
+    thread = threading.Thread(target=loop, name="modelpulse-inbox", daemon=True)
+    thread.start()
+    return thread
+
+
+def close_stores() -> None:
+    """Close every store the app opened and forget cached data (tests; a store file swapped underneath)."""
+    for store in _OPEN.values():
+        store.close()
+    _OPEN.clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 ROUTER_FLAG = "_modelpulse_router"
@@ -41,16 +86,24 @@ def settings() -> Settings:
     return load_settings()
 
 
-def store() -> Store | None:
-    """The shared store, or None (after telling the user what to do) when there is none yet."""
+def store(*, create: bool = False) -> Store | None:
+    """The shared store, or None (after telling the user what to do) when there is none yet.
+
+    With `create=True` a missing store file is created first (the upload page's first model).
+    """
     cfg = settings()
     try:
-        return _open_store(str(cfg.db_path))
+        if create and not cfg.db_path.exists():
+            Store.open(cfg.db_path, create=True).close()
+        store = _open_store(str(cfg.db_path))
+        start_inbox_watcher(str(cfg.db_path), cfg.inbox_poll)
+        return store
     except StoreMissingError:
         st.info(
             f"There is no ModelPulse store yet at `{cfg.db_path}`. Run `make run` (it seeds the demo) or "
-            "`python -m core demo`."
+            "`python -m core demo`, or bring your own data."
         )
+        st.page_link("pages/upload.py", label="Upload your own data", icon=":material/upload:")
         return None
     except ModelPulseError as exc:
         st.error(exc.user_message)

@@ -1,0 +1,142 @@
+"""Every page under streamlit's AppTest: no exception, and the numbers shown equal what core computes."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import REPO_ROOT
+from core.health import model_health
+from core.store import Store
+
+APP = str(REPO_ROOT / "app.py")
+PAGES = [
+    "pages/overview.py",
+    "pages/alerts.py",
+    "pages/health.py",
+    "pages/kpis.py",
+    "pages/compare.py",
+    "pages/report.py",
+]
+
+
+def _close_cached_stores() -> None:
+    # the app keeps one read-write connection per store file; close it so later tests can open the file
+    from ui.state import close_stores
+
+    close_stores()
+
+
+@pytest.fixture
+def app(demo_env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    yield at
+    _close_cached_stores()
+
+
+def _run(at: AppTest, page: str | None = None, **query) -> AppTest:
+    at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(app, page):
+    _run(app, page)
+    assert app.title or app.subheader
+
+
+def test_overview_numbers_equal_core(app, demo_settings):
+    _run(app)
+    with Store.open(demo_settings.db_path, read_only=True) as store:
+        cards = [model_health(store, spec) for spec in store.list_specs()]
+    _close_cached_stores()
+    shown = {m.label: m.value for m in app.metric}
+    for card in cards:
+        assert shown[card.kpi_label] == card.kpi_value
+    text = " ".join(md.value for md in app.markdown)
+    for card in cards:
+        assert card.title in text
+    captions = " ".join(c.value for c in app.caption)
+    for card in cards:
+        assert f"{card.predictions:,} predictions" in captions
+
+
+def test_alerts_page_lists_the_stored_alerts(app, demo_settings):
+    with Store.open(demo_settings.db_path, read_only=True) as store:
+        alerts = store.list_alerts(model="flights")
+    active = alerts[alerts["state"].isin(["open", "acknowledged"])]
+    _run(app, "pages/alerts.py", model="flights")
+    text = " ".join(md.value for md in app.markdown)
+    for title in active["title"]:
+        assert title in text
+    assert f"{len(active)} alert" in " ".join(c.value for c in app.caption)
+
+
+def test_compare_page_shows_core_comparison(app, demo_settings):
+    from core.compare import compare_versions
+
+    with Store.open(demo_settings.db_path, read_only=True) as store:
+        spec = store.get_spec("churn")
+        expected = compare_versions(spec, store.read_window_stats(model="churn"), a=1, b=2, metric="roc_auc")
+    _run(app, "pages/compare.py", model="churn")
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["v1"] == f"{expected.pooled_a:.3f}"
+    assert shown["v2"] == f"{expected.pooled_b:.3f}"
+    assert any(expected.recommendation == x.value for x in (*app.info, *app.success))
+
+
+def test_kpi_page_headline_equals_core(app, demo_settings):
+    from core.kpis import format_value
+    from core.kpis import kpi_series
+
+    with Store.open(demo_settings.db_path, read_only=True) as store:
+        spec = store.get_spec("hotel")
+        series = kpi_series(spec, store.read_daily_stats(model="hotel", version=1), period="window", version=1)
+    full = series[series["complete"]]
+    _run(app, "pages/kpis.py", model="hotel")
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Pricing error"] == format_value("money", full["pricing_error"].iloc[-1])
+
+
+def test_missing_store_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("MODELPULSE_DB", str(tmp_path / "none.duckdb"))
+    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    for page in PAGES:
+        at = AppTest.from_file(APP, default_timeout=60)
+        _run(at, page)
+        assert any("no ModelPulse store yet" in i.value for i in at.info), page
+    assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_empty_store_pages_explain(monkeypatch, tmp_path):
+    db = tmp_path / "empty.duckdb"
+    Store.open(db, create=True).close()
+    monkeypatch.setenv("MODELPULSE_DB", str(db))
+    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    try:
+        for page in PAGES:
+            at = AppTest.from_file(APP, default_timeout=60)
+            _run(at, page)
+            assert any("No models yet" in i.value or "no models yet" in i.value for i in at.info), page
+    finally:
+        _close_cached_stores()
+
+
+def test_password_gate(monkeypatch, demo_env):
+    monkeypatch.setenv("MODELPULSE_PASSWORD", "s3cret-ö")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert not at.subheader  # nothing of the overview before signing in
+    at.text_input[0].input("wrong")
+    at.button[0].click().run()
+    assert any("not right" in e.value for e in at.error)
+    at.text_input[0].input("s3cret-ö")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any(s.value == "Model health overview" for s in at.subheader)
+    _close_cached_stores()
