@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
+sys.stdout.reconfigure(line_buffering=True)  # progress shows up when redirected to a file
 
 import argparse  # noqa: E402
 import shutil  # noqa: E402
@@ -111,11 +112,19 @@ def time_seed(keep: Path | None) -> None:
             print(f"seeded store copied to {keep}")
 
 
+def busy_warning() -> None:
+    """Timings need a quiet machine: say so when something else is using the CPUs."""
+    load = os.getloadavg()[0]
+    if load > 0.7:
+        print(f"WARNING: 1-minute load average is {load:.1f} before starting; other processes will distort timings.")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep-store", type=Path, default=None, help="copy the seeded store file here")
     parser.add_argument("--skip-train", action="store_true", help="only time the demo seed")
     args = parser.parse_args()
+    busy_warning()
     torch.set_num_threads(2)
     print(f"ModelPulse bench/quality.py  torch threads={torch.get_num_threads()}  cores={os.cpu_count()}")
     if not args.skip_train:
