@@ -52,6 +52,8 @@ class Mapping(BaseModel):
     timestamp: str
     entity: str
     target: str | None = None
+    label_column: str = "outcome"
+    """When the file has no outcomes yet: the column name later label files will use for them."""
     numerical: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     prediction: str | None = None
@@ -85,7 +87,7 @@ def _spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: st
             title=mapping.title,
             description=mapping.description,
             task=mapping.task,  # type: ignore[arg-type]
-            target=mapping.target or "target",
+            target=mapping.target or mapping.label_column,
             timestamp=mapping.timestamp,
             entity=mapping.entity,
             numerical=mapping.numerical,

@@ -112,49 +112,88 @@ def _sample(frame: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
     return frame.sample(n=cap, random_state=seed)
 
 
-def _prepare(frame: pd.DataFrame, requests: list[DriftRequest]) -> pd.DataFrame:
+def _convert(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
     out = {}
-    for r in requests:
-        if r.kind == "cat":
-            out[r.column] = frame[r.column].astype("string").fillna(MISSING_CATEGORY).astype(str).to_numpy()
+    for column, kind in kinds.items():
+        if kind == "cat":
+            out[column] = frame[column].astype("string").fillna(MISSING_CATEGORY).astype(str).to_numpy()
         else:
-            out[r.column] = pd.to_numeric(frame[r.column], errors="coerce").astype("float64").to_numpy()
+            out[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64").to_numpy()
     return pd.DataFrame(out, index=frame.index)
+
+
+class PreparedReference:
+    """A reference frame sampled once and converted to the types Evidently gets, reused for every window.
+
+    Numeric columns whose reference is constant are prepared as categories too, because normed
+    Wasserstein divides by the reference's standard deviation.
+    """
+
+    def __init__(
+        self, reference: pd.DataFrame, requests: list[DriftRequest], *, sample_cap: int = SAMPLE_CAP, seed: int = 0
+    ) -> None:
+        self.rows = len(reference)
+        present = [r for r in requests if r.column in reference.columns]
+        sample = _sample(reference[[r.column for r in present]], sample_cap, seed)
+        kinds = {r.column: r.kind for r in present}
+        self.frame = _convert(sample, kinds)
+        self.empty = {
+            c
+            for c in kinds
+            if self.frame[c].isna().all() or (kinds[c] == "cat" and (self.frame[c] == MISSING_CATEGORY).all())
+        }
+        self.constant = {
+            c
+            for c, k in kinds.items()
+            if k == "num" and c not in self.empty and float(self.frame[c].std(skipna=True) or 0) == 0.0
+        }
+        for c in self.constant:
+            self.frame[c] = sample[c].astype("string").fillna(MISSING_CATEGORY).astype(str).to_numpy()
 
 
 def drift_scores(
     *,
-    reference: pd.DataFrame,
+    reference: pd.DataFrame | PreparedReference,
     current: pd.DataFrame,
     requests: list[DriftRequest],
     sample_cap: int = SAMPLE_CAP,
     seed: int = 0,
 ) -> list[DriftScore]:
-    """Compare each requested column of `current` with `reference` in one Evidently report."""
+    """Compare each requested column of `current` with `reference` in one Evidently report.
+
+    Pass a :class:`PreparedReference` when the same reference serves many windows.
+    """
+    prepared = (
+        reference
+        if isinstance(reference, PreparedReference)
+        else PreparedReference(reference, requests, sample_cap=sample_cap, seed=seed)
+    )
+    wanted = [r for r in requests if r.column in current.columns and r.column in prepared.frame.columns]
+    # pick columns, then sample, then convert: converting a million-row frame first costs more than the drift
+    cur_all = _convert(
+        _sample(current[[r.column for r in wanted]], sample_cap, seed + 1), {r.column: r.kind for r in wanted}
+    )
     runnable: list[DriftRequest] = []
     out: dict[str, DriftScore] = {}
     for r in requests:
         method = r.method or (DEFAULT_NUM_METHOD if r.kind == "num" else DEFAULT_CAT_METHOD)
-        if r.column not in current.columns or r.column not in reference.columns:
+        missing = r not in wanted or r.column in prepared.empty
+        if not missing:
+            col = cur_all[r.column]
+            missing = bool(col.isna().all()) if r.kind == "num" else bool((col == MISSING_CATEGORY).all())
+        if missing:
             out[r.column] = DriftScore(r.column, r.kind, method, r.threshold, float("nan"), False, missing=True)
             continue
-        cur_col = current[r.column]
-        if r.kind == "num":
-            cur_num = pd.to_numeric(cur_col, errors="coerce")
-            ref_num = pd.to_numeric(reference[r.column], errors="coerce")
-            if cur_num.notna().sum() == 0 or ref_num.notna().sum() == 0:
-                out[r.column] = DriftScore(r.column, r.kind, method, r.threshold, float("nan"), False, missing=True)
-                continue
-            if method == "wasserstein" and float(ref_num.std(skipna=True) or 0) == 0.0:
-                r = DriftRequest(r.column, "cat", DEFAULT_CAT_METHOD, r.threshold)
-                method = DEFAULT_CAT_METHOD
-        elif cur_col.notna().sum() == 0:
-            out[r.column] = DriftScore(r.column, r.kind, method, r.threshold, float("nan"), False, missing=True)
+        if r.kind == "num" and r.column in prepared.constant:
+            cur_all[r.column] = (
+                current.loc[cur_all.index, r.column].astype("string").fillna(MISSING_CATEGORY).astype(str)
+            )
+            runnable.append(DriftRequest(r.column, "cat", DEFAULT_CAT_METHOD, r.threshold))
             continue
         runnable.append(DriftRequest(r.column, r.kind, method, r.threshold))
     if runnable:
-        ref = _prepare(_sample(reference, sample_cap, seed), runnable)
-        cur = _prepare(_sample(current, sample_cap, seed + 1), runnable)
+        cols = [r.column for r in runnable]
+        ref, cur = prepared.frame[cols], cur_all[cols]
         definition = DataDefinition(
             numerical_columns=[r.column for r in runnable if r.kind == "num"],
             categorical_columns=[r.column for r in runnable if r.kind == "cat"],
@@ -167,7 +206,7 @@ def drift_scores(
         values = _drift_values(snapshot.dict())
         EVIDENTLY_CLOCK.seconds += time.perf_counter() - started
         EVIDENTLY_CLOCK.runs += 1
-        sampled = max(len(ref), len(cur)) if max(len(reference), len(current)) > sample_cap else None
+        sampled = max(len(ref), len(cur)) if max(prepared.rows, len(current)) > sample_cap else None
         for r in runnable:
             score = float(values.get(r.column, float("nan")))
             out[r.column] = DriftScore(

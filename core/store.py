@@ -39,6 +39,9 @@ from core.schema import validate_model_name
 
 SCHEMA_VERSION = 3
 DUCKDB_MAGIC = b"DUCK"
+MEMORY_LIMIT = "1GB"
+"""DuckDB's buffer pool defaults to 80% of the machine's memory; monitoring reads one window at a time,
+so a small pool keeps the whole process under 2 GB with 10 million stored predictions (bench/RESULTS.md)."""
 REFERENCE_SPLITS = ("train", "validation")
 
 MIGRATIONS: dict[int, list[str]] = {
@@ -221,7 +224,7 @@ def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duc
                 "it was left untouched. Move it away or set MODELPULSE_DB to another path."
             )
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise StoreLockedError(
@@ -829,6 +832,7 @@ class Store:
             where="r._set = ? AND r._split IN ('train', 'validation')",
             params=[reference_set],
             with_labels=False,
+            ordered=True,
         )
 
     def read_window(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime) -> pd.DataFrame:
@@ -841,20 +845,25 @@ class Store:
             with_labels=True,
         )
 
-    def _read_rows(self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool) -> pd.DataFrame:
+    def _read_rows(
+        self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool, ordered: bool = False
+    ) -> pd.DataFrame:
+        # Sorting a million-row window costs more than the checks that read it, and only sampling cares
+        # about order: the reference is read ordered once, and the runner sorts a window it will sample.
         table = quote_ident(rows_table_name(spec.name))
         feats = ", ".join(f"r.{quote_ident(c)}" for c in self._feature_columns(spec))
         label_sql = (
             "l.label AS _label, l.label_ts AS _label_ts" if with_labels else "r._target AS _label, NULL AS _label_ts"
         )
         join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if with_labels else ""
+        scores = "p.scores AS _scores" if spec.task == "multiclass" else "NULL AS _scores"
         sql = f"""SELECT r._row_id, r._split, r._ts, r._entity_id, {feats},
-                         p.prediction AS _prediction, p.probability AS _probability, p.scores AS _scores, {label_sql}
+                         p.prediction AS _prediction, p.probability AS _probability, {scores}, {label_sql}
                   FROM {table} r
                   JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
                   {join}
                   WHERE {where}
-                  ORDER BY r._ts, r._row_id"""  # noqa: S608
+                  {"ORDER BY r._ts, r._row_id" if ordered else ""}"""  # noqa: S608
         args: list = [spec.name, int(version)] + ([spec.name] if with_labels else []) + params
         return self.query_df(sql, args)
 

@@ -101,11 +101,15 @@ with new_tab:
                 target = c3.selectbox(
                     "Real outcome (target)", targets, index=targets.index(guess.target) if guess.target else 0
                 )
-                prediction, probabilities = None, []
+                prediction, probabilities, label_column = None, [], "outcome"
                 if how == "import":
                     p1, p2 = st.columns(2)
                     prediction = p1.selectbox(
                         "Your model's prediction", [none, *cols], help="The predicted class or value."
+                    )
+                    label_column = st.text_input(
+                        "If the file has no outcomes yet: name of the outcome column in later label files",
+                        value="outcome",
                     )
                     probabilities = p2.multiselect(
                         "Your model's probabilities",
@@ -216,6 +220,7 @@ with new_tab:
                         timestamp=timestamp,
                         entity=entity,
                         target=None if target == none else target,
+                        label_column=label_column.strip() or "outcome",
                         numerical=tuple(numerical),
                         categorical=tuple(categorical),
                         prediction=None if prediction in (None, none) else prediction,

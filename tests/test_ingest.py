@@ -243,7 +243,9 @@ def test_target_with_one_class_is_refused(copied, churn_rows):
 
 
 def test_probabilities_outside_zero_and_one(copied, churn_rows):
-    frame = churn_rows.assign(p_churn=np.linspace(0, 1.3, len(churn_rows)))
+    p = np.linspace(0, 1.3, len(churn_rows))
+    frame = churn_rows.assign(p_churn=p)
+    n, first = int((p > 1).sum()), int(np.flatnonzero(p > 1)[0])
     mapping = _mapping(name="acme_ext", probabilities=("p_churn",))
     _refused(
         copied,
@@ -255,7 +257,7 @@ def test_probabilities_outside_zero_and_one(copied, churn_rows):
             reference_start=pd.Timestamp("2018-04-01"),
             reference_end=pd.Timestamp("2018-04-10"),
         ),
-        "In e.csv, column `p_churn` has 70 probabilities outside 0 to 1, first at row 232 (1.0",
+        f"In e.csv, column `p_churn` has {n} probabilities outside 0 to 1, first at row {first + 2} ({p[first]}).",
     )
 
 
@@ -292,7 +294,9 @@ def test_multiclass_probabilities_that_do_not_add_up(copied, churn_rows):
 def test_import_external_predictions_then_labels(copied, churn_rows):
     rng = np.random.default_rng(1)
     frame = churn_rows.drop(columns=["churn"]).assign(p_churn=rng.random(len(churn_rows)))
-    mapping = _mapping(name="acme_ext", target=None, probabilities=("p_churn",), classes=("No", "Yes"))
+    mapping = _mapping(
+        name="acme_ext", target=None, label_column="churn", probabilities=("p_churn",), classes=("No", "Yes")
+    )
     with Store.open(copied.db_path) as store:
         spec = create_external_model(
             store=store,

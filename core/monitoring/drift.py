@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from core.evidently_adapter import MISSING_CATEGORY
 from core.evidently_adapter import DriftRequest
 from core.evidently_adapter import DriftScore
+from core.evidently_adapter import PreparedReference
 from core.evidently_adapter import drift_scores
 from core.monitoring.result import Check
 from core.monitoring.result import CheckResult
@@ -36,35 +39,104 @@ def prediction_column(spec: ModelSpec) -> tuple[str, str]:
     return "_prediction", "num"
 
 
-def histogram(reference: pd.Series, current: pd.Series, *, kind: str, bins: int = 20) -> dict:
-    """Reference and current distributions for the drill-down chart (shares; bins span both)."""
+@dataclass(frozen=True)
+class ReferenceHistogram:
+    """The reference side of a drill-down chart, computed once per version."""
+
+    kind: str
+    labels: tuple[str, ...] = ()
+    shares: tuple[float, ...] = ()
+    edges: tuple[float, ...] = ()
+
+
+def reference_histogram(values: pd.Series, *, kind: str, bins: int = 20) -> ReferenceHistogram:
+    """Category shares, or a 20-bin histogram over the reference's range (as shares)."""
     if kind == "cat":
-        ref = reference.astype("string").fillna(MISSING_CATEGORY)
-        cur = current.astype("string").fillna(MISSING_CATEGORY)
-        top = ref.value_counts().index[:15].tolist()
-        top += [v for v in cur.value_counts().index[:5] if v not in top]
-        ref_share = ref.value_counts(normalize=True).reindex(top, fill_value=0)
-        cur_share = cur.value_counts(normalize=True).reindex(top, fill_value=0)
+        shares = values.astype("string").fillna(MISSING_CATEGORY).value_counts(normalize=True)
+        return ReferenceHistogram("cat", tuple(str(x) for x in shares.index), tuple(float(v) for v in shares))
+    r = pd.to_numeric(values, errors="coerce").dropna().to_numpy()
+    if r.size == 0:
+        return ReferenceHistogram("num")
+    lo, hi = float(r.min()), float(r.max())
+    edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
+    return ReferenceHistogram("num", shares=tuple(np.histogram(r, bins=edges)[0] / r.size), edges=tuple(edges))
+
+
+def histogram(ref: ReferenceHistogram, current: pd.Series) -> dict:
+    """Reference against current distribution for the drill-down chart (shares).
+
+    Numbers use the reference's bins; current values beyond them land in the end bins and their share
+    is reported as `below` / `above`, so a move out of the training range stays visible.
+    """
+    if ref.kind == "cat":
+        cur = current.astype("string").fillna(MISSING_CATEGORY).value_counts(normalize=True)
+        top = list(ref.labels[:15]) + [v for v in cur.index[:5] if v not in ref.labels[:15]]
+        ref_share = dict(zip(ref.labels, ref.shares, strict=True))
         return {
             "kind": "cat",
             "labels": [str(x) for x in top],
-            "reference": ref_share.round(5).tolist(),
-            "current": cur_share.round(5).tolist(),
+            "reference": [round(ref_share.get(x, 0.0), 5) for x in top],
+            "current": [round(float(cur.get(x, 0.0)), 5) for x in top],
         }
-    r = pd.to_numeric(reference, errors="coerce").dropna().to_numpy()
     c = pd.to_numeric(current, errors="coerce").dropna().to_numpy()
-    if r.size == 0 or c.size == 0:
+    if not ref.edges or c.size == 0:
         return {"kind": "num", "edges": [], "reference": [], "current": []}
-    lo, hi = float(min(r.min(), c.min())), float(max(r.max(), c.max()))
-    edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
-    rh = np.histogram(r, bins=edges)[0] / r.size
-    ch = np.histogram(c, bins=edges)[0] / c.size
+    edges = np.asarray(ref.edges)
+    below, above = float((c < edges[0]).mean()), float((c > edges[-1]).mean())
+    ch = np.histogram(np.clip(c, edges[0], edges[-1]), bins=edges)[0] / c.size
     return {
         "kind": "num",
         "edges": np.round(edges, 6).tolist(),
-        "reference": np.round(rh, 5).tolist(),
+        "reference": np.round(ref.shares, 5).tolist(),
         "current": np.round(ch, 5).tolist(),
+        "below": round(below, 5),
+        "above": round(above, 5),
     }
+
+
+@dataclass(frozen=True)
+class DriftReference:
+    """Everything on the reference side of one version's drift checks, prepared once for all windows."""
+
+    features: PreparedReference
+    target: PreparedReference | None
+    hists: dict[str, ReferenceHistogram]
+    target_stats: dict[str, float]
+
+
+def prepare_drift_reference(
+    spec: ModelSpec, features: list[str], reference: pd.DataFrame, thresholds: Thresholds
+) -> DriftReference:
+    """Sample and convert the reference once; precompute its histograms."""
+    pred_col, pred_kind = prediction_column(spec)
+    requests = [DriftRequest(c, column_kind(spec, c), threshold=thresholds.drift) for c in features]
+    requests.append(DriftRequest(pred_col, pred_kind, threshold=thresholds.prediction_drift.warn))
+    hists = {r.column: reference_histogram(reference[r.column], kind=r.kind) for r in requests if r.column in reference}
+    ref_target, kind = _target_frame(spec, reference)
+    target = None
+    stats: dict[str, float] = {}
+    if len(ref_target):
+        target = PreparedReference(ref_target, [DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)])
+        hists["_label"] = reference_histogram(ref_target["_label"], kind=kind)
+        if spec.task == "binary":
+            pos = float(spec.class_index()[str(spec.positive_class)])
+            stats["reference_rate"] = float((reference["_label"].dropna() == pos).mean())
+        elif spec.task == "regression":
+            stats["reference_mean"] = float(reference["_label"].mean())
+    return DriftReference(
+        features=PreparedReference(reference, requests), target=target, hists=hists, target_stats=stats
+    )
+
+
+def _target_frame(spec: ModelSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    kind = "num" if spec.task == "regression" else "cat"
+    if "_label" not in frame:
+        return pd.DataFrame({"_label": []}), kind
+    out = frame[["_label"]].dropna()
+    if kind == "cat":  # compare class names, not 0.0/1.0
+        names = {float(v): k for k, v in spec.class_index().items()}
+        out = out.assign(_label=out["_label"].map(names))
+    return out, kind
 
 
 def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, details: dict, label: str) -> CheckResult:
@@ -93,21 +165,23 @@ def drift_checks(
     *,
     spec: ModelSpec,
     features: list[str],
-    reference: pd.DataFrame,
+    reference: pd.DataFrame | DriftReference,
     current: pd.DataFrame,
     thresholds: Thresholds,
     seed: int = 0,
 ) -> list[CheckResult]:
     """Per-feature drift, the share of drifted features and prediction drift, in one Evidently report."""
+    if not isinstance(reference, DriftReference):
+        reference = prepare_drift_reference(spec, features, reference, thresholds)
     pred_col, pred_kind = prediction_column(spec)
     requests = [DriftRequest(c, column_kind(spec, c), threshold=thresholds.drift) for c in features]
     requests.append(DriftRequest(pred_col, pred_kind, threshold=thresholds.prediction_drift.warn))
-    scores = drift_scores(reference=reference, current=current, requests=requests, seed=seed)
+    scores = drift_scores(reference=reference.features, current=current, requests=requests, seed=seed)
     n = len(current)
     out: list[CheckResult] = []
     feature_scores = scores[:-1]
     for s in feature_scores:
-        details = histogram(reference[s.column], current[s.column], kind=s.kind) if not s.missing else {}
+        details = histogram(reference.hists[s.column], current[s.column]) if not s.missing else {}
         status = Status.WARN if s.drifted else Status.OK
         out.append(_result(s, check=Check.DRIFT, n_rows=n, status=status, details=details, label=f"`{s.column}`"))
     compared = [s for s in feature_scores if not s.missing]
@@ -128,7 +202,7 @@ def drift_checks(
         )
     )
     p = scores[-1]
-    details = histogram(reference[pred_col], current[pred_col], kind=pred_kind) if not p.missing else {}
+    details = histogram(reference.hists[pred_col], current[pred_col]) if not p.missing else {}
     out.append(
         _result(
             p,
@@ -143,29 +217,33 @@ def drift_checks(
 
 
 def target_drift_check(
-    *, spec: ModelSpec, reference: pd.DataFrame, labelled: pd.DataFrame, thresholds: Thresholds, seed: int = 0
+    *,
+    spec: ModelSpec,
+    reference: pd.DataFrame | DriftReference,
+    labelled: pd.DataFrame,
+    thresholds: Thresholds,
+    seed: int = 0,
 ) -> CheckResult:
     """Drift of the outcome itself (labels that arrived) against the reference target."""
-    kind = "num" if spec.task == "regression" else "cat"
-    ref = reference[["_label"]].dropna()
-    cur = labelled[["_label"]]
-    if kind == "cat":  # compare class names, not 0.0/1.0
-        names = {float(v): k for k, v in spec.class_index().items()}
-        ref = ref.assign(_label=ref["_label"].map(names))
-        cur = cur.assign(_label=cur["_label"].map(names))
-    (score,) = drift_scores(
-        reference=ref,
-        current=cur,
-        seed=seed,
-        requests=[DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)],
-    )
-    details = histogram(ref["_label"], cur["_label"], kind=kind)
+    if not isinstance(reference, DriftReference):
+        reference = prepare_drift_reference(spec, [], reference, thresholds)
+    cur, kind = _target_frame(spec, labelled)
+    if reference.target is None:
+        score = DriftScore("_label", kind, "", thresholds.target_drift.warn, float("nan"), False, missing=True)
+        details: dict = {}
+    else:
+        (score,) = drift_scores(
+            reference=reference.target,
+            current=cur,
+            seed=seed,
+            requests=[DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)],
+        )
+        details = histogram(reference.hists["_label"], cur["_label"])
+    details.update(reference.target_stats)
     if spec.task == "binary":
         pos = float(spec.class_index()[str(spec.positive_class)])
-        details["reference_rate"] = clean(float((reference["_label"].dropna() == pos).mean()))
         details["current_rate"] = clean(float((labelled["_label"] == pos).mean()))
     elif spec.task == "regression":
-        details["reference_mean"] = clean(float(reference["_label"].mean()))
         details["current_mean"] = clean(float(labelled["_label"].mean()))
     return _result(
         score,

@@ -17,9 +17,12 @@ import numpy as np
 import pandas as pd
 
 from core.config import Settings
+from core.evidently_adapter import SAMPLE_CAP
 from core.metrics import PRIMARY
 from core.metrics import task_metrics
+from core.monitoring.drift import DriftReference
 from core.monitoring.drift import drift_checks
+from core.monitoring.drift import prepare_drift_reference
 from core.monitoring.drift import target_drift_check
 from core.monitoring.estimate import Calibrator
 from core.monitoring.estimate import estimate_window
@@ -75,6 +78,7 @@ class VersionContext:
     reference_metrics: dict[str, float]
     train_metrics: dict[str, float]
     profile: dict[str, ColumnProfile]
+    drift: DriftReference
     calibrator: Calibrator | None
     threshold: float
     thresholds: Thresholds
@@ -107,6 +111,7 @@ class VersionContext:
             reference_metrics=metrics["validation"],
             train_metrics=metrics["train"],
             profile=profile_reference(spec, reference, features),
+            drift=prepare_drift_reference(spec, features, reference, thresholds),
             calibrator=calibrator,
             threshold=threshold,
             thresholds=thresholds,
@@ -250,7 +255,7 @@ def compute_window(
             checks += drift_checks(
                 spec=spec,
                 features=ctx.features,
-                reference=ctx.reference,
+                reference=ctx.drift,
                 current=frame,
                 thresholds=th,
                 seed=int(pd.Timestamp(window.start).timestamp()) % 10_000,
@@ -260,7 +265,7 @@ def compute_window(
         checks += perf
         realised = {c.metric: c.value for c in perf if c.status != Status.NO_LABELS and c.value is not None}
         if scope == "full" and len(labelled) >= th.min_labels:
-            checks.append(target_drift_check(spec=spec, reference=ctx.reference, labelled=labelled, thresholds=th))
+            checks.append(target_drift_check(spec=spec, reference=ctx.drift, labelled=labelled, thresholds=th))
         primary = PRIMARY[spec.task]
         if primary in realised and primary in ctx.reference_metrics:
             checks.append(
@@ -331,6 +336,8 @@ def monitor_version(
     for k, (row, fp) in enumerate(sorted(todo, key=lambda t: t[0]["window_start"]), start=1):
         window = make_window(row["window_start"], spec.window)
         frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
+        if len(frame) > SAMPLE_CAP:  # drift samples big windows: a fixed row order keeps that sample repeatable
+            frame = frame.sort_values("_row_id", kind="stable", ignore_index=True)
         history = [errors[w] for w in sorted(errors) if w < pd.Timestamp(window.start)]
         result = compute_window(store, ctx, window, frame, scope=scope, fp=fp, history=history)
         store.save_window(result=result, scope=scope)

@@ -1,0 +1,131 @@
+"""Bring your own data in a real browser: upload, map, train and see the card; import external
+predictions, then a labels file. The server starts with no store at all."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.config import REPO_ROOT
+from core.demo import CHURN
+from core.demo import FLIGHTS
+from core.store import Store
+from tests.test_browser import Server
+from tests.test_browser import browser  # noqa: F401 - shared fixture
+from tests.test_browser import page  # noqa: F401 - shared fixture
+from tests.test_browser import settle
+from tests.test_browser import shoot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def empty_server(tmp_path_factory):
+    srv = Server(tmp_path_factory.mktemp("byo"), tmp_path_factory.mktemp("byo-log") / "streamlit.log")
+    assert not srv.db.exists()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Real rows as a startup would export them: churn to train on, flights scored by its own model."""
+    root = tmp_path_factory.mktemp("files")
+    churn = CHURN.load(REPO_ROOT / "data")
+    churn = churn[churn["tenure"] <= 30].copy()
+    churn.to_csv(root / "acme_churn.csv", index=False)
+
+    flights = FLIGHTS.load(REPO_ROOT / "data")
+    flights = flights[(flights["departs_at"] < "2013-03-01") & flights["status"].notna()].sample(4000, random_state=0)
+    flights = flights.sort_values("departs_at")
+    from sklearn.linear_model import LogisticRegression
+
+    x = pd.get_dummies(flights[["hour", "distance", "origin"]], columns=["origin"]).astype(float).fillna(0)
+    y = (flights["status"] == "delayed").astype(int)
+    own = LogisticRegression(max_iter=500).fit(x[:1500], y[:1500])  # "their" model, fit on January
+    scored = flights[["flight_id", "departs_at", "hour", "distance", "origin", "carrier"]].assign(
+        p_late=own.predict_proba(x)[:, 1].round(4)
+    )
+    scored.to_csv(root / "delays_scored.csv", index=False)
+    flights[["flight_id", "status"]].assign(
+        status=lambda f: np.where(f["status"] == "delayed", "late", "on_time")
+    ).to_csv(root / "delays_outcomes.csv", index=False)
+    return root
+
+
+def _upload(pg, path) -> None:
+    pg.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
+    pg.get_by_text("ModelPulse guesses").wait_for(state="detached", timeout=60_000)
+    settle(pg)
+
+
+def test_upload_map_train_and_see_the_card(page, empty_server, files):  # noqa: F811
+    page.goto(empty_server.url)
+    settle(page)
+    assert "no ModelPulse store yet" in page.inner_text("body")
+    page.goto(f"{empty_server.url}/upload")
+    settle(page)
+    _upload(page, files / "acme_churn.csv")
+    body = page.inner_text("body")
+    assert "rows, 22 columns" in body
+    page.get_by_label("Short name", exact=True).fill("acme_churn")
+    page.get_by_label("Title", exact=True).fill("Acme churn")
+    page.get_by_label("The 'yes' class").fill("Yes")
+    shoot(page, "upload", height=2200)
+    page.get_by_role("button", name="Create the model", exact=True).click()
+    page.get_by_text("Acme churn is being monitored").wait_for(timeout=300_000)
+    settle(page)
+    assert "HistGradientBoosting" in page.inner_text("body")
+    page.goto(empty_server.url)
+    settle(page)
+    card = page.get_by_text("Acme churn", exact=True).first
+    assert card.is_visible()
+    assert "predictions" in page.inner_text("body")
+
+
+def test_import_external_predictions_then_labels(page, empty_server, files):  # noqa: F811
+    page.goto(f"{empty_server.url}/upload")
+    settle(page)
+    _upload(page, files / "delays_scored.csv")
+    page.get_by_text("Monitor my own model's predictions in this file").click()
+    settle(page)
+    page.get_by_text("Yes / no", exact=True).click()
+    settle(page)
+    page.get_by_label("Short name", exact=True).fill("their_delays")
+    page.get_by_label("Title", exact=True).fill("Their delay model")
+    page.get_by_label("Class names (optional, comma separated)").fill("on_time, late")
+    page.get_by_label("If the file has no outcomes yet: name of the outcome column in later label files").fill("status")
+    page.get_by_label("The 'yes' class").fill("late")
+    # the probability column
+    page.get_by_label("Your model's probabilities").click()
+    page.get_by_role("option", name="p_late").click()
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Create the model", exact=True).click()
+    page.get_by_text("Their delay model is being monitored").wait_for(timeout=300_000)
+    settle(page)
+
+    page.get_by_role("tab", name="More data for a model").click()
+    settle(page)
+    page.get_by_label("Model").last.click()
+    page.get_by_role("option", name="Their delay model").click()
+    settle(page)
+    page.get_by_text("Outcomes that arrived").click()
+    settle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(files / "delays_outcomes.csv"))
+    settle(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("outcomes for Their delay model").first.wait_for(timeout=300_000)
+    settle(page)
+
+
+def test_uploads_were_stored(empty_server):
+    empty_server.stop()
+    with Store.open(empty_server.db, read_only=True) as store:
+        names = [s.name for s in store.list_specs()]
+        assert names == ["acme_churn", "their_delays"]
+        assert store.get_spec("their_delays").source == "external"
+        counts = store.counts()
+        assert counts["rows__acme_churn"] > 1000 and counts["labels"] > 1000
+        perf = store.read_results(model="their_delays", version=1, check="performance")
+        assert perf["value"].notna().any()
