@@ -1090,7 +1090,7 @@ class Store:
         """Probability and label of production rows in `[start, end)` whose label had arrived by `known_by`."""
         table = quote_ident(rows_table_name(spec.name))
         return self.query_df(
-            f"""SELECT p.probability AS _probability, l.label AS _label
+            f"""SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
                 FROM {table} r
                 JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
                 JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id

@@ -203,6 +203,10 @@ with new_tab:
                 store = open_store(create=True)
                 if store is None:
                     st.stop()
+                # the model's own outputs and the special columns are never inputs, whatever the lists say
+                outputs = {prediction, *probabilities, timestamp, entity, target} - {None, none}
+                numerical = [c for c in numerical if c not in outputs]
+                categorical = [c for c in categorical if c not in outputs and c not in numerical]
                 try:
                     business = BusinessConfig(
                         kind=kind,

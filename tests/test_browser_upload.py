@@ -71,7 +71,7 @@ def test_upload_map_train_and_see_the_card(page, empty_server, files):  # noqa: 
     assert "rows, 22 columns" in body
     page.get_by_label("Short name", exact=True).fill("acme_churn")
     page.get_by_label("Title", exact=True).fill("Acme churn")
-    page.get_by_label("The 'yes' class").fill("Yes")
+    page.get_by_label("The 'yes' class", exact=True).fill("Yes")
     shoot(page, "upload", height=2200)
     page.get_by_role("button", name="Create the model", exact=True).click()
     page.get_by_text("Acme churn is being monitored").wait_for(timeout=300_000)
@@ -94,11 +94,11 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     settle(page)
     page.get_by_label("Short name", exact=True).fill("their_delays")
     page.get_by_label("Title", exact=True).fill("Their delay model")
-    page.get_by_label("Class names (optional, comma separated)").fill("on_time, late")
+    page.get_by_label("Class names (optional, comma separated)", exact=True).fill("on_time, late")
     page.get_by_label("If the file has no outcomes yet: name of the outcome column in later label files").fill("status")
-    page.get_by_label("The 'yes' class").fill("late")
+    page.get_by_label("The 'yes' class", exact=True).fill("late")
     # the probability column
-    page.get_by_label("Your model's probabilities").click()
+    page.get_by_label("Your model's probabilities", exact=True).click()
     page.get_by_role("option", name="p_late").click()
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Create the model", exact=True).click()

@@ -6,8 +6,10 @@ ROC AUC. On this demo's real shifts a plain CBPE calibrated once on validation d
 than assuming the validation value, because calibration breaks exactly when the world moves (the
 churn rate doubles in a way the features cannot show). So this estimator:
 
-1. recalibrates on the most recent outcomes that had arrived before the window started (Platt
-   scaling on the model's log-odds), falling back to the validation data only when too few exist;
+1. recalibrates on the outcomes that had arrived before the window started (Platt scaling on the
+   model's log-odds), weighting each by its age: half the weight every four windows, with the
+   validation data as the oldest evidence. Recent outcomes track a moving base rate; older ones keep
+   the ranking stable (bench/estimate.py chose the half-life on the demo's windows);
 2. treats every outcome that has already arrived inside the window as certain, and shifts the
    remaining probabilities by the class balance those early outcomes show (a prior-shift
    correction), so the estimate converges to the realised value as labels trickle in;
@@ -51,20 +53,23 @@ class Calibrator:
         return _sigmoid(self.a * _logit(np.asarray(p, dtype="float64")) + self.b)
 
 
-def fit_calibrator(proba: np.ndarray, labels: np.ndarray, *, source: str, threshold: float = 0.5) -> Calibrator | None:
-    """Fit Platt scaling by Newton's method; None when there are too few rows or only one class."""
+def fit_calibrator(
+    proba: np.ndarray, labels: np.ndarray, *, source: str, threshold: float = 0.5, weights: np.ndarray | None = None
+) -> Calibrator | None:
+    """Fit (weighted) Platt scaling by Newton's method; None when there are too few rows or only one class."""
     proba = np.asarray(proba, dtype="float64")
     y = np.asarray(labels, dtype="float64")
+    wt = np.ones_like(y) if weights is None else np.asarray(weights, dtype="float64")
     keep = np.isfinite(proba) & np.isfinite(y)
-    proba, y = proba[keep], y[keep]
+    proba, y, wt = proba[keep], y[keep], wt[keep]
     if len(y) < MIN_CALIBRATION_ROWS or y.min() == y.max():
         return None
     x = _logit(proba)
     a, b = 1.0, 0.0
     for _ in range(50):
         q = _sigmoid(a * x + b)
-        w = q * (1 - q) + 1e-9
-        g = np.array([np.sum((q - y) * x), np.sum(q - y)])
+        w = wt * q * (1 - q) + 1e-9
+        g = np.array([np.sum(wt * (q - y) * x), np.sum(wt * (q - y))])
         h = np.array([[np.sum(w * x * x) + 1e-6, np.sum(w * x)], [np.sum(w * x), np.sum(w) + 1e-6]])
         step = np.linalg.solve(h, g)
         a, b = a - step[0], b - step[1]
@@ -75,8 +80,8 @@ def fit_calibrator(proba: np.ndarray, labels: np.ndarray, *, source: str, thresh
         b=float(b),
         source=source,
         n=int(len(y)),
-        positive_rate=float(y.mean()),
-        flagged_rate=float((proba >= threshold).mean()),
+        positive_rate=float(np.average(y, weights=wt)),
+        flagged_rate=float(np.average(proba >= threshold, weights=wt)),
     )
 
 

@@ -137,20 +137,29 @@ def version_checks(ctx: VersionContext) -> list[CheckResult]:
 
 
 def _calibrator_for(store: Store, ctx: VersionContext, window: Window) -> Calibrator | None:
-    """Recalibrate on recent outcomes known before the window began; else the validation calibration."""
+    """Platt scaling on outcomes known before the window began, older ones weighing less.
+
+    Weight halves every `estimate_half_life_windows` windows of age; the validation rows join as the
+    oldest evidence. With no production outcomes yet this is the validation calibration.
+    """
     size = ctx.spec.window
     start = pd.Timestamp(window.start)
-    for _ in range(ctx.thresholds.estimate_lookback_windows):
-        start = start - (next_start(start, size) - start)
+    length = next_start(start, size) - start
+    first = start - ctx.thresholds.estimate_lookback_windows * length
     recent = store.read_calibration(
-        spec=ctx.spec, version=ctx.info.version, start=start.to_pydatetime(), end=window.start, known_by=window.start
+        spec=ctx.spec, version=ctx.info.version, start=first.to_pydatetime(), end=window.start, known_by=window.start
     )
-    fitted = fit_calibrator(
-        recent["_probability"].to_numpy(),
-        recent["_label"].to_numpy(),
-        source="recent outcomes",
-        threshold=ctx.threshold,
+    val = ctx.reference[(ctx.reference["_split"] == "validation") & ctx.reference["_label"].notna()]
+    half_life = ctx.thresholds.estimate_half_life_windows
+    age = (start - pd.to_datetime(recent["_ts"])) / length
+    val_age = (start - pd.to_datetime(val["_ts"]).max()) / length if len(val) else 0.0
+    proba = np.concatenate([recent["_probability"].to_numpy(float), val["_probability"].to_numpy(float)])
+    labels = np.concatenate([recent["_label"].to_numpy(float), val["_label"].to_numpy(float)])
+    weights = np.concatenate(
+        [0.5 ** (age.to_numpy(float) / half_life), np.full(len(val), 0.5 ** (val_age / half_life))]
     )
+    source = "recent outcomes" if len(recent) else "validation data"
+    fitted = fit_calibrator(proba, labels, source=source, threshold=ctx.threshold, weights=weights)
     return fitted or ctx.calibrator
 
 
