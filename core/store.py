@@ -417,7 +417,8 @@ class Store:
             '"_target" DOUBLE',
             '"_batch_id" VARCHAR NOT NULL',
         ]
-        cur.execute(f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(cols)})")
+        sql = f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(cols)})"
+        cur.execute(sql)
         have = {
             r[0]
             for r in cur.execute(
@@ -426,7 +427,8 @@ class Store:
         }
         for col, sql_type in self._feature_columns(spec).items():
             if col not in have:
-                cur.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}")
+                sql = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}"
+                cur.execute(sql)
         payload = spec.model_dump_json()
         if existing is None:
             cur.execute("INSERT INTO models VALUES (?, ?, ?, ?, ?)", [spec.name, payload, table, _now(), _now()])
@@ -582,7 +584,8 @@ class Store:
         cur.register(name, self._arrow(frame))
         try:
             cols = ", ".join(quote_ident(c) for c in frame.columns)
-            cur.execute(f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {quote_ident(name)}")  # noqa: S608
+            sql = f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {quote_ident(name)}"  # noqa: S608
+            cur.execute(sql)
         finally:
             cur.unregister(name)
 
@@ -648,7 +651,8 @@ class Store:
                     f"v{version} gave {len(pred.prediction):,} predictions for {len(rows):,} rows; nothing was written."
                 )
         prepared = self._prepare_rows(spec, rows)
-        start = int(cur.execute(f"SELECT coalesce(max(_row_id), 0) FROM {quote_ident(table)}").fetchone()[0])  # noqa: S608
+        sql = f"SELECT coalesce(max(_row_id), 0) FROM {quote_ident(table)}"  # noqa: S608
+        start = int(cur.execute(sql).fetchone()[0])
         row_ids = np.arange(start + 1, start + 1 + len(prepared), dtype="int64")
         prepared.insert(0, "_row_id", row_ids)
         prepared["_batch_id"] = batch_id
@@ -753,7 +757,8 @@ class Store:
                 f"DELETE FROM labels WHERE model = ? AND entity_id IN (SELECT entity_id FROM {quote_ident(name)})",  # noqa: S608
                 [model],
             )
-            cur.execute(f"INSERT INTO labels SELECT * FROM {quote_ident(name)}")  # noqa: S608
+            sql = f"INSERT INTO labels SELECT * FROM {quote_ident(name)}"  # noqa: S608
+            cur.execute(sql)
         finally:
             cur.unregister(name)
         return len(frame)
@@ -772,11 +777,14 @@ class Store:
         table = rows_table_name(model)
         with self.transaction() as cur:
             for t in ("predictions", "labels", "model_versions", "promotions", "batches"):
-                cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
+                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
+                cur.execute(sql, [model])
             for t in self._extra_model_tables():
-                cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
+                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
+                cur.execute(sql, [model])
             cur.execute("DELETE FROM models WHERE name = ?", [model])
-            cur.execute(f"DROP TABLE IF EXISTS {quote_ident(table)}")
+            sql = f"DROP TABLE IF EXISTS {quote_ident(table)}"
+            cur.execute(sql)
 
     def _extra_model_tables(self) -> list[str]:
         # tables added by later migrations that carry a `model` column
@@ -1103,7 +1111,8 @@ class Store:
         """Forget computed windows and results of `model` (alerts and their history stay)."""
         with self.transaction() as cur:
             for t in ("monitor_windows", "check_results", "window_stats", "daily_stats"):
-                cur.execute(f"DELETE FROM {quote_ident(t)} WHERE model = ?", [model])  # noqa: S608
+                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
+                cur.execute(sql, [model])
 
     # ------------------------------------------------------------------ alerts
     def list_alerts(

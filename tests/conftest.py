@@ -58,6 +58,7 @@ def demo_env(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settin
     monkeypatch.setenv("MODELPULSE_MODELS_DIR", str(demo_settings.models_dir))
     monkeypatch.setenv("MODELPULSE_INBOX", str(demo_settings.inbox_dir))
     monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    monkeypatch.setenv("MODELPULSE_INBOX_POLL", "0")
     return demo_settings
 
 

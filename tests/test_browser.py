@@ -35,7 +35,7 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` against a copy of the reduced demo store."""
 
-    def __init__(self, root: Path, log: Path) -> None:
+    def __init__(self, root: Path, log: Path, **extra_env: str) -> None:
         self.root = root
         self.db = root / "modelpulse.duckdb"
         self.port = free_port()
@@ -46,6 +46,8 @@ class Server:
             "MODELPULSE_MODELS_DIR": str(root / "models"),
             "MODELPULSE_INBOX": str(root / "inbox"),
             "MODELPULSE_PASSWORD": "",
+            "MODELPULSE_INBOX_POLL": "2",
+            **extra_env,
         }
         self.log = open(log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -236,6 +238,23 @@ def test_download_the_board_report(page, server, tmp_path):
     assert html.count("Plotly.newPlot") >= 2  # charts embedded
 
 
+def test_a_running_service_sends_data_through_the_inbox(server):
+    """The app holds the store, so a service drops a file into the inbox; the app imports it."""
+    from tests.test_ingest import churn_batch
+
+    inbox = server.root / "inbox" / "churn"
+    inbox.mkdir(parents=True, exist_ok=True)
+    batch = churn_batch(30)
+    tmp = inbox / "from-service.csv.tmp"
+    batch.to_csv(tmp, index=False)
+    tmp.rename(inbox / "from-service.csv")  # written whole, then renamed
+    deadline = time.time() + 90
+    while time.time() < deadline and not list((inbox / "done").glob("*from-service.csv")):
+        time.sleep(1)
+    assert list((inbox / "done").glob("*from-service.csv")), list(inbox.rglob("*"))
+    assert not (inbox / "failed").exists() or not any((inbox / "failed").iterdir())
+
+
 def test_actions_were_stored(server):
     """Stop the server (it holds the file) and read back what the browser did."""
     server.stop()
@@ -244,3 +263,7 @@ def test_actions_were_stored(server):
         assert list(events["event"]) == ["acknowledged"]
         assert store.live_version("hotel").version == 2
         assert store.promotions("hotel").iloc[0]["promoted_by"] == ACTOR
+        from tests.test_ingest import churn_batch
+
+        ids = list(churn_batch(30)["customer_id"])
+        assert store.known_entities(model="churn", ids=ids) == set(ids)  # imported by the app from the inbox

@@ -129,3 +129,29 @@ def test_uploads_were_stored(empty_server):
         assert counts["rows__acme_churn"] > 1000 and counts["labels"] > 1000
         perf = store.read_results(model="their_delays", version=1, check="performance")
         assert perf["value"].notna().any()
+
+
+def test_team_password_gate(browser, tmp_path_factory):  # noqa: F811
+    """Wrong password: a sentence and nothing else; the right one opens the app."""
+    srv = Server(
+        tmp_path_factory.mktemp("gate"),
+        tmp_path_factory.mktemp("gate-log") / "streamlit.log",
+        MODELPULSE_PASSWORD="s3cret-ö",
+    )
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        pg = context.new_page()
+        pg.goto(f"{srv.url}/health?model=churn")
+        pg.get_by_label("Team password").wait_for(timeout=120_000)
+        body = pg.inner_text("body")
+        assert "Model health" not in body and "Overview" not in body  # no navigation before signing in
+        pg.get_by_label("Team password").fill("wrong")
+        pg.get_by_role("button", name="Sign in", exact=True).click()
+        pg.get_by_text("That password is not right.").wait_for(timeout=60_000)
+        assert "no ModelPulse store yet" not in pg.inner_text("body")
+        pg.get_by_label("Team password").fill("s3cret-ö")
+        pg.get_by_role("button", name="Sign in", exact=True).click()
+        pg.get_by_text("no ModelPulse store yet").wait_for(timeout=60_000)
+    finally:
+        context.close()
+        srv.stop()

@@ -40,13 +40,17 @@ def copied(demo_settings, tmp_path):
     return cfg
 
 
-@pytest.fixture(scope="module")
-def churn_rows() -> pd.DataFrame:
+def churn_batch(n: int = 300) -> pd.DataFrame:
     """Real churn rows as a customer would send them: new ids, a signup time, features, the outcome."""
-    frame = CHURN.load(REPO_ROOT / "data").head(300).copy()
+    frame = CHURN.load(REPO_ROOT / "data").head(n).copy()
     frame["customer_id"] = [f"NEW{i:04d}" for i in range(len(frame))]
     frame["signed_up_at"] = pd.Timestamp("2018-04-02") + pd.to_timedelta(np.arange(len(frame)) * 90, unit="m")
     return frame
+
+
+@pytest.fixture(scope="module")
+def churn_rows() -> pd.DataFrame:
+    return churn_batch(300)
 
 
 def _csv(frame: pd.DataFrame) -> bytes:

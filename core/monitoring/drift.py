@@ -143,7 +143,9 @@ def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, det
     if score.missing:
         message = f"{label} has no values in this window, so it cannot be compared."
     else:
-        verb = "has shifted" if score.drifted else "looks like training"
+        plural = label.startswith("The model's")
+        verb = ("have shifted" if plural else "has shifted") if score.drifted else ("look" if plural else "looks")
+        verb = verb if score.drifted else f"{verb} like training"
         message = f"{label} {verb}: {score.method} score {score.score:.3f} (drift at {score.threshold:.2f})."
     if score.sampled_rows:
         details = {**details, "sampled_rows": score.sampled_rows}
@@ -209,7 +211,7 @@ def drift_checks(
             check=Check.PREDICTION_DRIFT,
             n_rows=n,
             details=details,
-            label="The model's predictions",
+            label="The model's answers",
             status=thresholds.prediction_drift.status(p.score) if not p.missing else Status.OK,
         )
     )
