@@ -221,9 +221,7 @@ def create_trained_model(
     The newest 20% of the file is replayed as production so monitoring has something to show at once.
     """
     from core.registry import save_model
-    from core.training import evaluate
-    from core.training import fit_baseline
-    from core.training import fit_model
+    from core.training import train_with_yardstick
 
     if store.get_spec(mapping.name, missing_ok=True) is not None:
         raise DataError(f"A model called `{mapping.name}` already exists; pick another name.")
@@ -248,36 +246,16 @@ def create_trained_model(
         f"Training on {len(pieces['train']):,} rows, validating on {len(pieces['validation']):,}, "
         f"testing on the newest {len(pieces['production']):,}"
     )
-    model, _ = fit_model(
+    model, extra = train_with_yardstick(
         spec=spec,
         arch=arch,
         train=pieces["train"],
         valid=pieces["validation"],
+        test=pieces["production"],
         seed=settings.seed,
         progress=lambda e, n, tl, vl: progress(f"epoch {e}/{n}: loss {tl:.4f}, validation {vl:.4f}"),
     )
-    metrics = {s: evaluate(model, pieces[s]) for s in pieces if len(pieces[s])}
-    progress("Training the HistGradientBoosting yardstick on the same split")
-    baseline = fit_baseline(
-        spec=spec,
-        features=model.features,
-        train=pieces["train"],
-        valid=pieces["validation"],
-        test=pieces["production"] if len(pieces["production"]) else None,
-        seed=settings.seed,
-    )
-    window = {s: [str(p[spec.timestamp].min()), str(p[spec.timestamp].max())] for s, p in pieces.items() if len(p)}
-    extra = {
-        "metrics": {
-            "train": metrics["train"],
-            "validation": metrics["validation"],
-            "test": metrics.get("production", {}),
-        },
-        "baseline": {"name": "HistGradientBoosting", **baseline},
-        "data_window": window,
-        "rows": {s: len(p) for s, p in pieces.items()},
-        "features": model.features,
-    }
+    progress("Trained; the HistGradientBoosting yardstick was fitted on the same split")
     path, digest, meta = save_model(model, models_dir=settings.models_dir, version=1, extra=extra)
     rows = _frame_rows(spec, parts["frame"], parts["ts"], parts["features"])
     full_split = pd.Series("production", index=rows.index)

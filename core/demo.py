@@ -27,9 +27,7 @@ from core.schema import BusinessConfig
 from core.schema import ModelSpec
 from core.scoring import TrainedModel
 from core.store import Store
-from core.training import evaluate
-from core.training import fit_baseline
-from core.training import fit_model
+from core.training import train_with_yardstick
 
 Progress = Callable[[str], None]
 
@@ -434,27 +432,14 @@ def train_demo_versions(
         if max_epochs is not None:
             arch = arch.model_copy(update={"max_epochs": max_epochs})
         progress(f"  {demo.spec.name} v{i}: training on {len(parts['train']):,} rows ({arch.note})")
-        model, _ = fit_model(spec=demo.spec, arch=arch, train=parts["train"], valid=parts["validation"], seed=seed + i)
-        metrics = {s: evaluate(model, parts[s]) for s in parts}
-        features = model.features
-        baseline = fit_baseline(
+        model, extra = train_with_yardstick(
             spec=demo.spec,
-            features=features,
+            arch=arch,
             train=parts["train"],
             valid=parts["validation"],
             test=parts["production"],
-            seed=seed,
+            seed=seed + i,
         )
-        window = {
-            s: [str(parts[s][demo.spec.timestamp].min()), str(parts[s][demo.spec.timestamp].max())] for s in parts
-        }
-        extra = {
-            "metrics": {"train": metrics["train"], "validation": metrics["validation"], "test": metrics["production"]},
-            "baseline": {"name": "HistGradientBoosting", **baseline},
-            "data_window": window,
-            "rows": {s: len(parts[s]) for s in parts},
-            "features": features,
-        }
         trained.append((model, extra))
         progress(
             f"  {demo.spec.name} v{i}: {model.metadata['epochs']} epochs in {model.metadata['training_seconds']:.1f}s"

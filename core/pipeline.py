@@ -17,9 +17,7 @@ from core.schema import ModelSpec
 from core.scoring import Predictions
 from core.scoring import TrainedModel
 from core.store import Store
-from core.training import evaluate
-from core.training import fit_baseline
-from core.training import fit_model
+from core.training import train_with_yardstick
 
 Progress = Callable[[str], None]
 
@@ -100,35 +98,16 @@ def train_new_version(
         raise DataError("Training needs rows in both the training and the validation period.")
     version = store.next_version(name)
     progress(f"Training {name} v{version} on {len(parts['train']):,} rows, validating on {len(parts['validation']):,}")
-    model, _ = fit_model(
+    progress("  the HistGradientBoosting yardstick is trained on the same split afterwards")
+    model, extra = train_with_yardstick(
         spec=spec,
         arch=arch,
         train=parts["train"],
         valid=parts["validation"],
+        test=parts["test"],
         seed=settings.seed,
         progress=lambda e, n, tl, vl: progress(f"  epoch {e}/{n}: loss {tl:.4f}, validation {vl:.4f}"),
     )
-    test = parts["test"] if len(parts["test"]) else None
-    metrics = {s: evaluate(model, parts[s]) for s in ("train", "validation")}
-    if test is not None:
-        metrics["test"] = evaluate(model, test)
-    progress("  training the HistGradientBoosting yardstick on the same split")
-    baseline = fit_baseline(
-        spec=spec,
-        features=model.features,
-        train=parts["train"],
-        valid=parts["validation"],
-        test=test,
-        seed=settings.seed,
-    )
-    window = {s: [str(p[spec.timestamp].min()), str(p[spec.timestamp].max())] for s, p in parts.items() if len(p)}
-    extra = {
-        "metrics": metrics,
-        "baseline": {"name": "HistGradientBoosting", **baseline},
-        "data_window": window,
-        "rows": {s: len(p) for s, p in parts.items()},
-        "features": model.features,
-    }
     path, digest, meta = save_model(model, models_dir=settings.models_dir, version=version, extra=extra)
     reference_set = f"reference-{version}"
     ref = pd.concat([parts["train"], parts["validation"]])

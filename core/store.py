@@ -659,22 +659,15 @@ class Store:
         if len(prepared):
             self._insert(cur, table, prepared)
         for version, pred in (predictions or {}).items():
-            frame = pd.DataFrame(
-                {
-                    "model": spec.name,
-                    "version": int(version),
-                    "row_id": row_ids,
-                    "ts": prepared["_ts"].to_numpy(),
-                    "entity_id": prepared["_entity_id"].to_numpy(),
-                    "prediction": np.asarray(pred.prediction, dtype="float64"),
-                    "probability": np.asarray(pred.probability, dtype="float64")
-                    if pred.probability is not None
-                    else np.full(len(prepared), np.nan),
-                    "batch_id": batch_id,
-                }
+            frame = _predictions_frame(
+                model=spec.name,
+                version=version,
+                row_ids=row_ids,
+                ts=prepared["_ts"],
+                entity_ids=prepared["_entity_id"],
+                pred=pred,
+                batch_id=batch_id,
             )
-            if pred.scores is not None:
-                frame["scores"] = list(np.asarray(pred.scores, dtype="float64"))
             if len(frame):
                 self._insert(cur, "predictions", frame)
         n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
@@ -899,22 +892,15 @@ class Store:
     ) -> str:
         """Add one version's predictions for rows already stored, in one transaction."""
         batch_id = uuid.uuid4().hex
-        frame = pd.DataFrame(
-            {
-                "model": spec.name,
-                "version": int(version),
-                "row_id": np.asarray(row_ids, dtype="int64"),
-                "ts": pd.to_datetime(ts).astype("datetime64[us]"),
-                "entity_id": pd.Series(entity_ids).astype("string").to_numpy(),
-                "prediction": np.asarray(predictions.prediction, dtype="float64"),
-                "probability": np.asarray(predictions.probability, dtype="float64")
-                if predictions.probability is not None
-                else np.full(len(row_ids), np.nan),
-                "batch_id": batch_id,
-            }
+        frame = _predictions_frame(
+            model=spec.name,
+            version=version,
+            row_ids=row_ids,
+            ts=ts,
+            entity_ids=entity_ids,
+            pred=predictions,
+            batch_id=batch_id,
         )
-        if predictions.scores is not None:
-            frame["scores"] = list(np.asarray(predictions.scores, dtype="float64"))
         with self.transaction() as cur:
             self._insert(cur, "predictions", frame)
             cur.execute(
@@ -1196,6 +1182,30 @@ class Store:
                 "INSERT INTO alert_events VALUES (?, ?, ?, ?, ?, ?, NULL)",
                 [alert_id, alert["model"], now, event, actor.strip(), (comment or "").strip() or None],
             )
+
+
+def _predictions_frame(
+    *, model: str, version: int, row_ids: Any, ts: Any, entity_ids: Any, pred: Any, batch_id: str
+) -> pd.DataFrame:
+    """One version's outputs for a set of stored rows, shaped like the `predictions` table."""
+    n = len(row_ids)
+    frame = pd.DataFrame(
+        {
+            "model": model,
+            "version": int(version),
+            "row_id": np.asarray(row_ids, dtype="int64"),
+            "ts": pd.to_datetime(pd.Series(ts)).astype("datetime64[us]").to_numpy(),
+            "entity_id": pd.Series(entity_ids).astype("string").to_numpy(),
+            "prediction": np.asarray(pred.prediction, dtype="float64"),
+            "probability": np.asarray(pred.probability, dtype="float64")
+            if pred.probability is not None
+            else np.full(n, np.nan),
+            "batch_id": batch_id,
+        }
+    )
+    if pred.scores is not None:
+        frame["scores"] = list(np.asarray(pred.scores, dtype="float64"))
+    return frame
 
 
 def _json_default(value: object) -> object:

@@ -319,3 +319,35 @@ def fit_baseline(
     if test is not None and len(test):
         result["test"] = score(test)
     return result
+
+
+def train_with_yardstick(
+    *,
+    spec: ModelSpec,
+    arch: ArchConfig,
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    test: pd.DataFrame | None,
+    seed: int,
+    progress: ProgressFn | None = None,
+) -> tuple[TrainedModel, dict]:
+    """Fit the network, score it on every split, and fit HistGradientBoosting on the same split beside it.
+
+    Returns the model and the training report saved in its metadata: metrics per split, the yardstick's
+    metrics, the data window and row count of each split, and the features used.
+    """
+    model, _ = fit_model(spec=spec, arch=arch, train=train, valid=valid, seed=seed, progress=progress)
+    parts = {"train": train, "validation": valid}
+    if test is not None and len(test):
+        parts["test"] = test
+    baseline = fit_baseline(
+        spec=spec, features=model.features, train=train, valid=valid, test=parts.get("test"), seed=seed
+    )
+    report = {
+        "metrics": {s: evaluate(model, p) for s, p in parts.items()},
+        "baseline": {"name": "HistGradientBoosting", **baseline},
+        "data_window": {s: [str(p[spec.timestamp].min()), str(p[spec.timestamp].max())] for s, p in parts.items()},
+        "rows": {s: len(p) for s, p in parts.items()},
+        "features": model.features,
+    }
+    return model, report

@@ -9,20 +9,13 @@ from core.errors import ModelPulseError
 from ui import data
 from ui.state import clear_caches
 from ui.state import guard
-from ui.state import require_store
-from ui.state import settings
+from ui.state import require_models
 from ui.widgets import SEVERITY
 from ui.widgets import STATE
 
 guard()
 st.title("Alerts")
-store = require_store()
-db = str(settings().db_path)
-specs = data.specs(db)
-if not specs:
-    st.info("No models yet, so no alerts. Load the demo or bring your own data first.")
-    st.page_link("pages/overview.py", label="Back to the overview", icon=":material/home:")
-    st.stop()
+store, db, specs = require_models(empty="No models yet, so no alerts. Load the demo or bring your own data first.")
 titles = {s.name: s.title for s in specs}
 
 f1, f2, f3 = st.columns([2, 2, 3])

@@ -11,19 +11,12 @@ from core.metrics import METRICS
 from ui import data
 from ui.state import clear_caches
 from ui.state import guard
-from ui.state import require_store
-from ui.state import settings
+from ui.state import require_models
 from ui.widgets import model_picker
 
 guard()
 st.title("Compare versions")
-store = require_store()
-db = str(settings().db_path)
-specs = data.specs(db)
-if not specs:
-    st.info("No models yet. Load the demo or bring your own data first.")
-    st.page_link("pages/overview.py", label="Back to the overview", icon=":material/home:")
-    st.stop()
+store, db, specs = require_models()
 
 spec = model_picker(specs)
 versions = data.versions(db, spec.name)

@@ -118,6 +118,20 @@ def require_store() -> Store:
     return s
 
 
+def require_models(*, empty: str = "No models yet. Load the demo or bring your own data first."):
+    """(store, db path, model specs) for a page that needs at least one model; otherwise say so and stop."""
+    from ui import data
+
+    s = require_store()
+    db = str(settings().db_path)
+    specs = data.specs(db)
+    if not specs:
+        st.info(empty)
+        st.page_link("pages/upload.py", label="Bring your own data", icon=":material/upload:")
+        st.stop()
+    return s, db, specs
+
+
 def clear_caches() -> None:
     """Forget cached query results after a write made from the app."""
     st.cache_data.clear()
