@@ -441,8 +441,20 @@ def log_predictions(
             labels=n_labels,
             batch_id=batch,
             message=f"Stored {len(rows):,} predictions for {spec.title}"
-            + (f" with {n_labels:,} outcomes." if n_labels else "."),
+            + (f" with {n_labels:,} outcomes." if n_labels else ".")
+            + _ignored_note(spec, frame),
         )
+
+
+def _ignored_note(spec: ModelSpec, frame: pd.DataFrame) -> str:
+    """Say which columns of a file the model does not use (a new column upstream is worth knowing about)."""
+    used = {spec.timestamp, spec.entity, spec.target, "label_time", *spec.features, *spec.probability_columns}
+    used |= {c for c in (spec.prediction_column, spec.business.value_column, spec.business.quantity_column) if c}
+    extra = [c for c in frame.columns if c not in used]
+    if not extra:
+        return ""
+    names = ", ".join(f"`{c}`" for c in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+    return f" Not used by the model, so not stored: {names}."
 
 
 def log_labels(

@@ -504,6 +504,7 @@ def seed_model(
     fraction: float = 1.0,
     max_epochs: int | None = None,
     production_days: int | None = None,
+    replace: bool = False,
     progress: Progress = print,
 ) -> list[dict]:
     """Train, register and replay one demo model into `store`. Returns its quality rows.
@@ -524,6 +525,8 @@ def seed_model(
         first = ts[split == "production"].min()
         keep = (split != "production") | (ts < first + pd.Timedelta(days=production_days))
         frame, split = frame[keep], split[keep]
+    if replace:  # only now: a broken data file or a failed training must not cost the stored model
+        store.delete_model(spec.name)
     store.upsert_model(spec)
     reference_set = "reference-1"
     models: dict[int, TrainedModel] = {}
@@ -600,8 +603,6 @@ def seed_demo(
             if exists and not fresh:
                 progress(f"{name}: already in the store, kept (use --fresh to rebuild)")
                 continue
-            if exists:
-                store.delete_model(name)
             t0 = time.perf_counter()
             progress(f"{name}: {demo.spec.description}")
             share = fraction.get(name, 1.0) if isinstance(fraction, dict) else fraction
@@ -613,6 +614,7 @@ def seed_demo(
                     fraction=share,
                     max_epochs=max_epochs,
                     production_days=production_days,
+                    replace=exists,
                     progress=progress,
                 )
             )

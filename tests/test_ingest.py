@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -184,8 +185,9 @@ def test_valid_predictions_then_labels_then_monitoring(copied, churn_rows):
     frame = read_upload(_csv(churn_rows.drop(columns=["churn"])), filename="p.csv", max_mb=5)
     before = _counts(copied)
     with Store.open(copied.db_path) as store:
-        result = log_predictions(model="churn", frame=frame, store=store, source="p.csv")
+        result = log_predictions(model="churn", frame=frame.assign(new_field="x"), store=store, source="p.csv")
         assert result.rows == 300
+        assert result.message.endswith("Not used by the model, so not stored: `new_field`.")
         after = store.counts()
         assert after["rows__churn"] == before["rows__churn"] + 300
         assert after["predictions"] == before["predictions"] + 600  # live and shadow version
@@ -378,6 +380,24 @@ def test_multiclass_end_to_end(tmp_path):
         assert {"accuracy", "f1", "f1[late]", "f1[on time]", "f1[very late]"} <= per_class
         drift = store.read_results(model="delay_class", version=1, check="prediction_drift")
         assert (drift["method"] == "jensenshannon").all()
+    # the pages handle a multiclass model too
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_pages import APP
+    from tests.test_pages import _close_cached_stores
+
+    os.environ["MODELPULSE_DB"] = str(cfg.db_path)
+    try:
+        for page in ("pages/overview.py", "pages/health.py", "pages/kpis.py", "pages/alerts.py", "pages/report.py"):
+            at = AppTest.from_file(APP, default_timeout=120)
+            at.query_params["model"] = "delay_class"
+            at.run()
+            at.switch_page(page).run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+        assert any("Delay class" in m.value for m in at.markdown) or at.title
+    finally:
+        _close_cached_stores()
+        del os.environ["MODELPULSE_DB"]
 
 
 # ----------------------------------------------------------------------------- shell and inbox

@@ -135,3 +135,15 @@ def test_password_gate_shows_nothing_before_signing_in(monkeypatch, demo_env):
     assert [t.label for t in at.text_input] == ["Team password"]
     assert not at.subheader and not at.metric
     _close_cached_stores()
+
+
+def test_upload_page_renders_with_and_without_a_store(monkeypatch, tmp_path, demo_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    _run(at, "pages/upload.py")
+    assert any("Upload a file to start" in i.value for i in at.info)
+    _close_cached_stores()
+    monkeypatch.setenv("MODELPULSE_DB", str(tmp_path / "fresh.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    _run(at, "pages/upload.py")
+    assert any("Create a model first" in i.value for i in at.info)
+    assert not (tmp_path / "fresh.duckdb").exists()  # nothing is created until a model is
