@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from ui import data
 from ui.state import guard
@@ -31,3 +32,5 @@ if st.button("Build the report", type="primary", key="build") or st.session_stat
         type="primary",
         icon=":material/download:",
     )
+    with st.expander("Preview", expanded=True):
+        components.html(html, height=1100, scrolling=True)

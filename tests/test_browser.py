@@ -226,7 +226,9 @@ def test_download_the_board_report(page, server, tmp_path):
     button = page.get_by_role("button", name="Download the board report (HTML)")
     button.wait_for(timeout=120_000)
     settle(page)
-    shoot(page, "report")
+    time.sleep(3)  # the preview iframe draws its charts
+    shoot(page, "report", height=1400)
+    page.set_viewport_size({"width": 1366, "height": 768})
     with page.expect_download(timeout=60_000) as info:
         button.click()
     target = tmp_path / "report.html"
