@@ -153,22 +153,25 @@ def score(
     model: Annotated[str, typer.Option(help="Model whose versions score the file.")],
     data: Annotated[Path, typer.Option(help="CSV or Parquet of production rows (features, id, timestamp).")],
 ) -> None:
-    """Score a file of production rows with the live version (others shadow-score) and store everything."""
-    from core.data import read_table
-    from core.data import require_columns
-    from core.pipeline import score_and_store
+    """Score a file of production rows with the live version (other versions shadow-score) and store it all.
+
+    Same checks as `ingest`; this name is kept for people who think of it as scoring.
+    """
+    from core.byo import log_predictions
+    from core.ingest import read_upload
     from core.store import Store
 
     settings = _settings()
-    frame = read_table(data)
+    if not data.is_file():
+        raise ModelPulseError(f"The file {data} does not exist.")
+    frame = read_upload(data.read_bytes(), filename=data.name, max_mb=settings.max_upload_mb)
     with Store.open(settings.db_path) as store:
-        spec = store.get_spec(model)
-        require_columns(frame, [spec.timestamp, spec.entity, *spec.features], source=str(data))
-        batch, preds = score_and_store(store=store, spec=spec, frame=frame, source=str(data))
+        result = log_predictions(model=model, frame=frame, store=store, source=data.name)
+        versions = [v.version for v in store.list_versions(model) if v.weights_path]
         live = store.live_version(model)
         _say(
-            f"Scored {len(frame):,} rows with {len(preds)} version(s) "
-            f"(live: v{live.version if live else '?'}); batch {batch[:8]}."
+            f"{result.message} Scored by v{live.version if live else '?'} (live) and "
+            f"{len(versions) - 1} shadow version(s)."
         )
 
 

@@ -9,12 +9,10 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import DataError
-from core.errors import NotFoundError
 from core.registry import load_version
 from core.registry import save_model
 from core.schema import ArchConfig
 from core.schema import ModelSpec
-from core.scoring import Predictions
 from core.scoring import TrainedModel
 from core.store import Store
 from core.training import train_with_yardstick
@@ -29,23 +27,6 @@ def scoring_versions(store: Store, name: str) -> dict[int, TrainedModel]:
         if info.weights_path:
             out[info.version] = load_version(store, model=name, version=info.version)
     return out
-
-
-def score_and_store(
-    *, store: Store, spec: ModelSpec, frame: pd.DataFrame, source: str, models: dict[int, TrainedModel] | None = None
-) -> tuple[str, dict[int, Predictions]]:
-    """Score production rows with every version and write rows + predictions in one transaction."""
-    models = scoring_versions(store, spec.name) if models is None else models
-    if not models:
-        raise NotFoundError(f"Model `{spec.name}` has no trained version to score with.")
-    rows = frame.copy()
-    rows["_split"] = "production"
-    rows["_set"] = "production"
-    rows["_ts"] = pd.to_datetime(frame[spec.timestamp])
-    rows["_entity_id"] = frame[spec.entity].astype("string")
-    preds = {v: m.predict(rows) for v, m in models.items()}
-    batch = store.write_batch(spec=spec, rows=rows, predictions=preds, source=source)
-    return batch, preds
 
 
 def backfill(store: Store, *, name: str, version: int, model: TrainedModel, progress: Progress = print) -> int:

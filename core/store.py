@@ -1057,25 +1057,23 @@ class Store:
 
     def read_window_stats(self, *, model: str, version: int | None = None) -> pd.DataFrame:
         """Per-window sufficient statistics (counts and sums that pool exactly across windows)."""
-        sql = "SELECT version, window_start, window_end, n_rows, n_labels, stats FROM window_stats WHERE model = ?"
-        params: list = [model]
-        if version is not None:
-            sql += " AND version = ?"
-            params.append(int(version))
-        frame = self.query_df(sql + " ORDER BY version, window_start", params)
-        frame["stats"] = [json.loads(s) for s in frame["stats"]]
-        return frame
+        return self._read_stats("window_stats", "window_start, window_end", model=model, version=version)
 
     def read_daily_stats(self, *, model: str, version: int | None = None) -> pd.DataFrame:
         """Per-day sufficient statistics, for KPIs over any calendar period."""
-        sql = "SELECT version, day, window_start, n_rows, n_labels, stats FROM daily_stats WHERE model = ?"
+        frame = self._read_stats("daily_stats", "day, window_start", model=model, version=version)
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame
+
+    def _read_stats(self, table: str, keys: str, *, model: str, version: int | None) -> pd.DataFrame:
+        # `table` and `keys` are fixed strings from the two callers above, never user input
+        sql = f"SELECT version, {keys}, n_rows, n_labels, stats FROM {quote_ident(table)} WHERE model = ?"  # noqa: S608
         params: list = [model]
         if version is not None:
             sql += " AND version = ?"
             params.append(int(version))
-        frame = self.query_df(sql + " ORDER BY version, day", params)
+        frame = self.query_df(sql + f" ORDER BY version, {keys.split(',')[0]}", params)
         frame["stats"] = [json.loads(s) for s in frame["stats"]]
-        frame["day"] = pd.to_datetime(frame["day"])
         return frame
 
     def read_calibration(

@@ -476,3 +476,40 @@ def test_inbox_imports_good_files_and_explains_bad_ones(copied, churn_rows):
     error = next(folder.glob("failed/*.error.txt")).read_text()
     assert "has no column `tenure`" in error
     assert (folder / "batch3.csv.tmp").exists()
+
+
+def test_cli_score_and_train_a_new_version(copied, churn_rows, tmp_path):
+    path = tmp_path / "new.csv"
+    churn_rows.drop(columns=["churn"]).head(40).to_csv(path, index=False)
+    env = {
+        "MODELPULSE_DB": str(copied.db_path),
+        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
+        "PATH": "/usr/bin:/bin",
+        "DO_NOT_TRACK": "1",
+        "MODELPULSE_THREADS": "2",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "score", "--model", "churn", "--data", str(path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Stored 40 predictions for Customer churn. Scored by v1 (live) and 1 shadow version(s)." in out.stdout
+    trained = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--model", "churn", "--max-epochs", "3"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "Saved churn v3" in trained.stdout
+    with Store.open(copied.db_path, read_only=True) as store:
+        assert [v.version for v in store.list_versions("churn")] == [1, 2, 3]
+        assert store.live_version("churn").version == 1  # a new version starts in the shadow
+        missing = store.rows_without_predictions(spec=store.get_spec("churn"), version=3)
+        assert missing.empty  # it scored every stored row, so it compares on the same traffic
