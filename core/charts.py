@@ -184,7 +184,7 @@ def kpi_chart(series: pd.DataFrame, *, kpis: list[KPI], metric: str, currency: s
     ]
     groups = [g for g in groups if g]
     rows = len(groups) + 1
-    heights = [0.6, 0.4] if rows == 2 else [0.45, 0.25, 0.3]
+    heights = {1: [1.0], 2: [0.6, 0.4], 3: [0.45, 0.25, 0.3]}[rows]
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=heights)
     palette = [BLUE, ORANGE, GREEN, RED, "#7c3aed", "#0891b2"]
     complete = series["complete"] if "complete" in series else pd.Series(True, index=series.index)

@@ -1077,17 +1077,30 @@ class Store:
         return frame
 
     def read_calibration(
-        self, *, spec: ModelSpec, version: int, start: datetime, end: datetime, known_by: datetime
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        start: datetime,
+        end: datetime,
+        known_by: datetime,
+        max_rows: int = 200_000,
     ) -> pd.DataFrame:
-        """Probability and label of production rows in `[start, end)` whose label had arrived by `known_by`."""
+        """Probability, label and time of production rows in `[start, end)` whose label arrived by `known_by`.
+
+        More than `max_rows` matches are sampled (reservoir, fixed seed): two parameters of a calibration
+        need no more, and the sample keeps a window of a 10-million-row store cheap.
+        """
         table = quote_ident(rows_table_name(spec.name))
         return self.query_df(
-            f"""SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
-                FROM {table} r
-                JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
-                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
-                WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
-                  AND l.label_ts <= ?""",  # noqa: S608
+            f"""SELECT * FROM (
+                    SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
+                    FROM {table} r
+                    JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
+                    JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                    WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
+                      AND l.label_ts <= ?
+                ) USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)""",  # noqa: S608
             [spec.name, int(version), spec.name, start, end, start, end, known_by],
         )
 

@@ -102,5 +102,5 @@ for alert in frame.to_dict("records"):
                 st.dataframe(
                     history.rename(columns={"happened_at": "when", "window_start": "window"}),
                     hide_index=True,
-                    use_container_width=True,
+                    width="stretch",
                 )

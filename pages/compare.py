@@ -61,13 +61,13 @@ m3.metric(
     "the data cannot tell the versions apart.",
 )
 (st.success if result.significant else st.info)(result.recommendation)
-st.plotly_chart(compare_chart(result.per_window, a=a, b=b, metric=metric), use_container_width=True)
+st.plotly_chart(compare_chart(result.per_window, a=a, b=b, metric=metric), width="stretch")
 st.caption(f"Both versions scored exactly the same traffic: v{a if a == live else b} live, the other in the shadow.")
 with st.expander(f"Per {spec.window}"):
     st.dataframe(
         result.per_window.drop(columns=["window_start"]),
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "value_a": st.column_config.NumberColumn(f"v{a}", format="%.3f"),
             "value_b": st.column_config.NumberColumn(f"v{b}", format="%.3f"),
@@ -93,4 +93,4 @@ with st.form("promote"):
 history = data.promotions(db, spec.name)
 if not history.empty:
     st.caption("Who made which version live, and when")
-    st.dataframe(history, hide_index=True, use_container_width=True)
+    st.dataframe(history, hide_index=True, width="stretch")

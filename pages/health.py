@@ -60,7 +60,7 @@ with tab_perf:
         format_func=lambda m: METRICS[m].label,
         help="Pick the quality measure to plot.",
     )
-    st.plotly_chart(performance_chart(windowed, metric=metric), use_container_width=True)
+    st.plotly_chart(performance_chart(windowed, metric=metric), width="stretch")
     st.caption(
         f"{METRICS[metric].explain} The grey band is the normal range around the validation value; "
         "below the red line an alert fires. Dashed orange is estimated from the model's confidence where "
@@ -77,7 +77,7 @@ with tab_perf:
 with tab_drift:
     if spec.window == "month":
         st.caption("Each column is a month; each row an input. Darker means the input moved further from training.")
-    st.plotly_chart(drift_heatmap(windowed), use_container_width=True)
+    st.plotly_chart(drift_heatmap(windowed), width="stretch")
     st.caption(
         "A dot marks a shift of 0.1 or more, which counts as drift. Pick an input and a window to compare "
         "its values with training."
@@ -101,7 +101,7 @@ with tab_drift:
         if not row.empty:
             st.plotly_chart(
                 distribution_chart(row.iloc[0]["details"], column=feature, window_label=wlabel[window]),
-                use_container_width=True,
+                width="stretch",
             )
             st.caption(row.iloc[0]["message"])
         other = windowed[windowed["check"].isin(["prediction_drift", "target_drift"])]
@@ -112,7 +112,7 @@ with tab_drift:
             st.dataframe(
                 show.sort_values("window_start", ascending=False),
                 hide_index=True,
-                use_container_width=True,
+                width="stretch",
                 column_config={
                     "value": st.column_config.NumberColumn("shift", format="%.3f", help="0.1 or more counts as drift.")
                 },
@@ -135,7 +135,7 @@ with tab_quality:
         st.dataframe(
             table,
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_config={
                 "missing_share": st.column_config.ProgressColumn(
                     "Empty",
@@ -176,7 +176,7 @@ with tab_fit:
     )
     st.plotly_chart(
         overfitting_chart(metric=metric, train=train, validation=validation, production=production),
-        use_container_width=True,
+        width="stretch",
     )
     st.caption(
         "A model that does much better on the data it learned from than on unseen data has learned it by "
@@ -189,7 +189,7 @@ with tab_fit:
         st.dataframe(
             vp[["window_start", "value", "status", "message"]].rename(columns={"value": "gap"}),
             hide_index=True,
-            use_container_width=True,
+            width="stretch",
             column_config={
                 "gap": st.column_config.NumberColumn(
                     format="percent", help="How much worse production was than validation (negative: better)."

@@ -43,6 +43,8 @@ if series.empty:
     st.stop()
 
 b = spec.business
+if st.session_state.pop("kpi_saved", None) == spec.name:
+    st.success("Saved. The KPIs below use the new money values.")
 kpis = kpis_for(spec)
 metric = PRIMARY[spec.task]
 full = series[series["complete"]] if series["complete"].any() else series
@@ -61,7 +63,7 @@ st.caption(
     f"A hollow point is a {unit} still filling up."
 )
 
-st.plotly_chart(kpi_chart(series, kpis=kpis, metric=metric, currency=b.currency), use_container_width=True)
+st.plotly_chart(kpi_chart(series, kpis=kpis, metric=metric, currency=b.currency), width="stretch")
 st.caption(
     "Money on the left axis, counts and shares on the right; the model's quality below on the same dates, "
     "so you can see when one moves the other."
@@ -69,7 +71,7 @@ st.caption(
 if b.assumption:
     st.caption(f"**Money assumption:** {b.assumption}")
 
-table = series[["period", *[k.key for k in kpis], metric, "n", "n_labelled"]].copy()
+table = series[["period", *dict.fromkeys([*(k.key for k in kpis), metric, "n", "n_labelled"])]].copy()
 table = table.rename(
     columns={
         **{k.key: k.label for k in kpis},
@@ -79,7 +81,7 @@ table = table.rename(
     }
 )
 with st.expander("The numbers behind the chart"):
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
 
 with st.expander("Edit KPI definitions and money values", icon=":material/edit:"):
     with st.form("money"):
@@ -115,5 +117,5 @@ with st.expander("Edit KPI definitions and money values", icon=":material/edit:"
                 st.error(exc.user_message)
             else:
                 clear_caches()
-                st.success("Saved. The KPIs above now use the new values.")
+                st.session_state["kpi_saved"] = spec.name
                 st.rerun()

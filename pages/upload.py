@@ -57,7 +57,7 @@ with new_tab:
         frame = _read(uploaded)
         if frame is not None:
             digest = hashlib.sha1(uploaded.getvalue()).hexdigest()
-            st.dataframe(frame.head(8), use_container_width=True, hide_index=True)
+            st.dataframe(frame.head(8), width="stretch", hide_index=True)
             st.caption(f"{len(frame):,} rows, {frame.shape[1]} columns. Column names are tidied (lower case, `_`).")
             guess = suggest_mapping(frame)
             cols = list(frame.columns)
@@ -267,7 +267,7 @@ with new_tab:
                 st.success(f"{spec.title} is being monitored. Its card is on the overview.")
                 if quality:
                     st.markdown("**Quality on the newest rows, next to scikit-learn's HistGradientBoosting**")
-                    st.dataframe(pd.DataFrame(quality), hide_index=True, use_container_width=True)
+                    st.dataframe(pd.DataFrame(quality), hide_index=True, width="stretch")
                 st.page_link("pages/overview.py", label="Go to the overview", icon=":material/monitor_heart:")
 
 with more_tab:

@@ -43,5 +43,5 @@ class Thresholds:
     out_of_range_share: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
     min_labels: int = 50
     estimate_lookback_windows: int = 16
-    estimate_half_life_windows: float = 4.0
+    estimate_half_life_windows: float = 2.0
     estimate_trust_band: float = 0.05
