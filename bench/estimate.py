@@ -13,8 +13,8 @@ compared with the realised value:
 
 - ours: the runner's estimator. Platt recalibration (`_calibrator_for`) on the outcomes known before
   the window began, from at most `Thresholds.estimate_lookback_windows` (16) windows back, each
-  weighted 0.5 ** (age in windows / `estimate_half_life_windows` (4)), with the version's validation
-  rows joining as the oldest evidence; then `estimate_window(known_by=None)`;
+  weighted 0.5 ** (age in windows / `estimate_half_life_windows` (2; 4 before ab66264)), with the
+  version's validation rows joining as the oldest evidence; then `estimate_window(known_by=None)`;
 - reference guess: the validation value (the `reference` column), i.e. "nothing changed";
 - CBPE: calibrated once on the version's validation rows (`fit_calibrator`), then
   `estimate_window(known_by=None)` on each window: NannyML-style CBPE.
@@ -23,7 +23,7 @@ Flights by week and churn by month are the runner's stored results (`check_resul
 check_kind='estimated_performance'); the script also recomputes them with the runner's own
 `_calibrator_for` and prints the largest difference, which is ~0 when the store was monitored by the
 current code. Flights by month is not a window the runner stores, so it is computed here the same
-way (`_calibrator_for` on a month-window copy of the spec: half-life 4 months, lookback 16 months).
+way (`_calibrator_for` on a month-window copy of the spec: half-life 2 months, lookback 16 months).
 `--sweep` repeats "ours" for other half-lives / lookbacks (validation rows always join as the oldest
 evidence, so "lookback 4, unweighted" is close to, not the same as, the earlier estimator). The
 NannyML 0.13.1 figures were measured by the founders on the same data and are quoted, not re-run. Exit status is 0.
@@ -148,14 +148,21 @@ def from_runner(store: Store, name: str) -> pd.DataFrame:
     return out.drop(columns=["stored_realised", "stored_calibration"])
 
 
-SWEEP = {
-    "lookback 4, unweighted": Thresholds(estimate_lookback_windows=4, estimate_half_life_windows=float("inf")),
-    "lookback 16, unweighted": Thresholds(estimate_lookback_windows=16, estimate_half_life_windows=float("inf")),
-    "lookback 16, half-life 1": Thresholds(estimate_lookback_windows=16, estimate_half_life_windows=1.0),
-    "lookback 16, half-life 2": Thresholds(estimate_lookback_windows=16, estimate_half_life_windows=2.0),
-    "lookback 16, half-life 4 (runner)": Thresholds(),
-    "lookback 16, half-life 8": Thresholds(estimate_lookback_windows=16, estimate_half_life_windows=8.0),
-}
+def _sweep_settings() -> dict[str, Thresholds]:
+    """Other half-lives / lookbacks; the label of the runner's own setting (`Thresholds()`) says so."""
+    runner = Thresholds()
+    out = {
+        "lookback 4, unweighted": Thresholds(estimate_lookback_windows=4, estimate_half_life_windows=float("inf")),
+        "lookback 16, unweighted": Thresholds(estimate_lookback_windows=16, estimate_half_life_windows=float("inf")),
+    }
+    for half_life in (1.0, 2.0, 4.0, 8.0):
+        th = Thresholds(estimate_lookback_windows=16, estimate_half_life_windows=half_life)
+        mine = th == runner
+        out[f"lookback 16, half-life {half_life:g}" + (" (runner)" if mine else "")] = runner if mine else th
+    return out
+
+
+SWEEP = _sweep_settings()
 
 
 def sweep(store: Store, cases: dict[str, tuple[str, str | None]]) -> list[dict]:
