@@ -1088,20 +1088,20 @@ class Store:
     ) -> pd.DataFrame:
         """Probability, label and time of production rows in `[start, end)` whose label arrived by `known_by`.
 
-        More than `max_rows` matches are sampled (reservoir, fixed seed): two parameters of a calibration
-        need no more, and the sample keeps a window of a 10-million-row store cheap.
+        More than `max_rows` rows in the period are sampled (reservoir, fixed seed) before the joins: two
+        parameters of a calibration need no more, and joining only the sample keeps a window of a
+        10-million-row store cheap.
         """
         table = quote_ident(rows_table_name(spec.name))
         return self.query_df(
-            f"""SELECT * FROM (
-                    SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
-                    FROM {table} r
-                    JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
-                    JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
-                    WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
-                      AND l.label_ts <= ?
-                ) USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)""",  # noqa: S608
-            [spec.name, int(version), spec.name, start, end, start, end, known_by],
+            f"""SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
+                FROM (SELECT * FROM (SELECT _row_id, _entity_id, _ts FROM {table}
+                                     WHERE _split = 'production' AND _ts >= ? AND _ts < ?)
+                      USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)) r
+                JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
+                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE p.ts >= ? AND p.ts < ? AND l.label_ts <= ?""",  # noqa: S608
+            [start, end, spec.name, int(version), spec.name, start, end, known_by],
         )
 
     def clear_monitoring(self, *, model: str) -> None:
