@@ -34,12 +34,11 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "mp")
 
 
-@pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """A reduced demo, seeded once per test session (monitoring included)."""
+def seed_reduced_demo(root: Path) -> Settings:
+    """Seed the reduced demo (monitoring included) under `root`; the same-behaviour snapshot is taken of it."""
     from core.demo import seed_demo
 
-    cfg = make_settings(tmp_path_factory.mktemp("demo"))
+    cfg = make_settings(root)
     seed_demo(
         settings=cfg,
         fraction=REDUCED_FRACTION,
@@ -49,6 +48,12 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         progress=lambda _: None,
     )
     return cfg
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A reduced demo, seeded once per test session (monitoring included)."""
+    return seed_reduced_demo(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture
