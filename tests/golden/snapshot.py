@@ -24,8 +24,8 @@ QUERIES = {
     "windows": "SELECT model, version, scope, window_start, window_end, n_rows, n_labels, fingerprint "
     "FROM monitor_windows ORDER BY ALL",
     "window_stats": "SELECT model, version, window_start, n_rows, n_labels, stats FROM window_stats ORDER BY ALL",
-    "alerts": "SELECT id, model, version, rule, subject, severity, state, title, what, cost, action, cost_value, value, "
-    "threshold, first_window, last_window, windows FROM alerts ORDER BY ALL",
+    "alerts": "SELECT id, model, version, rule, subject, severity, state, title, what, cost, action, cost_value, "
+    "value, threshold, first_window, last_window, windows FROM alerts ORDER BY ALL",
     "events": "SELECT alert_id, model, event, actor, comment, window_start FROM alert_events ORDER BY ALL",
     "predictions": "SELECT model, version, count(*), sum(prediction), sum(probability) FROM predictions "
     "GROUP BY ALL ORDER BY ALL",
@@ -47,7 +47,9 @@ def snapshot(db: Path | str) -> dict[str, list[list[object]]]:
     """Every stored monitoring result, statistic, alert and event of the store at `db`."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {name: [[_plain(v) for v in row] for row in con.execute(sql).fetchall()] for name, sql in QUERIES.items()}
+        return {
+            name: [[_plain(v) for v in row] for row in con.execute(sql).fetchall()] for name, sql in QUERIES.items()
+        }
     finally:
         con.close()
 
@@ -68,7 +70,11 @@ def differences(expected: object, actual: object, *, where: str = "", rel: float
     if isinstance(expected, list) and isinstance(actual, list):
         if len(expected) != len(actual):
             return [f"{where}: {len(expected)} items != {len(actual)} items"]
-        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in differences(e, a, where=f"{where}[{i}]", rel=rel)]
+        return [
+            d
+            for i, (e, a) in enumerate(zip(expected, actual, strict=True))
+            for d in differences(e, a, where=f"{where}[{i}]", rel=rel)
+        ]
     return [] if expected == actual else [f"{where}: {expected!r} != {actual!r}"]
 
 
