@@ -11,7 +11,7 @@ seeded (monitor=True) into a temporary directory.
 For every window whose outcomes arrived, three label-free guesses of accuracy, F1 and ROC AUC are
 compared with the realised value:
 
-- ours: the runner's estimator. Platt recalibration (`_calibrator_for`) on the outcomes known before
+- ours: the runner's estimator. Platt recalibration (`Estimator.calibrator`) on the outcomes known before
   the window began, from at most `Thresholds.estimate_lookback_windows` (16) windows back, each
   weighted 0.5 ** (age in windows / `estimate_half_life_windows` (2; 4 before ab66264)), with the
   version's validation rows joining as the oldest evidence; then `estimate_window(known_by=None)`;
@@ -21,9 +21,9 @@ compared with the realised value:
 
 Flights by week and churn by month are the runner's stored results (`check_results`,
 check_kind='estimated_performance'); the script also recomputes them with the runner's own
-`_calibrator_for` and prints the largest difference, which is ~0 when the store was monitored by the
+`Estimator.calibrator` and prints the largest difference, which is ~0 when the store was monitored by the
 current code. Flights by month is not a window the runner stores, so it is computed here the same
-way (`_calibrator_for` on a month-window copy of the spec: half-life 2 months, lookback 16 months).
+way (`Estimator.calibrator` on a month-window copy of the spec: half-life 2 months, lookback 16 months).
 `--sweep` repeats "ours" for other half-lives / lookbacks (validation rows always join as the oldest
 evidence, so "lookback 4, unweighted" is close to, not the same as, the earlier estimator). The
 NannyML 0.13.1 figures were measured by the founders on the same data and are quoted, not re-run. Exit status is 0.
@@ -51,11 +51,12 @@ import torch  # noqa: E402
 
 from core.config import Settings  # noqa: E402
 from core.metrics import binary_metrics  # noqa: E402
+from core.monitoring.context import VersionContext  # noqa: E402
+from core.monitoring.estimate import ESTIMATED  # noqa: E402
 from core.monitoring.estimate import estimate_window  # noqa: E402
 from core.monitoring.estimate import fit_calibrator  # noqa: E402
-from core.monitoring.runner import ESTIMATED  # noqa: E402
-from core.monitoring.runner import VersionContext  # noqa: E402
-from core.monitoring.runner import _calibrator_for  # noqa: E402
+from core.monitoring.runner import calibration_rows  # noqa: E402
+from core.monitoring.runner import version_context  # noqa: E402
 from core.monitoring.thresholds import Thresholds  # noqa: E402
 from core.monitoring.windows import make_window  # noqa: E402
 from core.store import Store  # noqa: E402
@@ -88,7 +89,7 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
     base = store.get_spec(name)
     spec = base if window_size in (None, base.window) else base.model_copy(update={"window": window_size})
     info = store.live_version(name)
-    ctx = VersionContext.build(store, spec, info, th)
+    ctx = version_context(store, spec, info, th)
     cbpe = cbpe_calibrator(ctx)
     rows = []
     for fp in store.window_fingerprints(spec=spec).itertuples():
@@ -97,7 +98,7 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
         window = make_window(fp.window_start, spec.window)
         frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
         real = realised_of(frame, ctx.threshold)
-        cal = _calibrator_for(store, ctx, window)  # exactly what estimate_checks calls
+        cal = ctx.estimator.calibrator(window, calibration_rows(store, ctx, window))  # exactly what the runner calls
         if cal is None:
             continue
         ours = estimate_window(frame, calibrator=cal, known_by=None, threshold=ctx.threshold).metrics

@@ -54,10 +54,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from core.data import read_table  # noqa: E402
-from core.demo import FLIGHTS  # noqa: E402
-from core.demo import load_flights  # noqa: E402
-from core.demo import split_flights  # noqa: E402
+from core.demo.datasets import FLIGHTS  # noqa: E402
+from core.demo.datasets import load_flights  # noqa: E402
+from core.demo.datasets import split_flights  # noqa: E402
+from core.intake.files import read_table  # noqa: E402
 from core.schema import ArchConfig  # noqa: E402
 from core.schema import ModelSpec  # noqa: E402
 
@@ -128,6 +128,7 @@ def load_bench_flights() -> tuple[pd.DataFrame, pd.Series]:
             "minute",
             "tailnum",
         ],
+        tidy=False,
     )
     date = (raw["year"] * 10000 + raw["month"] * 100 + raw["day"]).astype(str)
     raw["flight_id"] = (
@@ -147,7 +148,7 @@ def load_bench_flights() -> tuple[pd.DataFrame, pd.Series]:
 
 
 def train_small(spec: ModelSpec, frame: pd.DataFrame, split: pd.Series):
-    from core.training import fit_model
+    from core.modeling.training import fit_model
 
     lab = frame[frame[spec.target].notna()]
     s = split.loc[lab.index]
@@ -198,14 +199,14 @@ def write_chunked(store, spec, rows: pd.DataFrame, model, *, kind: str, chunk: i
 
 # ---------------------------------------------------------------------------- part a
 def part_a(n: int) -> dict:
+    from bench.evidently_presets import default_presets
     from core.alerts import evaluate_alerts
-    from core.evidently_adapter import EVIDENTLY_CLOCK
-    from core.evidently_adapter import SAMPLE_CAP
-    from core.evidently_adapter import DriftRequest
-    from core.evidently_adapter import default_presets
-    from core.evidently_adapter import drift_scores
-    from core.evidently_adapter import is_drifted
     from core.monitoring.drift import column_kind
+    from core.monitoring.evidently_adapter import EVIDENTLY_CLOCK
+    from core.monitoring.evidently_adapter import SAMPLE_CAP
+    from core.monitoring.evidently_adapter import DriftRequest
+    from core.monitoring.evidently_adapter import drift_scores
+    from core.monitoring.evidently_adapter import is_drifted
     from core.monitoring.runner import monitor_version
     from core.monitoring.thresholds import Thresholds
     from core.store import Store
@@ -397,7 +398,7 @@ def profile_check(db: Path, spec: ModelSpec) -> dict:
 # ---------------------------------------------------------------------------- part b
 def _seeded_store(tmp: Path, seeded: Path | None):
     from core.config import Settings
-    from core.demo import seed_demo
+    from core.demo.seed import seed_demo
 
     settings = Settings(
         db_path=tmp / "demo.duckdb",
@@ -421,10 +422,10 @@ def bare_inputs(store) -> list[tuple[str, str, pd.DataFrame, pd.DataFrame, list,
     """For every window the runner computed with Evidently: (model, reference key, reference, current,
     requests, seed). Jobs sharing a reference key share one reference, which the bare run prepares once,
     as the runner does."""
-    from core.evidently_adapter import DriftRequest
     from core.monitoring.drift import column_kind
     from core.monitoring.drift import prediction_column
-    from core.monitoring.runner import VersionContext
+    from core.monitoring.evidently_adapter import DriftRequest
+    from core.monitoring.runner import version_context
     from core.monitoring.thresholds import Thresholds
     from core.monitoring.windows import make_window
 
@@ -432,7 +433,7 @@ def bare_inputs(store) -> list[tuple[str, str, pd.DataFrame, pd.DataFrame, list,
     jobs = []
     for spec in store.list_specs():
         info = store.live_version(spec.name)
-        ctx = VersionContext.build(store, spec, info, th)
+        ctx = version_context(store, spec, info, th)
         done = store.computed_windows(model=spec.name, version=info.version, scope="full")
         pred_col, pred_kind = prediction_column(spec)
         requests = [DriftRequest(c, column_kind(spec, c), threshold=th.drift) for c in ctx.features]
@@ -460,10 +461,10 @@ def bare_inputs(store) -> list[tuple[str, str, pd.DataFrame, pd.DataFrame, list,
 
 
 def part_b(seeded: Path | None) -> dict:
-    from core.evidently_adapter import EVIDENTLY_CLOCK
-    from core.evidently_adapter import PreparedReference
-    from core.evidently_adapter import drift_scores
-    from core.monitoring.runner import run_monitoring
+    from core.monitoring.evidently_adapter import EVIDENTLY_CLOCK
+    from core.monitoring.evidently_adapter import PreparedReference
+    from core.monitoring.evidently_adapter import drift_scores
+    from core.refresh import refresh
     from core.store import Store
 
     print("\n== (b) whole demo: run_monitoring vs the bare Evidently drift reports on the same windows")
@@ -475,7 +476,7 @@ def part_b(seeded: Path | None) -> dict:
         with Store.open(settings.db_path) as store:
             clock0, runs0 = EVIDENTLY_CLOCK.seconds, EVIDENTLY_CLOCK.runs
             t0 = time.perf_counter()
-            summary = run_monitoring(store=store, settings=settings, progress=noop)
+            summary = refresh(store=store, settings=settings, progress=noop)
             out["ours_s"] = time.perf_counter() - t0
             out["report_run_s"] = EVIDENTLY_CLOCK.seconds - clock0
             out["report_runs"] = EVIDENTLY_CLOCK.runs - runs0
@@ -518,13 +519,13 @@ def part_b(seeded: Path | None) -> dict:
 
 def profile_run(path: Path, settings) -> dict:
     """cProfile one monitoring run on an unmonitored copy; list the costs outside Evidently."""
-    from core.monitoring.runner import run_monitoring
+    from core.refresh import refresh
     from core.store import Store
 
     prof = cProfile.Profile()
     with Store.open(path) as store:
         prof.enable()
-        run_monitoring(store=store, settings=settings, progress=noop)
+        refresh(store=store, settings=settings, progress=noop)
         prof.disable()
     return print_profile(prof, "one run_monitoring of the whole demo")
 
@@ -616,15 +617,15 @@ def proc_status_mb(key: str) -> float:
 
 def monitor_only(path: str) -> None:
     """Subprocess entry: open the store, run monitoring, print one JSON line (peak RSS of this process)."""
-    from core.evidently_adapter import EVIDENTLY_CLOCK
-    from core.monitoring.runner import run_monitoring
+    from core.monitoring.evidently_adapter import EVIDENTLY_CLOCK
+    from core.refresh import refresh
     from core.store import Store
 
     # VmHWM is the peak RSS of this process image; ru_maxrss would carry the parent's peak across fork/exec
     base = proc_status_mb("VmRSS")
     with Store.open(path) as store:
         t0 = time.perf_counter()
-        summary = run_monitoring(store=store, progress=noop)
+        summary = refresh(store=store, progress=noop)
         secs = time.perf_counter() - t0
         windows = store.query_df("SELECT seconds FROM monitor_windows WHERE scope = 'full'")["seconds"]
     peak = proc_status_mb("VmHWM")

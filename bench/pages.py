@@ -26,13 +26,13 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 def build(path: Path, rows: int) -> float:
     from bench.monitoring import build_big
-    from core.monitoring.runner import run_monitoring
+    from core.refresh import refresh
     from core.store import Store
 
     t0 = time.perf_counter()
     build_big(path, rows, n_windows=40)
     with Store.open(path) as store:
-        run_monitoring(store=store, progress=lambda _: None)
+        refresh(store=store, progress=lambda _: None)
     return time.perf_counter() - t0
 
 

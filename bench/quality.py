@@ -32,9 +32,9 @@ import time  # noqa: E402
 import torch  # noqa: E402
 
 from core.config import Settings  # noqa: E402
-from core.demo import DEMO_MODELS  # noqa: E402
-from core.demo import seed_demo  # noqa: E402
-from core.demo import train_demo_versions  # noqa: E402
+from core.demo.datasets import DEMO_MODELS  # noqa: E402
+from core.demo.seed import seed_demo  # noqa: E402
+from core.demo.seed import train_demo_versions  # noqa: E402
 
 SEED_TARGET_S = 300.0
 

@@ -16,14 +16,14 @@ __all__ = ["log_labels", "log_predictions"]
 
 
 def log_predictions(*, model: str, frame, **kwargs):
-    """Store a batch of production rows for `model`; see :func:`core.byo.log_predictions`."""
-    from core.byo import log_predictions as _log
+    """Store a batch of production rows for `model`; see :func:`core.intake.traffic.log_predictions`."""
+    from core.intake.traffic import log_predictions as _log
 
     return _log(model=model, frame=frame, **kwargs)
 
 
 def log_labels(*, model: str, frame, **kwargs):
-    """Store outcomes that arrived later for `model`; see :func:`core.byo.log_labels`."""
-    from core.byo import log_labels as _log
+    """Store outcomes that arrived later for `model`; see :func:`core.intake.traffic.log_labels`."""
+    from core.intake.traffic import log_labels as _log
 
     return _log(model=model, frame=frame, **kwargs)

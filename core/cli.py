@@ -49,6 +49,15 @@ def _settings() -> Settings:
     return load_settings()
 
 
+def _read(path: Path, settings: Settings):
+    """A file named on the command line, through the same reader and checks as an upload."""
+    from core.intake.files import read_table
+
+    if not path.is_file():
+        raise ModelPulseError(f"The file {path} does not exist.")
+    return read_table(path, name=path.name, max_mb=settings.max_upload_mb)
+
+
 @app.command()
 @friendly
 def demo(
@@ -60,8 +69,8 @@ def demo(
     monitor: Annotated[bool, typer.Option(help="Run monitoring after seeding.")] = True,
 ) -> None:
     """Seed the embedded demo: real data, two PyTorch versions per model, a replayed production year."""
-    from core.demo import DEMO_MODELS
-    from core.demo import seed_demo
+    from core.demo.datasets import DEMO_MODELS
+    from core.demo.seed import seed_demo
 
     settings = _settings()
     if if_missing and settings.db_path.exists():
@@ -104,10 +113,10 @@ def train(
     max_epochs: Annotated[int | None, typer.Option(help="Cap training epochs.")] = None,
 ) -> None:
     """Train a new version of a model; it shadow-scores all stored traffic so it can be compared."""
-    from core.data import read_table
-    from core.demo import DEMO_MODELS
-    from core.pipeline import time_split
-    from core.pipeline import train_new_version
+    from core.demo.datasets import DEMO_MODELS
+    from core.metrics import PRIMARY
+    from core.modeling.versions import time_split
+    from core.modeling.versions import train_new_version
     from core.schema import ArchConfig
     from core.store import Store
 
@@ -119,7 +128,7 @@ def train(
         if max_epochs:
             arch = arch.model_copy(update={"max_epochs": max_epochs})
         if data is not None:
-            frame = read_table(data)
+            frame = _read(data, settings)
             split = time_split(frame, timestamp=spec.timestamp)
         elif model in DEMO_MODELS:
             demo = DEMO_MODELS[model]
@@ -139,7 +148,7 @@ def train(
             by="cli",
             progress=_say,
         )
-        key = "roc_auc" if spec.is_classification else "rmse"
+        key = PRIMARY[spec.task]
         val = extra["metrics"]["validation"][key]
         _say(
             f"Saved {model} v{version} in {time.perf_counter() - started:.0f}s: validation {key} {val:.4f} "
@@ -157,14 +166,11 @@ def score(
 
     Same checks as `ingest`; this name is kept for people who think of it as scoring.
     """
-    from core.byo import log_predictions
-    from core.ingest import read_upload
+    from core.intake.traffic import log_predictions
     from core.store import Store
 
     settings = _settings()
-    if not data.is_file():
-        raise ModelPulseError(f"The file {data} does not exist.")
-    frame = read_upload(data.read_bytes(), filename=data.name, max_mb=settings.max_upload_mb)
+    frame = _read(data, settings)
     with Store.open(settings.db_path) as store:
         result = log_predictions(model=model, frame=frame, store=store, source=data.name)
         versions = [v.version for v in store.list_versions(model) if v.weights_path]
@@ -209,23 +215,21 @@ def ingest(
     monitor: Annotated[bool, typer.Option(help="Run monitoring for the model afterwards.")] = True,
 ) -> None:
     """Store production rows (or, with --labels, outcomes) for a model, with the upload page's checks."""
-    from core.byo import log_labels
-    from core.byo import log_predictions
-    from core.ingest import read_upload
+    from core.intake.traffic import log_labels
+    from core.intake.traffic import log_predictions
     from core.store import Store
 
     settings = _settings()
-    if not file.is_file():
-        raise ModelPulseError(f"The file {file} does not exist.")
-    frame = read_upload(file.read_bytes(), filename=file.name, max_mb=settings.max_upload_mb)
+    frame = _read(file, settings)
     with Store.open(settings.db_path) as store:
         fn = log_labels if labels else log_predictions
         result = fn(model=model, frame=frame, store=store, source=file.name)
         _say(result.message)
         if monitor:
-            from core.monitoring.runner import run_monitoring
+            from core.progress import quiet
+            from core.refresh import refresh
 
-            summary = run_monitoring(store=store, settings=settings, models=[model], progress=lambda _: None)
+            summary = refresh(store=store, settings=settings, models=[model], progress=quiet)
             a = summary.alerts.get(model, {})
             _say(f"Monitoring: {summary.computed.get(model, 0)} windows computed; {a.get('open', 0)} open alerts.")
 
@@ -237,7 +241,7 @@ def monitor(
     fresh: Annotated[bool, typer.Option(help="Forget computed windows and recompute everything.")] = False,
 ) -> None:
     """Compute monitoring for windows that are new or whose labels changed, then update alerts."""
-    from core.monitoring.runner import run_monitoring
+    from core.refresh import refresh
     from core.store import Store
 
     settings = _settings()
@@ -247,7 +251,7 @@ def monitor(
             store.get_spec(name)
             if fresh:
                 store.clear_monitoring(model=name)
-        summary = run_monitoring(store=store, settings=settings, models=names, progress=_say)
+        summary = refresh(store=store, settings=settings, models=names, progress=_say)
         for name in names:
             a = summary.alerts.get(name, {})
             _say(

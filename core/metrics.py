@@ -162,3 +162,15 @@ def task_metrics(task: str, y: np.ndarray, pred: np.ndarray, proba: np.ndarray |
     if task == "multiclass":
         return multiclass_metrics(y, proba)
     return regression_metrics(y, pred)
+
+
+YARDSTICK_MARGIN = {"higher": 0.02, "lower": 0.10}
+"""How close to HistGradientBoosting on the same split a trained network must come: a score (ROC AUC,
+accuracy) at most 0.02 below it, an error (RMSE) at most 10% above it."""
+
+
+def within_yardstick(metric: str, ours: float, theirs: float) -> bool:
+    """True when our `metric` is within the yardstick margin of the yardstick's value."""
+    if METRICS[metric].higher_is_better:
+        return ours >= theirs - YARDSTICK_MARGIN["higher"]
+    return ours <= theirs * (1 + YARDSTICK_MARGIN["lower"])

@@ -47,17 +47,14 @@ def validate_column_name(name: str) -> str:
 class BusinessConfig(BaseModel):
     """What one outcome of the model is worth, so alerts and KPIs can speak in money.
 
-    `kind` picks how money is computed:
-    - `revenue_at_risk`: binary; each positive (e.g. a churner) puts `value_column` (or
-      `value_per_positive`) at risk; flagging one and retaining it saves `retention_rate` of that.
-    - `cost_per_event`: binary; each positive (e.g. a delayed flight) costs `value_per_positive`.
-    - `pricing_error`: regression; each unit of error costs itself times `quantity_column` units.
-    - `none`: no money attached; KPIs show counts only.
+    `kind` names the business kind (a strategy in `core/business/`) that computes the money:
+    `revenue_at_risk` and `cost_per_event` for yes/no models, `pricing_error` for numbers, `none`
+    for counts only. The fields below are the settings those kinds read.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["revenue_at_risk", "cost_per_event", "pricing_error", "none"] = "none"
+    kind: str = Field(default="none", pattern=r"^[a-z][a-z_]{0,39}$")
     currency: str = "$"
     unit: str = "outcome"
     value_column: str | None = None

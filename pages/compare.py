@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import compare_chart
-from core.compare import COMPARABLE
 from core.errors import ModelPulseError
 from core.metrics import METRICS
+from core.views.charts import compare_chart
+from core.views.compare import COMPARABLE
 from ui import data
 from ui.state import clear_caches
 from ui.state import guard

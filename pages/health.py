@@ -7,14 +7,14 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core.charts import distribution_chart
-from core.charts import drift_heatmap
-from core.charts import overfitting_chart
-from core.charts import performance_chart
 from core.metrics import BY_TASK
 from core.metrics import METRICS
 from core.metrics import PRIMARY
 from core.monitoring.windows import make_window
+from core.views.charts import distribution_chart
+from core.views.charts import drift_heatmap
+from core.views.charts import overfitting_chart
+from core.views.charts import performance_chart
 from ui import data
 from ui.state import guard
 from ui.state import require_models

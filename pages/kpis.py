@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import kpi_chart
+from core.business.settings import update_business
 from core.errors import ModelPulseError
-from core.kpis import format_value
-from core.kpis import kpis_for
 from core.metrics import METRICS
 from core.metrics import PRIMARY
-from core.pipeline import update_business
+from core.views.charts import kpi_chart
+from core.views.kpis import kpis_for
+from core.wording import format_value
 from ui import data
 from ui.state import clear_caches
 from ui.state import guard

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import sparkline
+from core.views.charts import sparkline
 from ui import data
 from ui.state import guard
 from ui.state import require_store

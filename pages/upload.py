@@ -8,14 +8,17 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.byo import Mapping
-from core.byo import create_external_model
-from core.byo import create_trained_model
-from core.byo import log_labels
-from core.byo import log_predictions
+from core.business import KINDS
+from core.business import kinds_for_task
 from core.errors import ModelPulseError
-from core.ingest import read_upload
-from core.ingest import suggest_mapping
+from core.intake.create import create_external_model
+from core.intake.create import create_trained_model
+from core.intake.files import read_table
+from core.intake.mapping import Mapping
+from core.intake.suggest import suggest_mapping
+from core.intake.traffic import log_labels
+from core.intake.traffic import log_predictions
+from core.refresh import refresh
 from core.schema import BusinessConfig
 from ui import data
 from ui.state import clear_caches
@@ -34,17 +37,15 @@ st.caption(
 
 def _read(uploaded) -> pd.DataFrame | None:
     try:
-        return read_upload(uploaded.getvalue(), filename=uploaded.name, max_mb=cfg.max_upload_mb)
+        return read_table(uploaded.getvalue(), name=uploaded.name, max_mb=cfg.max_upload_mb)
     except ModelPulseError as exc:
         st.error(exc.user_message)
         return None
 
 
 def _monitor(name: str, status) -> None:
-    from core.monitoring.runner import run_monitoring
-
     status.update(label="Checking the data for drift, quality and performance...")
-    run_monitoring(store=store, settings=cfg, models=[name], progress=status.write)
+    refresh(store=store, settings=cfg, models=[name], progress=status.write)
 
 
 new_tab, more_tab = st.tabs(["New model", "More data for a model"])
@@ -158,26 +159,12 @@ with new_tab:
                 st.markdown("**What an outcome is worth** (used for the money in alerts and KPIs)")
                 b1, b2, b3 = st.columns(3)
                 money_cols = [none, *numerical]
-                if task == "binary":
-                    kind = b1.selectbox(
-                        "Money",
-                        ["cost_per_event", "revenue_at_risk", "none"],
-                        format_func=lambda k: {
-                            "cost_per_event": "Each 'yes' costs a fixed amount",
-                            "revenue_at_risk": "Each 'yes' loses the value in a column",
-                            "none": "No money",
-                        }[k],
-                    )
-                elif task == "regression":
-                    kind = b1.selectbox(
-                        "Money",
-                        ["pricing_error", "none"],
-                        format_func=lambda k: {"pricing_error": "Every unit of error costs money", "none": "No money"}[
-                            k
-                        ],
-                    )
-                else:
-                    kind = "none"
+                choices = [k.name for k in kinds_for_task(task)]
+                kind = (
+                    b1.selectbox("Money", choices, format_func=lambda k: KINDS[k].choice)
+                    if len(choices) > 1
+                    else choices[0]
+                )
                 value_per_positive = b2.number_input("Money per 'yes' outcome", min_value=0.0, value=100.0, step=10.0)
                 value_column = b3.selectbox(
                     "Column with each row's value", money_cols, help="e.g. monthly charges of a customer."

@@ -36,7 +36,7 @@ def settings(tmp_path: Path) -> Settings:
 
 def seed_reduced_demo(root: Path) -> Settings:
     """Seed the reduced demo (monitoring included) under `root`; the same-behaviour snapshot is taken of it."""
-    from core.demo import seed_demo
+    from core.demo.seed import seed_demo
 
     cfg = make_settings(root)
     seed_demo(

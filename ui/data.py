@@ -1,8 +1,9 @@
-"""Cached reads for the pages, keyed on the store path and the ids and dates asked for.
+"""The store handle and cached reads for the pages, keyed on the store path and the ids and dates asked for.
 
-Each function opens nothing itself: it borrows the shared store from `ui.state` and returns plain
-data (frames, dataclasses), which `st.cache_data` copies per session. Writes made from the app call
-`ui.state.clear_caches()` so the next read sees them.
+`open_store` keeps one store per database path for the whole server (`st.cache_resource`; the store
+hands out a cursor per query, so sessions on different threads do not collide). The read functions
+return plain data (frames, dataclasses), which `st.cache_data` copies per session. Writes made from
+the app call `ui.state.clear_caches()` so the next read sees them.
 """
 
 from __future__ import annotations
@@ -10,71 +11,78 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.compare import VersionComparison
-from core.compare import compare_versions
-from core.health import HealthCard
-from core.health import model_health
-from core.health import what_changed
-from core.kpis import kpi_series
-from core.report import board_report
 from core.schema import ModelSpec
+from core.store import Store
 from core.store import VersionInfo
-from ui.state import _open_store
+from core.views.compare import VersionComparison
+from core.views.compare import compare_versions
+from core.views.kpis import kpi_series
+from core.views.overview import HealthCard
+from core.views.overview import overview
+from core.views.report import board_report
 
 TTL = 60
+OPEN: dict[str, Store] = {}
+
+
+@st.cache_resource(show_spinner=False)
+def open_store(path: str) -> Store:
+    """The one store object for `path`, shared by every session."""
+    # failures raise and are therefore not cached: the next rerun tries again
+    store = Store.open(path, create=False)
+    OPEN[path] = store
+    return store
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def specs(db: str) -> list[ModelSpec]:
-    return _open_store(db).list_specs()
+    return open_store(db).list_specs()
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def health(db: str) -> tuple[list[HealthCard], list[str]]:
-    store = _open_store(db)
-    cards = [model_health(store, spec) for spec in store.list_specs()]
-    return cards, what_changed(store, cards)
+    return overview(open_store(db))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def alerts(db: str, model: str | None, state: str | None, severity: str | None) -> pd.DataFrame:
-    return _open_store(db).list_alerts(model=model, state=state, severity=severity)
+    return open_store(db).list_alerts(model=model, state=state, severity=severity)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def alert_history(db: str, alert_id: str) -> pd.DataFrame:
-    return _open_store(db).alert_events(alert_id)
+    return open_store(db).alert_events(alert_id)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def versions(db: str, model: str) -> list[VersionInfo]:
-    return _open_store(db).list_versions(model)
+    return open_store(db).list_versions(model)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def results(db: str, model: str, version: int) -> pd.DataFrame:
-    return _open_store(db).read_results(model=model, version=version, with_details=True)
+    return open_store(db).read_results(model=model, version=version, with_details=True)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def kpis(db: str, model: str, version: int, period: str) -> pd.DataFrame:
-    store = _open_store(db)
+    store = open_store(db)
     spec = store.get_spec(model)
     return kpi_series(spec, store.read_daily_stats(model=model, version=version), period=period, version=version)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def comparison(db: str, model: str, a: int, b: int, metric: str) -> VersionComparison:
-    store = _open_store(db)
+    store = open_store(db)
     return compare_versions(store.get_spec(model), store.read_window_stats(model=model), a=a, b=b, metric=metric)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def promotions(db: str, model: str) -> pd.DataFrame:
-    return _open_store(db).promotions(model)
+    return open_store(db).promotions(model)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=8)
 def report_html(db: str, model: str) -> str:
-    store = _open_store(db)
+    store = open_store(db)
     return board_report(store, store.get_spec(model))

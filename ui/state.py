@@ -1,9 +1,5 @@
-"""Cached handles the pages share: settings, the store connection and loaded models.
-
-`st.cache_resource` keeps one store per database path for the whole server (the store hands out
-a cursor per query, so sessions on different threads do not collide); `st.cache_data` keeps
-read-only query results for a short while, keyed on the model, version and dates asked for.
-"""
+"""Page plumbing: settings, the store a page needs (or a sentence saying what is missing), the inbox
+watcher, the router guard and cache clearing. The store handle itself lives in `ui.data`."""
 
 from __future__ import annotations
 
@@ -17,27 +13,19 @@ from core.config import Settings
 from core.config import load_settings
 from core.errors import ModelPulseError
 from core.errors import StoreMissingError
-from core.inbox import process_inbox
+from core.intake.inbox import process_inbox
 from core.store import Store
+from ui import data
 
 log = logging.getLogger("modelpulse")
-_OPEN: dict[str, Store] = {}
-
-
-@st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> Store:
-    # failures raise and are therefore not cached: the next rerun tries again
-    store = Store.open(path, create=False)
-    _OPEN[path] = store
-    return store
 
 
 @st.cache_resource(show_spinner=False)
 def start_inbox_watcher(path: str, poll_seconds: int) -> threading.Thread | None:
-    """One background thread per store that imports files dropped into the inbox folder (see core.inbox)."""
+    """One background thread per store that imports files dropped into the inbox folder (see core.intake.inbox)."""
     if poll_seconds <= 0:
         return None
-    store = _open_store(path)
+    store = data.open_store(path)
     cfg = settings()
 
     def loop() -> None:
@@ -60,9 +48,9 @@ def start_inbox_watcher(path: str, poll_seconds: int) -> threading.Thread | None
 
 def close_stores() -> None:
     """Close every store the app opened and forget cached data (tests; a store file swapped underneath)."""
-    for store in _OPEN.values():
+    for store in data.OPEN.values():
         store.close()
-    _OPEN.clear()
+    data.OPEN.clear()
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -95,7 +83,7 @@ def store(*, create: bool = False) -> Store | None:
     try:
         if create and not cfg.db_path.exists():
             Store.open(cfg.db_path, create=True).close()
-        store = _open_store(str(cfg.db_path))
+        store = data.open_store(str(cfg.db_path))
         start_inbox_watcher(str(cfg.db_path), cfg.inbox_poll)
         return store
     except StoreMissingError:
@@ -120,8 +108,6 @@ def require_store() -> Store:
 
 def require_models(*, empty: str = "No models yet. Load the demo or bring your own data first."):
     """(store, db path, model specs) for a page that needs at least one model; otherwise say so and stop."""
-    from ui import data
-
     s = require_store()
     db = str(settings().db_path)
     specs = data.specs(db)

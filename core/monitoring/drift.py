@@ -7,16 +7,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.evidently_adapter import MISSING_CATEGORY
-from core.evidently_adapter import DriftRequest
-from core.evidently_adapter import DriftScore
-from core.evidently_adapter import PreparedReference
-from core.evidently_adapter import drift_scores
-from core.monitoring.result import Check
-from core.monitoring.result import CheckResult
-from core.monitoring.result import Status
-from core.monitoring.result import clean
+from core.monitoring.evidently_adapter import MISSING_CATEGORY
+from core.monitoring.evidently_adapter import DriftRequest
+from core.monitoring.evidently_adapter import DriftScore
+from core.monitoring.evidently_adapter import PreparedReference
+from core.monitoring.evidently_adapter import drift_scores
 from core.monitoring.thresholds import Thresholds
+from core.results import Check
+from core.results import CheckResult
+from core.results import Status
+from core.results import clean
 from core.schema import ModelSpec
 
 METHOD_WORDS = {

@@ -21,9 +21,18 @@ churn rate doubles in a way the features cannot show). So this estimator:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
+
+from core.monitoring.performance import relative_loss
+from core.monitoring.thresholds import Thresholds
+from core.monitoring.windows import Window
+from core.monitoring.windows import next_start
+from core.results import Check
+from core.results import CheckResult
+from core.results import clean
 
 EPS = 1e-6
 MIN_CALIBRATION_ROWS = 200
@@ -173,3 +182,143 @@ def estimate_window(
         flags=tuple(flags),
         prior_factor=factor,
     )
+
+
+# ---------------------------------------------------------------------------- one version's estimator
+ESTIMATED = ("accuracy", "f1", "roc_auc")
+BAND_WINDOWS = 8
+"""The error band of an estimate is its mean absolute error over this many past windows with outcomes."""
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """Everything the label-free estimate of one binary version needs, fixed across its windows.
+
+    The runner asks :meth:`calibration_period` which outcomes to read for a window, and hands them to
+    :meth:`checks` with the window's rows: no store is read here.
+    """
+
+    window_size: str
+    validation: pd.DataFrame
+    """Validation rows with outcomes (`_probability`, `_label`, `_ts`): the oldest calibration evidence."""
+    base: Calibrator | None
+    """The calibration on validation data alone."""
+    threshold: float
+    thresholds: Thresholds
+    reference_metrics: dict[str, float]
+
+    @classmethod
+    def for_version(
+        cls,
+        *,
+        window_size: str,
+        reference: pd.DataFrame,
+        threshold: float,
+        thresholds: Thresholds,
+        reference_metrics: dict[str, float],
+    ) -> Estimator:
+        """Build from the version's reference rows (train and validation, with `_split` and `_label`)."""
+        val = reference[(reference["_split"] == "validation") & reference["_label"].notna()]
+        base = fit_calibrator(
+            val["_probability"].to_numpy(), val["_label"].to_numpy(), source="validation data", threshold=threshold
+        )
+        return cls(
+            window_size=window_size,
+            validation=val,
+            base=base,
+            threshold=threshold,
+            thresholds=thresholds,
+            reference_metrics=reference_metrics,
+        )
+
+    def calibration_period(self, window: Window) -> tuple[datetime, datetime]:
+        """The production period whose outcomes (known by the window's start) recalibrate this window."""
+        start = pd.Timestamp(window.start)
+        length = next_start(start, self.window_size) - start
+        first = start - self.thresholds.estimate_lookback_windows * length
+        return first.to_pydatetime(), window.start
+
+    def calibrator(self, window: Window, recent: pd.DataFrame) -> Calibrator | None:
+        """Platt scaling on outcomes known before the window began, older ones weighing less.
+
+        Weight halves every `estimate_half_life_windows` windows of age; the validation rows join as the
+        oldest evidence. With no production outcomes yet this is the validation calibration.
+        """
+        start = pd.Timestamp(window.start)
+        length = next_start(start, self.window_size) - start
+        val = self.validation
+        half_life = self.thresholds.estimate_half_life_windows
+        age = (start - pd.to_datetime(recent["_ts"])) / length
+        val_age = (start - pd.to_datetime(val["_ts"]).max()) / length if len(val) else 0.0
+        proba = np.concatenate([recent["_probability"].to_numpy(float), val["_probability"].to_numpy(float)])
+        labels = np.concatenate([recent["_label"].to_numpy(float), val["_label"].to_numpy(float)])
+        weights = np.concatenate(
+            [0.5 ** (age.to_numpy(float) / half_life), np.full(len(val), 0.5 ** (val_age / half_life))]
+        )
+        source = "recent outcomes" if len(recent) else "validation data"
+        fitted = fit_calibrator(proba, labels, source=source, threshold=self.threshold, weights=weights)
+        return fitted or self.base
+
+    def checks(
+        self,
+        window: Window,
+        frame: pd.DataFrame,
+        *,
+        realised: dict[str, float],
+        history: list[dict[str, float]],
+        recent: pd.DataFrame,
+    ) -> list[CheckResult]:
+        """Label-free estimates of accuracy, F1 and ROC AUC with their error band and trust verdict."""
+        calibrator = self.calibrator(window, recent)
+        if calibrator is None:
+            return []
+        th = self.thresholds
+        pure = estimate_window(frame, calibrator=calibrator, known_by=None, threshold=self.threshold)
+        early = estimate_window(frame, calibrator=calibrator, known_by=pd.Timestamp.max, threshold=self.threshold)
+        past = history[-BAND_WINDOWS:]
+        out = []
+        for metric in ESTIMATED:
+            est = pure.metrics[metric]
+            errors = [abs(h[metric]) for h in past if metric in h and h[metric] == h[metric]]
+            band = float(np.mean(errors)) if len(errors) >= 2 else None
+            trusted = band is not None and band <= th.estimate_trust_band and not pure.flags
+            reasons = list(pure.flags)
+            if band is None:
+                reasons.append("Too few past windows with outcomes to measure how far off estimates run.")
+            elif band > th.estimate_trust_band:
+                reasons.append(f"Recent estimates were off by {band:.2f} on average.")
+            ref = self.reference_metrics.get(metric)
+            real = realised.get(metric)
+            error = est - real if real is not None and real == real else None
+            band_txt = f" ± {band:.2f}" if band is not None else ""
+            message = (
+                f"Estimated {metric.replace('_', ' ')} {est:.3f}{band_txt} from the model's own confidence "
+                f"(calibrated on {calibrator.source}). "
+                + ("It has been reliable lately." if trusted else "Treat it with care: " + " ".join(reasons))
+            )
+            out.append(
+                CheckResult(
+                    check=Check.ESTIMATED_PERFORMANCE,
+                    metric=metric,
+                    value=clean(est),
+                    reference=clean(ref),
+                    lower=clean(est - band) if band is not None else None,
+                    upper=clean(est + band) if band is not None else None,
+                    threshold=th.performance_drop.warn,
+                    n_rows=len(frame),
+                    status=th.performance_drop.status(relative_loss(metric, est, ref) if ref else None),
+                    message=message,
+                    details={
+                        "band": clean(band),
+                        "trusted": trusted,
+                        "reasons": reasons,
+                        "calibration": calibrator.source,
+                        "calibration_rows": calibrator.n,
+                        "realised": clean(real),
+                        "error": clean(error),
+                        "with_early_labels": clean(early.metrics[metric]),
+                        "known_labels": early.known_labels,
+                    },
+                )
+            )
+        return out

@@ -9,11 +9,11 @@ from core.metrics import BY_TASK
 from core.metrics import METRICS
 from core.metrics import PRIMARY
 from core.metrics import task_metrics
-from core.monitoring.result import Check
-from core.monitoring.result import CheckResult
-from core.monitoring.result import Status
-from core.monitoring.result import clean
 from core.monitoring.thresholds import Thresholds
+from core.results import Check
+from core.results import CheckResult
+from core.results import Status
+from core.results import clean
 from core.schema import ModelSpec
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.features import category_strings
-from core.monitoring.result import Check
-from core.monitoring.result import CheckResult
-from core.monitoring.result import Status
-from core.monitoring.result import clean
+from core.modeling.features import category_strings
 from core.monitoring.thresholds import Thresholds
+from core.results import Check
+from core.results import CheckResult
+from core.results import Status
+from core.results import clean
 from core.schema import ModelSpec
 
 

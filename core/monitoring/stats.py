@@ -7,6 +7,8 @@ of the pooled value, within about 0.005 at 50 bins).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -118,3 +120,32 @@ def auc_from_histograms(hist_pos: list[float], hist_neg: list[float]) -> float:
         return float("nan")
     neg_below = np.cumsum(neg) - neg
     return float((np.sum(pos * neg_below) + 0.5 * np.sum(pos * neg)) / (pos.sum() * neg.sum()))
+
+
+def _div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+def pooled_metrics(task: str, stats: dict) -> dict[str, float]:
+    """The task's quality metrics from (pooled) statistics: exact for counts and sums, ROC AUC from histograms."""
+    lab = stats.get("n_labelled", 0)
+    if task == "binary":
+        tp, fp, fn, tn = (stats.get(k, 0) for k in ("tp", "fp", "fn", "tn"))
+        return {
+            "accuracy": _div(tp + tn, lab),
+            "precision": _div(tp, tp + fp),
+            "recall": _div(tp, tp + fn),
+            "f1": _div(2 * tp, 2 * tp + fp + fn),
+            "roc_auc": auc_from_histograms(stats.get("hist_pos", []), stats.get("hist_neg", []))
+            if stats.get("hist_pos")
+            else float("nan"),
+        }
+    if task == "regression":
+        sse = stats.get("sum_sq_err", 0.0)
+        sst = stats.get("sum_y2", 0.0) - (stats.get("sum_y", 0.0) ** 2 / lab if lab else 0.0)
+        return {
+            "mae": _div(stats.get("sum_abs_err", 0.0), lab),
+            "rmse": math.sqrt(sse / lab) if lab else float("nan"),
+            "r2": 1 - sse / sst if lab and sst > 0 else float("nan"),
+        }
+    return {"accuracy": _div(stats.get("correct", 0), lab)}

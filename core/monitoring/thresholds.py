@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 
-from core.monitoring.result import Status
+from core.results import Status
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,28 @@
+"""Alerts: rules that read stored results and speak for themselves (`rule.py`, `rules.py`), and the
+evaluation that turns windows into alerts with a history (`evaluate.py`).
+
+Importing the package registers every rule in `rules.py`.
+"""
+
+from core.alerts import rules  # noqa: F401 - registers the rules
+from core.alerts.evaluate import SYSTEM
+from core.alerts.evaluate import alert_id
+from core.alerts.evaluate import episodes
+from core.alerts.evaluate import evaluate_alerts
+from core.alerts.rule import RULES
+from core.alerts.rule import AlertRule
+from core.alerts.rule import AlertText
+from core.alerts.rule import Firing
+from core.alerts.rule import default_rules
+
+__all__ = [
+    "RULES",
+    "SYSTEM",
+    "AlertRule",
+    "AlertText",
+    "Firing",
+    "alert_id",
+    "default_rules",
+    "episodes",
+    "evaluate_alerts",
+]

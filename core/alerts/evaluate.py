@@ -1,0 +1,240 @@
+"""Alert state over time: replaying a live version's stored results in window order.
+
+Consecutive windows with the same problem make one alert (an episode), a clean window resolves it,
+and a return reopens it; a person's acknowledgement holds while the problem lasts. Every change is
+appended to the alert's history. What each rule reads and says is in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from core.alerts.rule import AlertRule
+from core.alerts.rule import Firing
+from core.alerts.rule import default_rules
+from core.metrics import PRIMARY
+from core.monitoring.thresholds import Thresholds
+from core.monitoring.windows import make_window
+from core.results import Check
+from core.schema import ModelSpec
+from core.store import AlertEvent
+from core.store import AlertRow
+from core.store import Store
+
+SYSTEM = "modelpulse"
+
+
+def alert_id(model: str, rule: str, subject: str) -> str:
+    """Stable id for one (model, rule, subject), so links to an alert survive reruns."""
+    return f"{model}-{rule}-" + hashlib.sha1(f"{model}|{rule}|{subject}".encode()).hexdigest()[:8]
+
+
+@dataclass
+class Episode:
+    """A run of windows in which a rule kept firing."""
+
+    start: pd.Timestamp
+    last: pd.Timestamp
+    windows: int
+    cleared_at: pd.Timestamp | None = None
+
+
+def episodes(verdicts: list[tuple[pd.Timestamp, bool | None]]) -> list[Episode]:
+    """Group window verdicts (True fires, False clears, None says nothing) into episodes."""
+    out: list[Episode] = []
+    current: Episode | None = None
+    for ts, fires in verdicts:
+        if fires is None:
+            continue
+        if fires:
+            if current is None:
+                current = Episode(start=ts, last=ts, windows=1)
+                out.append(current)
+            else:
+                current.last = ts
+                current.windows += 1
+        elif current is not None:
+            current.cleared_at = ts
+            current = None
+    return out
+
+
+def evaluate_alerts(
+    *,
+    store: Store,
+    spec: ModelSpec,
+    version: int,
+    thresholds: Thresholds | None = None,
+    rules: list[AlertRule] | None = None,
+) -> dict[str, int]:
+    """Bring alerts of `spec` up to date with the stored results of its live `version`."""
+    rules = rules or default_rules(spec, thresholds)
+    results = store.read_results(model=spec.name, version=version, with_details=True)
+    results = results[results["scope"].isin(["full", "version"])]
+    stats = store.read_window_stats(model=spec.name, version=version)
+    stats_by_window = {pd.Timestamp(r.window_start): r.stats for r in stats.itertuples()}
+    volume = results[(results["check"] == str(Check.VOLUME)) & (results["status"] == "ok")]
+    enough = {pd.Timestamp(w) for w in volume["window_start"]}
+    existing = store.list_alerts(model=spec.name)
+    existing_by_id = {r["id"]: r for r in existing.to_dict("records")}
+    upserts: list[AlertRow] = []
+    events: list[AlertEvent] = []
+    counts = {"open": 0, "opened": 0, "resolved": 0, "reopened": 0}
+    for rule in rules:
+        rows = results[results["check"] == str(rule.check)]
+        if rule.metric is not None:
+            rows = rows[rows["metric"] == rule.metric]
+        if rows.empty:
+            continue
+        if rule.per_column:
+            rows = _worst_per_window(rule, rows)
+        for subject, group in [("", rows)]:
+            subject_key = subject or (rule.metric or rule.check)
+            aid = alert_id(spec.name, rule.key, str(subject_key))
+            version_level = group["window_start"].isna().all()
+            verdicts: list[tuple[pd.Timestamp, bool | None]] = []
+            latest_fire: pd.Series | None = None
+            firing = False
+            for _, row in group.sort_values("window_start", na_position="first").iterrows():
+                ts = pd.Timestamp(row["window_start"]) if not pd.isna(row["window_start"]) else pd.Timestamp(0)
+                if not version_level and ts not in enough:
+                    verdicts.append((ts, None))
+                    continue
+                m = rule.measure_of(row)
+                if m is None or (rule.min_rows and int(row["n_rows"] or 0) < rule.min_rows):
+                    verdicts.append((ts, None))
+                    continue
+                if rule.key == "estimated_performance" and _has_realised(results, ts, spec):
+                    verdicts.append((ts, None))  # real outcomes speak for this window
+                    continue
+                if rule.fires(m):
+                    fires: bool | None = True
+                elif firing and not rule.clears(m):
+                    fires = None  # inside the hysteresis band: no change
+                else:
+                    fires = False
+                verdicts.append((ts, fires))
+                if fires is not None:
+                    firing = fires
+                if fires:
+                    latest_fire = row
+            eps = episodes(verdicts)
+            if not eps:
+                continue
+            old = existing_by_id.get(aid)
+            new_events = _transitions(aid, spec.name, eps, store.alert_events(aid) if old else pd.DataFrame())
+            events += new_events
+            for ev in new_events:
+                counts[ev.event] = counts.get(ev.event, 0) + 1
+            current = eps[-1]
+            if current.cleared_at is not None:
+                state = "resolved"
+            elif old is not None and old["state"] in ("acknowledged", "resolved") and not _reopened_since(old, current):
+                state = old["state"]
+            else:
+                state = "open"
+            if latest_fire is None:
+                continue
+            ts = current.last
+            when = "at training time" if version_level else "in the " + make_window(ts, spec.window).label(spec.window)
+            if not version_level and spec.window == "month":
+                when = "in " + make_window(ts, spec.window).label(spec.window)
+            measure = rule.measure_of(latest_fire)
+            text = rule.words(Firing(spec, latest_fire, stats_by_window.get(ts, {}), when, measure))
+            now = datetime.now()
+            upserts.append(
+                AlertRow(
+                    id=aid,
+                    model=spec.name,
+                    version=int(version),
+                    rule=rule.key,
+                    subject=str(subject_key),
+                    severity=rule.severity,
+                    state=state,
+                    title=text.title,
+                    what=text.what,
+                    cost=text.cost,
+                    action=text.action,
+                    cost_value=text.cost_value,
+                    value=measure,
+                    threshold=rule.threshold,
+                    first_window=None if version_level else current.start.to_pydatetime(),
+                    last_window=None if version_level else current.last.to_pydatetime(),
+                    windows=current.windows,
+                    opened_at=old["opened_at"] if old is not None else now,
+                    updated_at=now if (old is None or new_events or old["state"] != state) else old["updated_at"],
+                    resolved_at=(current.cleared_at.to_pydatetime() if state == "resolved" else None),
+                )
+            )
+            if state in ("open", "acknowledged"):
+                counts["open"] += 1
+    store.save_alerts(upserts=upserts, events=events)
+    return counts
+
+
+def _worst_per_window(rule: AlertRule, rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per window: the column with the largest measure, its details listing every firing column."""
+    rows = rows.assign(_measure=[rule.measure_of(r) for _, r in rows.iterrows()])
+    rows = rows[rows["_measure"].notna()]
+    out = []
+    for _, group in rows.groupby("window_start", dropna=False):
+        worst = group.sort_values("_measure", ascending=False).iloc[0].copy()
+        firing = group[[rule.fires(m) for m in group["_measure"]]].sort_values("_measure", ascending=False)
+        details = json.loads(worst["details"]) if isinstance(worst.get("details"), str) else {}
+        details["columns"] = [str(c) for c in firing["column"]]
+        details["values"] = [float(v) for v in firing["value"]]
+        worst["details"] = json.dumps(details)
+        out.append(worst)
+    return pd.DataFrame(out).drop(columns="_measure") if out else rows.drop(columns="_measure")
+
+
+def _has_realised(results: pd.DataFrame, ts: pd.Timestamp, spec: ModelSpec) -> bool:
+    perf = results[
+        (results["check"] == str(Check.PERFORMANCE))
+        & (results["window_start"] == ts)
+        & (results["metric"] == PRIMARY[spec.task])
+    ]
+    return bool((perf["status"] != "no_labels").any() and perf["value"].notna().any())
+
+
+def _reopened_since(old: dict, current: Episode) -> bool:
+    """True when the problem kept going after a person acknowledged or resolved it in an earlier episode."""
+    first = old.get("first_window")
+    return first is not None and not pd.isna(first) and pd.Timestamp(first) != current.start
+
+
+def _transitions(aid: str, model: str, eps: list[Episode], stored: pd.DataFrame) -> list[AlertEvent]:
+    """System events implied by the episodes that are not in the alert's history yet."""
+    wanted = []
+    for i, ep in enumerate(eps):
+        wanted.append(("opened" if i == 0 else "reopened", ep.start))
+        if ep.cleared_at is not None:
+            wanted.append(("resolved", ep.cleared_at))
+    have = set()
+    if not stored.empty:
+        sys_rows = stored[stored["actor"] == SYSTEM]
+        have = {
+            (r.event, pd.Timestamp(r.window_start) if not pd.isna(r.window_start) else None)
+            for r in sys_rows.itertuples()
+        }
+    out = []
+    for event, ts in wanted:
+        key_ts = ts if ts != pd.Timestamp(0) else None
+        if (event, key_ts) in have:
+            continue
+        out.append(
+            AlertEvent(
+                alert_id=aid,
+                model=model,
+                event=event,
+                actor=SYSTEM,
+                window_start=key_ts.to_pydatetime() if key_ts is not None else None,
+                comment="problem found" if event != "resolved" else "back within limits",
+            )
+        )
+    return out

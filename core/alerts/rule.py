@@ -1,0 +1,166 @@
+"""What an alert rule is: which stored result it reads, when it fires and clears, and its own words.
+
+A rule is a small class registered with :func:`rule`. It declares, in one place, the check it reads,
+its line (from the model's :class:`~core.monitoring.thresholds.Thresholds`), its severity and its
+`words` method; a subclass without `words` is refused when the class is defined, so a rule that
+cannot say what happened cannot exist.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pandas as pd
+
+from core.business import BusinessKind
+from core.business import kind_for
+from core.metrics import METRICS
+from core.monitoring.thresholds import Thresholds
+from core.results import Check
+from core.schema import ModelSpec
+from core.wording import human
+
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+
+
+@dataclass(frozen=True)
+class AlertText:
+    """A short title and three sentences: what happened, what it costs, what to do."""
+
+    title: str
+    what: str
+    cost: str
+    action: str
+    cost_value: float | None
+
+
+@dataclass(frozen=True)
+class Firing:
+    """A rule firing on one stored result row of one window: everything its words may read."""
+
+    spec: ModelSpec
+    row: pd.Series
+    stats: dict
+    when: str
+    measure: float | None
+
+    @property
+    def details(self) -> dict:
+        raw = self.row.get("details")
+        return json.loads(raw) if isinstance(raw, str) else {}
+
+    @property
+    def value(self) -> float:
+        return self.row["value"]
+
+    @property
+    def reference(self) -> float:
+        return self.row["reference"]
+
+    @property
+    def column(self) -> str:
+        """The result's column in words (`monthly charges`), or empty."""
+        col = self.row["column"]
+        return human(str(col)) if isinstance(col, str) else ""
+
+    @property
+    def kind(self) -> BusinessKind:
+        return kind_for(self.spec)
+
+    def exposure(self) -> tuple[str, float | None]:
+        """What the window's rows are worth (the business kind's words)."""
+        return self.kind.exposure(self.spec, self.stats, self.when)
+
+    def loss(self, ref_value: float | None = None) -> tuple[str, float | None]:
+        """What worse quality cost in the window (the business kind's words)."""
+        return self.kind.loss(self.spec, self.stats, self.when, ref_value)
+
+
+RULES: dict[str, type[AlertRule]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRule:
+    """When a stored result should raise an alert, and how the alert reads."""
+
+    key: ClassVar[str]
+    check: Check
+    metric: str | None
+    measure: str = "value"
+    """`value`, `loss` (relative loss against the reference) or `increase` (value - reference)."""
+    comparison: str = ">="
+    threshold: float
+    severity: str = "warning"
+    """`critical` or `warning`."""
+    min_rows: int = 0
+    """How many rows a window needs before the rule may speak about it."""
+    per_column: bool = False
+    """Read every column's result and fire on the worst one (one alert per model, naming the columns)."""
+    clear_ratio: float = 0.8
+    """Hysteresis: once firing, the alert clears only when the measure is back past threshold x this ratio,
+    so a number hovering at the line does not open and resolve an alert every window."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for needed in ("words", "for_model"):
+            if needed not in cls.__dict__:
+                raise TypeError(f"alert rule {cls.__name__} must define `{needed}`")
+        if not isinstance(cls.__dict__.get("key"), str):
+            raise TypeError(f"alert rule {cls.__name__} must set `key`")
+
+    @classmethod
+    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule | None:
+        """The rule with the model's line and minimum rows; None when it does not apply to the model."""
+        raise NotImplementedError
+
+    def words(self, f: Firing) -> AlertText:
+        """The alert's title and three sentences for this rule firing."""
+        raise NotImplementedError
+
+    def measure_of(self, row: pd.Series) -> float | None:
+        """The number this rule compares, from one stored result row."""
+        value, ref = row["value"], row["reference"]
+        if value is None or pd.isna(value):
+            return None
+        if self.measure == "value":
+            return float(value)
+        if ref is None or pd.isna(ref):
+            return None
+        if self.measure == "increase":
+            return float(value) - float(ref)
+        info = METRICS.get(row["metric"])
+        if info is None or ref == 0:
+            return None
+        return (ref - value) / abs(ref) if info.higher_is_better else (value - ref) / abs(ref)
+
+    def fires(self, measure: float) -> bool:
+        """True when `measure` is past the line."""
+        return COMPARE[self.comparison](measure, self.threshold)
+
+    def clears(self, measure: float) -> bool:
+        """True when `measure` is clearly back within limits (see `clear_ratio`)."""
+        line = (
+            self.threshold * self.clear_ratio if self.comparison in (">=", ">") else self.threshold / self.clear_ratio
+        )
+        return not COMPARE[self.comparison](measure, line)
+
+
+def rule(cls: type[AlertRule]) -> type[AlertRule]:
+    """Class decorator: every model gets this rule (where it applies)."""
+    RULES[cls.key] = cls
+    return cls
+
+
+def default_rules(spec: ModelSpec, thresholds: Thresholds | None = None) -> list[AlertRule]:
+    """The registered rules that apply to `spec`, with lines from its Thresholds object."""
+    th = thresholds or Thresholds()
+    return [r for r in (cls.for_model(spec, th) for cls in RULES.values()) if r is not None]

@@ -1,0 +1,86 @@
+"""What a business kind is: a small strategy that turns a model's counts and sums into money and words.
+
+A kind knows its KPIs, the money values of those KPIs from pooled statistics, what a window's rows
+are worth when the inputs look wrong (exposure), what worse quality cost (loss), and what switching
+from one version to another was worth (gain). Kinds register by name with :func:`register`; the
+model's `BusinessConfig.kind` picks one, and a kind that does not fit the model's task falls back to
+`none` (counts only). A new kind is one new class in this package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from core.schema import BusinessConfig
+from core.schema import ModelSpec
+from core.wording import plural
+
+
+@dataclass(frozen=True)
+class KPI:
+    """One business number: how to label, format and read it."""
+
+    key: str
+    label: str
+    unit: str  # "money", "count", "share" or "score"
+    help: str
+    higher_is_better: bool | None = None
+    headline: bool = False
+
+
+class BusinessKind:
+    """Counts only, no money: the behaviour every kind starts from."""
+
+    name: ClassVar[str] = "none"
+    tasks: ClassVar[tuple[str, ...]] = ("binary", "multiclass", "regression")
+    choice: ClassVar[str] = "No money"
+    """How the upload form offers this kind."""
+
+    def kpis(self, spec: ModelSpec) -> list[KPI]:
+        """The KPIs this kind shows, the headline one first."""
+        return [KPI("n", "Predictions", "count", "How many predictions the model made.", headline=True)]
+
+    def values(self, spec: ModelSpec, stats: dict, business: BusinessConfig) -> dict[str, float]:
+        """This kind's KPI values from (pooled) window statistics."""
+        return {}
+
+    def exposure(self, spec: ModelSpec, stats: dict, when: str) -> tuple[str, float | None]:
+        """What the rows of a window are worth, for alerts about inputs (drift, quality)."""
+        return f"The model made {plural(stats.get('n', 0), 'call')} {when} that may now be less right.", None
+
+    def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:
+        """What worse quality cost in a window, for alerts about quality and outcomes."""
+        n = stats.get("n_labelled", 0)
+        return f"It got more of the {plural(n, 'case')} {when} wrong than it used to.", None
+
+    def gain(self, spec: ModelSpec, stats_a: dict, stats_b: dict) -> tuple[float | None, str]:
+        """What switching from version a to b would have been worth over the period, and in what."""
+        return None, ""
+
+    def gain_sentence(self, spec: ModelSpec, gain: float, b: int) -> str:
+        """`Had v2 been live, ...`: the gain in one sentence."""
+        return ""
+
+
+KINDS: dict[str, BusinessKind] = {}
+
+
+def register(cls: type[BusinessKind]) -> type[BusinessKind]:
+    """Class decorator: make a kind available under its `name`."""
+    KINDS[cls.name] = cls()
+    return cls
+
+
+register(BusinessKind)
+
+
+def kind_for(spec: ModelSpec) -> BusinessKind:
+    """The kind a model's money settings name, or counts only when it does not fit the model's task."""
+    kind = KINDS.get(spec.business.kind)
+    return kind if kind is not None and spec.task in kind.tasks else KINDS["none"]
+
+
+def kinds_for_task(task: str) -> list[BusinessKind]:
+    """Kinds a model of `task` can use, the ones with money first."""
+    return sorted((k for k in KINDS.values() if task in k.tasks), key=lambda k: k.name == "none")

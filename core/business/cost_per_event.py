@@ -1,0 +1,97 @@
+"""Cost per event (binary): each positive case (a late flight) costs a fixed amount. Demo: flight delays."""
+
+from __future__ import annotations
+
+from core.business.base import KPI
+from core.business.base import BusinessKind
+from core.business.base import register
+from core.schema import BusinessConfig
+from core.schema import ModelSpec
+from core.wording import format_value
+from core.wording import money
+from core.wording import plural
+
+
+@register
+class CostPerEvent(BusinessKind):
+    """Every positive outcome costs `value_per_positive`; the model's worth is the events it sees coming."""
+
+    name = "cost_per_event"
+    tasks = ("binary",)
+    choice = "Each 'yes' costs a fixed amount"
+
+    def kpis(self, spec: ModelSpec) -> list[KPI]:
+        b = spec.business
+        return [
+            KPI(
+                "on_time_share",
+                "On-time share",
+                "share",
+                f"Share of {b.entity}s that were not among the {b.positive}.",
+                higher_is_better=True,
+                headline=True,
+            ),
+            KPI(
+                "event_cost",
+                "Cost of delays",
+                "money",
+                f"{b.positive.capitalize()} times {b.currency}{b.value_per_positive:,.0f} each.",
+                higher_is_better=False,
+            ),
+            KPI("flagged", "Predicted late", "count", f"{b.entity.capitalize()}s the model expected to be late."),
+            KPI(
+                "caught",
+                "Late and predicted",
+                "count",
+                f"{b.positive.capitalize()} the model saw coming.",
+                higher_is_better=True,
+            ),
+            KPI(
+                "missed_cost",
+                "Cost of missed delays",
+                "money",
+                f"{b.positive.capitalize()} the model did not predict, times the cost of each.",
+                higher_is_better=False,
+            ),
+        ]
+
+    def values(self, spec: ModelSpec, stats: dict, business: BusinessConfig) -> dict[str, float]:
+        lab = stats.get("n_labelled", 0)
+        tp, fn = stats.get("tp", 0), stats.get("fn", 0)
+        positives = tp + fn
+        return {
+            "flagged": stats.get("flagged", 0),
+            "on_time_share": 1 - positives / lab if lab else float("nan"),
+            "event_cost": positives * business.value_per_positive,
+            "caught": tp,
+            "missed_cost": fn * business.value_per_positive,
+        }
+
+    def exposure(self, spec: ModelSpec, stats: dict, when: str) -> tuple[str, float | None]:
+        b = spec.business
+        value = stats.get("expected_value_at_risk", 0.0)
+        rows = plural(stats.get("n", 0), b.entity)
+        return (
+            f"The model expects about {int(round(stats.get('prob_sum', 0))):,} {b.positive} among the {rows} "
+            f"{when}, or {money(spec, value)} at {money(spec, b.value_per_positive)} each. Those calls are now "
+            "less sure."
+        ), value
+
+    def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:
+        b = spec.business
+        n = stats.get("fn", 0)
+        lost = n * b.value_per_positive
+        return (
+            f"It missed {plural(n, 'late flight') if b.entity == 'flight' else plural(n, 'case')} {when}, "
+            f"about {money(spec, lost)} at {money(spec, b.value_per_positive)} each."
+        ), lost
+
+    def gain(self, spec: ModelSpec, stats_a: dict, stats_b: dict) -> tuple[float | None, str]:
+        b = spec.business
+        gain = (stats_a.get("fn", 0) - stats_b.get("fn", 0)) * b.value_per_positive
+        return gain, f"saved on {b.positive} seen coming"
+
+    def gain_sentence(self, spec: ModelSpec, gain: float, b: int) -> str:
+        amount = format_value("money", abs(gain), spec.business.currency)
+        fewer = "more" if gain > 0 else "fewer"
+        return f"Had v{b} been live, it would have seen {fewer} {spec.business.positive} coming, worth about {amount}."

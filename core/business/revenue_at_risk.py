@@ -1,0 +1,110 @@
+"""Revenue at risk (binary): each positive case (a customer who leaves) takes its value with it; a
+flagged one that is kept saves `retention_rate` of that. Demo: customer churn."""
+
+from __future__ import annotations
+
+from core.business.base import KPI
+from core.business.base import BusinessKind
+from core.business.base import register
+from core.schema import BusinessConfig
+from core.schema import ModelSpec
+from core.wording import format_value
+from core.wording import money
+from core.wording import plural
+
+
+@register
+class RevenueAtRisk(BusinessKind):
+    """Money at stake per case comes from a column (or a fixed value); flagging and keeping saves a share."""
+
+    name = "revenue_at_risk"
+    tasks = ("binary",)
+    choice = "Each 'yes' loses the value in a column"
+
+    def kpis(self, spec: ModelSpec) -> list[KPI]:
+        b = spec.business
+        unit = b.unit
+        return [
+            KPI(
+                "revenue_at_risk",
+                f"{unit.capitalize()} at risk",
+                "money",
+                f"The {unit} of scored {b.entity}s, weighted by how likely the model thinks each one is to leave.",
+                higher_is_better=False,
+                headline=True,
+            ),
+            KPI(
+                "flagged",
+                f"{b.entity.capitalize()}s flagged",
+                "count",
+                f"{b.entity.capitalize()}s the model marked as likely to leave.",
+            ),
+            KPI(
+                "lost",
+                f"{unit.capitalize()} lost",
+                "money",
+                f"The {unit} of {b.entity}s who did leave (known once outcomes arrive).",
+                higher_is_better=False,
+            ),
+            KPI(
+                "saved",
+                f"{unit.capitalize()} saved",
+                "money",
+                f"If {b.retention_rate:.0%} of the flagged {b.entity}s who would have left are kept, this much "
+                f"{unit} stays.",
+                higher_is_better=True,
+            ),
+            KPI(
+                "missed",
+                f"{unit.capitalize()} missed",
+                "money",
+                f"The {unit} of {b.entity}s who left without being flagged.",
+                higher_is_better=False,
+            ),
+            KPI(
+                "positive_rate",
+                "Share who left",
+                "share",
+                f"Of {b.entity}s with a known outcome, the share who left.",
+                higher_is_better=False,
+            ),
+        ]
+
+    def values(self, spec: ModelSpec, stats: dict, business: BusinessConfig) -> dict[str, float]:
+        lab = stats.get("n_labelled", 0)
+        positives = stats.get("tp", 0) + stats.get("fn", 0)
+        return {
+            "flagged": stats.get("flagged", 0),
+            "revenue_at_risk": stats.get("expected_value_at_risk", 0.0),
+            "lost": stats.get("value_positive", 0.0),
+            "saved": stats.get("value_tp", 0.0) * business.retention_rate,
+            "missed": stats.get("value_fn", 0.0),
+            "positive_rate": positives / lab if lab else float("nan"),
+        }
+
+    def exposure(self, spec: ModelSpec, stats: dict, when: str) -> tuple[str, float | None]:
+        b = spec.business
+        value = stats.get("expected_value_at_risk", 0.0)
+        rows = plural(stats.get("n", 0), b.entity)
+        return (
+            f"The {rows} scored {when} could take about {money(spec, value)} of {b.unit} with them if they leave, "
+            "and the model now judges them less surely."
+        ), value
+
+    def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:
+        b = spec.business
+        lost = stats.get("value_fn", 0.0)
+        n = stats.get("fn", 0)
+        return (
+            f"About {money(spec, lost)} of {b.unit} left with {plural(n, b.entity)} who left {when} "
+            "without being flagged."
+        ), lost
+
+    def gain(self, spec: ModelSpec, stats_a: dict, stats_b: dict) -> tuple[float | None, str]:
+        b = spec.business
+        return (stats_b.get("value_tp", 0.0) - stats_a.get("value_tp", 0.0)) * b.retention_rate, f"{b.unit} kept"
+
+    def gain_sentence(self, spec: ModelSpec, gain: float, b: int) -> str:
+        amount = format_value("money", abs(gain), spec.business.currency)
+        more = "more" if gain > 0 else "less"
+        return f"Had v{b} been live, about {amount} {more} {spec.business.unit} would have been kept."

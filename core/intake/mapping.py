@@ -1,0 +1,213 @@
+"""A founder's file mapped to a model: what each column means, checked as a whole before anything is stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
+
+from core.business import KINDS
+from core.errors import DataError
+from core.intake.checks import check_classes
+from core.intake.checks import check_probabilities
+from core.intake.checks import check_unique
+from core.intake.checks import encode_labels
+from core.intake.checks import encode_outcomes
+from core.intake.checks import parse_numbers
+from core.intake.checks import parse_timestamps
+from core.intake.checks import require_columns
+from core.intake.checks import validate_features
+from core.intake.files import normalise_columns
+from core.predictions import Predictions
+from core.schema import BusinessConfig
+from core.schema import ModelSpec
+from core.store import stored_rows
+
+
+class Mapping(BaseModel):
+    """What each column of a user's file means, as chosen on the mapping step. Saved with the model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    description: str = ""
+    task: str
+    timestamp: str
+    entity: str
+    target: str | None = None
+    label_column: str = "outcome"
+    """When the file has no outcomes yet: the column name later label files will use for them."""
+    numerical: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    prediction: str | None = None
+    probabilities: tuple[str, ...] = ()
+    """External models: the positive class's probability (binary) or one column per class (multiclass)."""
+    classes: tuple[str, ...] = ()
+    positive_class: str | None = None
+    window: str = "week"
+    min_rows: int = Field(default=100, ge=1)
+    business: BusinessConfig = BusinessConfig()
+
+
+def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str) -> ModelSpec:
+    """The model spec a mapping defines; anything unusable is one sentence."""
+    if mapping.business.kind not in KINDS:
+        raise DataError(
+            f"There is no kind of money setting called `{mapping.business.kind}`; use one of {', '.join(KINDS)}."
+        )
+    positive = mapping.positive_class
+    if mapping.task == "binary":
+        positive = positive if positive in classes else classes[-1]
+    try:
+        return ModelSpec(
+            name=mapping.name,
+            title=mapping.title,
+            description=mapping.description,
+            task=mapping.task,  # type: ignore[arg-type]
+            target=mapping.target or mapping.label_column,
+            timestamp=mapping.timestamp,
+            entity=mapping.entity,
+            numerical=mapping.numerical,
+            categorical=mapping.categorical,
+            classes=classes,
+            positive_class=positive if mapping.task == "binary" else None,
+            window=mapping.window,  # type: ignore[arg-type]
+            min_rows=mapping.min_rows,
+            business=mapping.business,
+            source=source,  # type: ignore[arg-type]
+            prediction_column=mapping.prediction,
+            probability_columns=mapping.probabilities,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise DataError(f"The mapping is not usable: {first['msg'].removeprefix('Value error, ')}.") from exc
+
+
+def rows_of(
+    spec: ModelSpec,
+    frame: pd.DataFrame,
+    ts: pd.Series,
+    features: pd.DataFrame,
+    *,
+    split: object,
+    reference_set: str = "production",
+    target: object = None,
+) -> pd.DataFrame:
+    """A validated file's rows in the store's layout (features, money columns, time, tidy id, split)."""
+    inputs = features.copy()
+    for extra in (spec.business.value_column, spec.business.quantity_column):
+        if extra and extra not in inputs and extra in frame:
+            inputs[extra] = pd.to_numeric(frame[extra], errors="coerce")
+    return stored_rows(
+        inputs,
+        ts=ts.to_numpy(),
+        entity_ids=frame[spec.entity].astype("string").str.strip().to_numpy(),
+        split=split,
+        reference_set=reference_set,
+        target=target,
+    )
+
+
+def labels_of(rows: pd.DataFrame, labels: pd.Series | None, *, mask: pd.Series) -> pd.DataFrame | None:
+    """Outcomes of the rows under `mask` that have one, as labels known at the row's own time."""
+    if labels is None:
+        return None
+    keep = mask.to_numpy() & labels.notna().to_numpy()
+    return pd.DataFrame(
+        {
+            "entity_id": rows["_entity_id"].to_numpy()[keep],
+            "label": labels.to_numpy()[keep],
+            "label_ts": pd.to_datetime(rows["_ts"]).to_numpy()[keep],
+        }
+    )
+
+
+def classes_for(mapping: Mapping, frame: pd.DataFrame, *, source: str) -> tuple[str, ...]:
+    if mapping.task == "regression":
+        return ()
+    if mapping.classes:
+        return tuple(mapping.classes)
+    if mapping.target and mapping.target in frame:
+        found = check_classes(mapping.target, frame[mapping.target], source=source)
+        found = [c[:-2] if c.endswith(".0") and c[:-2].lstrip("-").isdigit() else c for c in found]
+        found = sorted(set(found))
+        if mapping.task == "binary" and len(found) != 2:
+            raise DataError(f"In {source}, column `{mapping.target}` has {len(found)} classes; a yes/no model needs 2.")
+        if mapping.task == "multiclass" and len(found) < 3:
+            raise DataError(f"In {source}, column `{mapping.target}` has {len(found)} classes; use yes/no for two.")
+        if mapping.task == "binary" and mapping.positive_class in found:
+            neg = next(c for c in found if c != mapping.positive_class)
+            return (neg, mapping.positive_class)
+        return tuple(found)
+    raise DataError("Name the classes (or map a target column) for a classification model.")
+
+
+@dataclass(frozen=True)
+class ValidatedFile:
+    """A whole file checked against its mapping: the spec it defines and its typed parts."""
+
+    spec: ModelSpec
+    frame: pd.DataFrame
+    ts: pd.Series
+    features: pd.DataFrame
+    labels: pd.Series | None
+    """Encoded outcomes (NaN where a row has none), or None when the file has no target column."""
+    predictions: Predictions | None
+    """An imported model's own predictions."""
+
+
+def validate_model_file(mapping: Mapping, frame: pd.DataFrame, *, source: str, external: bool) -> ValidatedFile:
+    """Check a whole file against its mapping before anything is written."""
+    frame = normalise_columns(frame, source=source) if any(c != c.lower() for c in frame.columns) else frame
+    needed = {mapping.timestamp: "the timestamp", mapping.entity: "the id of each row"}
+    needed.update({c: "a feature" for c in (*mapping.numerical, *mapping.categorical)})
+    if mapping.target:
+        needed[mapping.target] = "the target"
+    if external:
+        if mapping.task == "regression" or mapping.task == "multiclass" and not mapping.probabilities:
+            if not mapping.prediction:
+                raise DataError("Map the column that holds your model's prediction.")
+            needed[mapping.prediction] = "your model's prediction"
+        for c in mapping.probabilities:
+            needed[c] = "a predicted probability"
+        if mapping.task == "binary" and not mapping.probabilities:
+            raise DataError("Map the column that holds your model's probability of the positive class.")
+    elif not mapping.target:
+        raise DataError("Training needs a target column: map the column with the real outcome.")
+    require_columns(frame, needed, source=source)
+    classes = classes_for(mapping, frame, source=source)
+    spec = spec_from_mapping(mapping, classes=classes, source="external" if external else "trained")
+    ts = parse_timestamps(frame, spec.timestamp, source=source)
+    check_unique(frame, spec.entity, source=source, what="file")
+    features = validate_features(frame, spec, source=source)
+    labels = None
+    if mapping.target:
+        labels = encode_outcomes(spec, frame[mapping.target], source=source, column=mapping.target)
+        if spec.is_classification and labels.dropna().nunique() < 2:
+            check_classes(mapping.target, frame.loc[labels.notna(), mapping.target], source=source)
+    predictions = external_predictions(spec, frame, source=source) if external else None
+    return ValidatedFile(spec=spec, frame=frame, ts=ts, features=features, labels=labels, predictions=predictions)
+
+
+def external_predictions(spec: ModelSpec, frame: pd.DataFrame, *, source: str) -> Predictions:
+    """An imported model's predictions from its mapped columns, checked (probabilities in 0..1, adding up)."""
+    if spec.task == "binary":
+        p = check_probabilities(frame, list(spec.probability_columns), source=source)[:, 0]
+        return Predictions(prediction=(p >= 0.5).astype("float64"), probability=p)
+    if spec.task == "multiclass":
+        if spec.probability_columns:
+            if len(spec.probability_columns) != len(spec.classes):
+                raise DataError(
+                    f"Map one probability column per class ({len(spec.classes)} classes: {', '.join(spec.classes)})."
+                )
+            p = check_probabilities(frame, list(spec.probability_columns), source=source)
+            return Predictions(prediction=p.argmax(axis=1).astype("float64"), probability=p.max(axis=1), scores=p)
+        pred = encode_labels(spec, frame[spec.prediction_column], source=source, column=str(spec.prediction_column))
+        return Predictions(prediction=pred.to_numpy(), probability=None)
+    pred = parse_numbers(frame, str(spec.prediction_column), source=source, allow_missing=False)
+    return Predictions(prediction=pred.to_numpy(), probability=None)

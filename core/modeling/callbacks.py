@@ -1,0 +1,85 @@
+"""Training hooks in skorch's style: early stopping and progress are callbacks, not branches in the loop.
+
+A callback overrides the no-op hooks it needs; `on_epoch_end` may return True to stop training.
+State a callback learns while fitting ends in `_`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the trainer hands itself to every hook; imported for the annotation only
+    from core.modeling.training import Trainer
+
+EpochFn = Callable[[int, int, float, float], None]
+"""Receives `(epoch, max_epochs, train_loss, valid_loss)` after every epoch."""
+
+
+@dataclass
+class History:
+    """Per-epoch training record, queryable like skorch's history."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def record(self, **values: float) -> None:
+        self.rows.append(values)
+
+    def column(self, key: str) -> list[float]:
+        return [r[key] for r in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class Callback:
+    """Training hooks; override the ones you need. `on_epoch_end` may return True to stop."""
+
+    def on_train_begin(self, trainer: Trainer) -> None:  # noqa: B027 - deliberate no-op hook
+        pass
+
+    def on_epoch_end(self, trainer: Trainer) -> bool:
+        return False
+
+    def on_train_end(self, trainer: Trainer) -> None:  # noqa: B027 - deliberate no-op hook
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when validation loss has not improved for `patience` epochs; restore the best weights."""
+
+    def __init__(self, *, patience: int, min_delta: float = 1e-4) -> None:
+        self.patience = patience
+        self.min_delta = min_delta
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.best_loss_ = float("inf")
+        self.best_epoch_ = 0
+        self.best_state_ = copy.deepcopy(trainer.net.state_dict())
+
+    def on_epoch_end(self, trainer: Trainer) -> bool:
+        row = trainer.history_.rows[-1]
+        if row["valid_loss"] < self.best_loss_ - self.min_delta:
+            self.best_loss_ = row["valid_loss"]
+            self.best_epoch_ = row["epoch"]
+            self.best_state_ = copy.deepcopy(trainer.net.state_dict())
+        return row["epoch"] - self.best_epoch_ >= self.patience
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        trainer.net.load_state_dict(self.best_state_)
+        trainer.best_epoch_ = self.best_epoch_
+
+
+class EpochProgress(Callback):
+    """Report each epoch to a function `(epoch, max_epochs, train_loss, valid_loss)`."""
+
+    def __init__(self, fn: EpochFn) -> None:
+        self.fn = fn
+
+    def on_epoch_end(self, trainer: Trainer) -> bool:
+        row = trainer.history_.rows[-1]
+        self.fn(int(row["epoch"]), trainer.arch.max_epochs, row["train_loss"], row["valid_loss"])
+        return False

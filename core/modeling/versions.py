@@ -1,0 +1,200 @@
+"""Versions of a model: the one routine that stores a trained network as a version, and what builds on it.
+
+:func:`register_version` is used by the demo, by models trained from an uploaded file and by
+`python -m core train`: it saves the weights and metadata, then records the version, its reference
+rows (scored by every version) and the shadow scores of every row already stored, in one
+transaction. :func:`yardstick_rows` is the one place that says whether a version is within target
+of the HistGradientBoosting yardstick, on the task's primary metric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.config import Settings
+from core.errors import DataError
+from core.metrics import PRIMARY
+from core.metrics import within_yardstick
+from core.modeling.features import target_codes
+from core.modeling.registry import load_version
+from core.modeling.registry import save_model
+from core.modeling.scoring import TrainedModel
+from core.modeling.training import train_with_yardstick
+from core.progress import Progress
+from core.progress import quiet
+from core.schema import ArchConfig
+from core.schema import ModelSpec
+from core.store import Store
+from core.store import stored_rows
+
+
+def scoring_versions(store: Store, name: str) -> dict[int, TrainedModel]:
+    """Every version of `name` that has a network: the live one scores, the others shadow-score."""
+    out = {}
+    for info in store.list_versions(name):
+        if info.weights_path:
+            out[info.version] = load_version(store, model=name, version=info.version)
+    return out
+
+
+def register_version(
+    store: Store,
+    *,
+    settings: Settings,
+    spec: ModelSpec,
+    model: TrainedModel,
+    report: dict,
+    reference_set: str,
+    rows: pd.DataFrame | None,
+    live: bool,
+    by: str,
+    labels: pd.DataFrame | None = None,
+    source: str = "",
+    kind: str = "reference",
+    version: int | None = None,
+    progress: Progress = quiet,
+) -> int:
+    """Store `model` as the next version of `spec`'s model; returns its number.
+
+    `rows` (in :func:`core.store.stored_rows` layout) are the version's reference rows under
+    `reference_set`, and for a model made from one file also its production rows (with `labels`);
+    None reuses a reference set already stored. In ONE transaction: the version is recorded (live,
+    or shadow beside the live one), `rows` are stored with the predictions of this and every other
+    scoring version, and every stored row this version has not scored is shadow-scored, so versions
+    compare on the same traffic. The model must be registered already (inside the same transaction
+    for a new one). `version` defaults to the next free number.
+    """
+    with store.transaction():
+        version = store.next_version(spec.name) if version is None else version
+        path, digest, meta = save_model(model, models_dir=settings.models_dir, version=version, extra=report)
+        others = scoring_versions(store, spec.name)
+        backlog = store.rows_without_predictions(spec=spec, version=version)
+        store.add_version(
+            model=spec.name,
+            version=version,
+            weights_path=str(path),
+            weights_sha256=digest,
+            reference_set=reference_set,
+            metadata={k: v for k, v in meta.items() if k != "preprocessor"},
+            live=live,
+            by=by,
+        )
+        if rows is not None:
+            preds = {version: model.predict(rows)} | {v: m.predict(rows) for v, m in others.items()}
+            store.write_batch(spec=spec, rows=rows, predictions=preds, labels=labels, source=source, kind=kind)
+        if len(backlog):
+            progress(f"  scoring {len(backlog):,} stored rows with v{version}")
+            store.write_predictions(
+                spec=spec,
+                version=version,
+                row_ids=backlog["_row_id"].to_numpy(),
+                ts=backlog["_ts"].to_numpy(),
+                entity_ids=backlog["_entity_id"].to_numpy(),
+                predictions=model.predict(backlog),
+            )
+    return version
+
+
+def time_split(frame: pd.DataFrame, *, timestamp: str, validation_share: float = 0.2) -> pd.Series:
+    """Split labelled training data by time: the oldest (1 - share) train, the newest share validates."""
+    ts = pd.to_datetime(frame[timestamp])
+    cut = ts.quantile(1 - validation_share)
+    return pd.Series(np.where(ts < cut, "train", "validation"), index=frame.index)
+
+
+def train_new_version(
+    *,
+    store: Store,
+    settings: Settings,
+    name: str,
+    frame: pd.DataFrame,
+    split: pd.Series,
+    arch: ArchConfig,
+    live: bool,
+    by: str,
+    progress: Progress = print,
+) -> tuple[int, dict]:
+    """Train a new version of `name` on `frame` (split into train/validation[/test]) and register it.
+
+    Its training and validation rows become its own reference set; it shadow-scores every stored row.
+    """
+    spec = store.get_spec(name)
+    labelled = frame[frame[spec.target].notna()]
+    parts = {s: labelled[split.loc[labelled.index] == s] for s in ("train", "validation", "test")}
+    if parts["train"].empty or parts["validation"].empty:
+        raise DataError("Training needs rows in both the training and the validation period.")
+    version = store.next_version(name)
+    progress(f"Training {name} v{version} on {len(parts['train']):,} rows, validating on {len(parts['validation']):,}")
+    progress("  the HistGradientBoosting yardstick is trained on the same split afterwards")
+    model, report = train_with_yardstick(
+        spec=spec,
+        arch=arch,
+        train=parts["train"],
+        valid=parts["validation"],
+        test=parts["test"],
+        seed=settings.seed,
+        progress=lambda e, n, tl, vl: progress(f"  epoch {e}/{n}: loss {tl:.4f}, validation {vl:.4f}"),
+    )
+    ref = pd.concat([parts["train"], parts["validation"]])
+    rows = stored_rows(
+        ref,
+        ts=pd.to_datetime(ref[spec.timestamp]),
+        entity_ids=ref[spec.entity].astype("string"),
+        split=split.loc[ref.index].to_numpy(),
+        reference_set=f"reference-{version}",
+        target=target_codes(spec, ref[spec.target]),
+    )
+    register_version(
+        store,
+        settings=settings,
+        spec=spec,
+        model=model,
+        report=report,
+        reference_set=f"reference-{version}",
+        rows=rows,
+        live=live,
+        by=by,
+        source=f"reference for v{version}",
+        version=version,
+        progress=progress,
+    )
+    return version, report
+
+
+@dataclass(frozen=True)
+class YardstickRow:
+    """A version's primary metric on one split next to HistGradientBoosting's on the same split."""
+
+    split: str
+    metric: str
+    ours: float
+    theirs: float
+
+    @property
+    def within_target(self) -> bool:
+        return within_yardstick(self.metric, self.ours, self.theirs)
+
+    def as_dict(self) -> dict:
+        """The row as the upload page shows it."""
+        return {
+            "split": self.split,
+            "metric": self.metric,
+            "ModelPulse (PyTorch)": self.ours,
+            "HistGradientBoosting": self.theirs,
+            "within target": self.within_target,
+        }
+
+
+def yardstick_rows(spec: ModelSpec, report: dict, *, splits: tuple[str, ...] = ("validation", "test")) -> list:
+    """The primary metric of a training report against the yardstick, one row per split that has both."""
+    metric = PRIMARY[spec.task]
+    out = []
+    for split in splits:
+        ours = report["metrics"].get(split, {}).get(metric)
+        theirs = report["baseline"].get(split, {}).get(metric)
+        if ours is not None and theirs is not None:
+            out.append(YardstickRow(split=split, metric=metric, ours=ours, theirs=theirs))
+    return out

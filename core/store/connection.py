@@ -1,0 +1,191 @@
+"""Opening the backend and owning transactions: the one place a database connection is made.
+
+Today the backend is one DuckDB file; a DuckLake catalog plugs in here (in :func:`connect`) and
+nowhere else. :class:`Connection` hands every query its own cursor, so one store object serves
+several threads, and :meth:`Connection.transaction` is the single way to write: a write that joins
+an open transaction on the same thread becomes part of it, so a facade method can compose several
+table families into one commit without any of them knowing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from core.errors import StoreError
+from core.errors import StoreLockedError
+from core.errors import StoreMissingError
+
+DUCKDB_MAGIC = b"DUCK"
+MEMORY_LIMIT = "1GB"
+"""DuckDB's buffer pool defaults to 80% of the machine's memory; monitoring reads one window at a time,
+so a small pool keeps the whole process under 2 GB with 10 million stored predictions (bench/RESULTS.md)."""
+
+Cursor = duckdb.DuckDBPyConnection
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for SQL after checking it carries no quote or control character."""
+    if not isinstance(name, str) or not name or '"' in name or re.search(r"[\x00-\x1f]", name):
+        raise StoreError(f"{name!r} cannot be used as a table or column name.")
+    return f'"{name}"'
+
+
+def _describe_lock(exc: Exception) -> str:
+    match = re.search(r"PID (\d+)", str(exc))
+    return f" (process {match.group(1)})" if match else ""
+
+
+def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store's database file; the single place a connection is made.
+
+    Raises a :class:`StoreError` subclass with one sentence for a missing, damaged or locked file;
+    nothing is written to a file that is not a DuckDB database.
+    """
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise StoreMissingError(
+                f"No ModelPulse store at {path}. Create the demo with `make run` (or `python -m core demo`), "
+                "or point MODELPULSE_DB at an existing store."
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path.is_dir():
+        raise StoreError(f"The store path {path} is a folder, not a DuckDB file.")
+    else:
+        with path.open("rb") as fh:
+            header = fh.read(12)
+        if len(header) < 12 or header[8:12] != DUCKDB_MAGIC:
+            raise StoreError(
+                f"The store file {path} is not a DuckDB database (it is empty, damaged or another kind of file); "
+                "it was left untouched. Move it away or set MODELPULSE_DB to another path."
+            )
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"The store {path} is open in another process{_describe_lock(exc)}, probably the running app. "
+                f"Send data through the app instead: drop the file into {path.parent / 'inbox'}/<model>/ "
+                "(labels into <model>/labels/), or use the upload page; or stop that process first."
+            ) from exc
+        raise StoreError(f"The store file {path} could not be opened: it looks damaged ({exc}).") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"The store file {path} could not be opened: {exc}.") from exc
+
+
+class Connection:
+    """One open database: a cursor per query, and :meth:`transaction` for every write."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+        self.closed = False
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False, create: bool = False) -> Connection:
+        """Open the backend at `path` (see :func:`connect`)."""
+        path = Path(path)
+        return cls(connect(path, read_only=read_only, create=create), path, read_only=read_only)
+
+    def close(self) -> None:
+        """Close the connection; the object is unusable afterwards."""
+        self.closed = True
+        self._con.close()
+
+    def _active(self) -> Cursor | None:
+        return getattr(self._local, "cursor", None)
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A cursor for reads: this thread's open transaction (so reads see its writes), else a fresh one."""
+        active = self._active()
+        if active is not None:
+            yield active
+            return
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query_df(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
+        """Run a read query with parameters and return a DataFrame."""
+        with self.reading() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def fetch(self, sql: str, params: list | tuple | None = None) -> list[tuple]:
+        """Run a read query with parameters and return its rows."""
+        with self.reading() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One write transaction: commit on success, roll back on any error.
+
+        Called while this thread already has one open, it joins that transaction instead of starting
+        another, so every write inside a composed write commits or rolls back together.
+        """
+        active = self._active()
+        if active is not None:
+            yield active
+            return
+        if self.read_only:
+            raise StoreError(f"The store {self.path} was opened read-only; this change needs write access.")
+        with self._lock:
+            cur = self._con.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            self._local.cursor = cur
+            try:
+                yield cur
+            except BaseException:
+                self._local.cursor = None
+                cur.execute("ROLLBACK")
+                cur.close()
+                raise
+            self._local.cursor = None
+            try:
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise StoreError(f"Saving to the store failed and nothing was written: {exc}") from exc
+            finally:
+                cur.close()
+
+    @contextlib.contextmanager
+    def registered(self, cur: Cursor, frame: pd.DataFrame | pa.Table, prefix: str = "frame") -> Iterator[str]:
+        """Make `frame` readable in SQL under a fresh quoted name for the duration of the block."""
+        name = f"{prefix}_{uuid.uuid4().hex}"
+        table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+        cur.register(name, table)
+        try:
+            yield quote_ident(name)
+        finally:
+            cur.unregister(name)
+
+    def insert(self, cur: Cursor, table: str, frame: pd.DataFrame) -> None:
+        """Bulk-insert `frame` into `table` through a registered Arrow table (never row by row)."""
+        if frame.empty:
+            return
+        with self.registered(cur, frame, "batch") as source:
+            cols = ", ".join(quote_ident(c) for c in frame.columns)
+            sql = f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {source}"  # noqa: S608
+            cur.execute(sql)
+
+    def tables(self) -> set[str]:
+        """Names of the tables in the main schema."""
+        return {
+            r[0] for r in self.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+        }

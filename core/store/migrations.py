@@ -1,0 +1,195 @@
+"""Schema migrations: one step per schema version, each applied in its own transaction.
+
+A step is the list of statements that takes the store from the version before it to its own
+number. Steps are never edited once released; a change to the schema is a new step. Opening a
+store applies what is missing (read-only stores refuse to open when they would need a step).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from core.errors import StoreError
+from core.store.connection import Connection
+
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE models (
+            name VARCHAR PRIMARY KEY,
+            spec JSON NOT NULL,
+            rows_table VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE model_versions (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            weights_path VARCHAR,
+            weights_sha256 VARCHAR,
+            reference_set VARCHAR NOT NULL,
+            metadata JSON NOT NULL,
+            is_live BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (model, version))""",
+        """CREATE TABLE promotions (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            promoted_at TIMESTAMP NOT NULL,
+            promoted_by VARCHAR NOT NULL,
+            note VARCHAR)""",
+        """CREATE TABLE batches (
+            id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            n_rows BIGINT NOT NULL,
+            source VARCHAR,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE predictions (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            row_id BIGINT NOT NULL,
+            ts TIMESTAMP NOT NULL,
+            entity_id VARCHAR NOT NULL,
+            prediction DOUBLE,
+            probability DOUBLE,
+            scores DOUBLE[],
+            batch_id VARCHAR NOT NULL)""",
+        """CREATE TABLE labels (
+            model VARCHAR NOT NULL,
+            entity_id VARCHAR NOT NULL,
+            label DOUBLE NOT NULL,
+            label_ts TIMESTAMP NOT NULL,
+            batch_id VARCHAR NOT NULL,
+            PRIMARY KEY (model, entity_id))""",
+    ],
+    2: [
+        """CREATE TABLE monitor_windows (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            scope VARCHAR NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            window_end TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            computed_at TIMESTAMP NOT NULL,
+            seconds DOUBLE,
+            PRIMARY KEY (model, version, scope, window_start))""",
+        """CREATE TABLE check_results (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            scope VARCHAR NOT NULL,
+            window_start TIMESTAMP,
+            window_end TIMESTAMP,
+            check_kind VARCHAR NOT NULL,
+            metric VARCHAR NOT NULL,
+            column_name VARCHAR,
+            method VARCHAR,
+            value DOUBLE,
+            threshold DOUBLE,
+            reference DOUBLE,
+            lower DOUBLE,
+            upper DOUBLE,
+            status VARCHAR NOT NULL,
+            message VARCHAR NOT NULL,
+            n_rows BIGINT,
+            details JSON)""",
+        """CREATE TABLE window_stats (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            window_end TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            stats JSON NOT NULL,
+            PRIMARY KEY (model, version, window_start))""",
+        """CREATE TABLE alerts (
+            id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            version INTEGER,
+            rule VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            state VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            what VARCHAR NOT NULL,
+            cost VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            cost_value DOUBLE,
+            value DOUBLE,
+            threshold DOUBLE,
+            first_window TIMESTAMP,
+            last_window TIMESTAMP,
+            windows INTEGER NOT NULL,
+            opened_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            resolved_at TIMESTAMP)""",
+        """CREATE TABLE alert_events (
+            alert_id VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            happened_at TIMESTAMP NOT NULL,
+            event VARCHAR NOT NULL,
+            actor VARCHAR NOT NULL,
+            comment VARCHAR,
+            window_start TIMESTAMP)""",
+    ],
+    3: [
+        """CREATE TABLE daily_stats (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            day DATE NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            stats JSON NOT NULL,
+            PRIMARY KEY (model, version, day))""",
+    ],
+}
+
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def schema_version(conn: Connection) -> int:
+    """The schema version recorded in the store (0 for an empty database)."""
+    if "schema_version" not in conn.tables():
+        return 0
+    return int(conn.fetch("SELECT max(version) FROM schema_version")[0][0] or 0)
+
+
+def migrate(conn: Connection) -> int:
+    """Apply missing steps, each in its own transaction; idempotent. Returns the version reached."""
+    with conn.transaction() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+    current = schema_version(conn)
+    for version in sorted(v for v in MIGRATIONS if v > current):
+        with conn.transaction() as cur:
+            for statement in MIGRATIONS[version]:
+                cur.execute(statement)
+            cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])
+    return schema_version(conn)
+
+
+def check_or_migrate(conn: Connection) -> None:
+    """Refuse a database that is not a ModelPulse store or is newer than this code; bring an older one up."""
+    try:
+        tables = conn.tables()
+        if tables and "schema_version" not in tables:
+            raise StoreError(
+                f"{conn.path} is a DuckDB database but not a ModelPulse store (it has no schema_version table); "
+                "it was left untouched."
+            )
+        current = schema_version(conn)
+    except duckdb.Error as exc:
+        raise StoreError(f"The store file {conn.path} could not be read: it looks damaged ({exc}).") from exc
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"The store {conn.path} was written by a newer ModelPulse (schema {current}, this code knows "
+            f"{SCHEMA_VERSION}); upgrade ModelPulse to open it."
+        )
+    if current < SCHEMA_VERSION:
+        if conn.read_only:
+            raise StoreError(f"The store {conn.path} needs an upgrade; open it once with write access.")
+        migrate(conn)

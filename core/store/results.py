@@ -1,0 +1,135 @@
+"""What monitoring found: `monitor_windows` (bookkeeping), `check_results`, and the per-window and
+per-day sufficient statistics (`window_stats`, `daily_stats`) that KPIs and comparisons pool."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from core.results import CheckResult
+from core.results import WindowResult
+from core.store.connection import Connection
+from core.store.connection import quote_ident
+from core.store.mappers import check_frame
+from core.store.mappers import daily_frame
+from core.store.mappers import window_row
+from core.store.mappers import window_stats_row
+
+
+class ResultsFamily:
+    """Computed windows, their check results and statistics."""
+
+    tables = ("monitor_windows", "check_results", "window_stats", "daily_stats")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def computed_windows(self, *, model: str, version: int, scope: str) -> dict[datetime, str]:
+        """window_start -> fingerprint of windows already computed for this version and scope."""
+        rows = self.conn.fetch(
+            "SELECT window_start, fingerprint FROM monitor_windows WHERE model = ? AND version = ? AND scope = ?",
+            [model, int(version), scope],
+        )
+        return {pd.Timestamp(r[0]): r[1] for r in rows}
+
+    def save_window(self, *, result: WindowResult, scope: str) -> None:
+        """Replace one window's results (checks, stats, bookkeeping) in one transaction."""
+        key = [result.model, int(result.version), scope, result.start]
+        version_key = [result.model, int(result.version), result.start]
+        with self.conn.transaction() as cur:
+            cur.execute(
+                "DELETE FROM check_results WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key
+            )
+            cur.execute(
+                "DELETE FROM monitor_windows WHERE model = ? AND version = ? AND scope = ? AND window_start = ?", key
+            )
+            checks = check_frame(
+                model=result.model,
+                version=result.version,
+                scope=scope,
+                start=result.start,
+                end=result.end,
+                checks=result.checks,
+            )
+            self.conn.insert(cur, "check_results", checks)
+            cur.execute(
+                "INSERT INTO monitor_windows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                window_row(result, scope=scope, computed_at=datetime.now()),
+            )
+            cur.execute("DELETE FROM daily_stats WHERE model = ? AND version = ? AND window_start = ?", version_key)
+            if result.daily:
+                self.conn.insert(cur, "daily_stats", daily_frame(result))
+            if result.stats:
+                cur.execute(
+                    "DELETE FROM window_stats WHERE model = ? AND version = ? AND window_start = ?", version_key
+                )
+                cur.execute("INSERT INTO window_stats VALUES (?, ?, ?, ?, ?, ?, ?)", window_stats_row(result))
+
+    def save_version_checks(self, *, model: str, version: int, checks: Sequence[CheckResult]) -> None:
+        """Replace the version-level checks (no window: e.g. the train/validation gap)."""
+        with self.conn.transaction() as cur:
+            cur.execute(
+                "DELETE FROM check_results WHERE model = ? AND version = ? AND window_start IS NULL",
+                [model, int(version)],
+            )
+            frame = check_frame(model=model, version=version, scope="version", start=None, end=None, checks=checks)
+            self.conn.insert(cur, "check_results", frame)
+
+    def read_results(
+        self,
+        *,
+        model: str,
+        version: int | None = None,
+        check: str | None = None,
+        scope: str | None = None,
+        with_details: bool = False,
+    ) -> pd.DataFrame:
+        """Stored check results of `model`, oldest window first."""
+        sql = [
+            'SELECT model, version, scope, window_start, window_end, check_kind AS "check", metric,',
+            'column_name AS "column", method, value, threshold, reference, lower, upper, status, message, n_rows',
+            ", details" if with_details else "",
+            "FROM check_results WHERE model = ?",
+        ]
+        params: list = [model]
+        for col, value in (("version", version), ("check_kind", check), ("scope", scope)):
+            if value is not None:
+                sql.append(f"AND {col} = ?")
+                params.append(value)
+        sql.append("ORDER BY window_start NULLS FIRST, check_kind, metric, column_name")
+        return self.conn.query_df(" ".join(sql), params)
+
+    def read_window_stats(self, *, model: str, version: int | None = None) -> pd.DataFrame:
+        """Per-window sufficient statistics (counts and sums that pool exactly across windows)."""
+        return self._read_stats("window_stats", "window_start, window_end", model=model, version=version)
+
+    def read_daily_stats(self, *, model: str, version: int | None = None) -> pd.DataFrame:
+        """Per-day sufficient statistics, for KPIs over any calendar period."""
+        frame = self._read_stats("daily_stats", "day, window_start", model=model, version=version)
+        frame["day"] = pd.to_datetime(frame["day"])
+        return frame
+
+    def _read_stats(self, table: str, keys: str, *, model: str, version: int | None) -> pd.DataFrame:
+        # `table` and `keys` are fixed strings from the two callers above, never user input
+        sql = f"SELECT version, {keys}, n_rows, n_labels, stats FROM {quote_ident(table)} WHERE model = ?"  # noqa: S608
+        params: list = [model]
+        if version is not None:
+            sql += " AND version = ?"
+            params.append(int(version))
+        frame = self.conn.query_df(sql + f" ORDER BY version, {keys.split(',')[0]}", params)
+        frame["stats"] = [json.loads(s) for s in frame["stats"]]
+        return frame
+
+    def clear_monitoring(self, *, model: str) -> None:
+        """Forget computed windows and results of `model` (alerts and their history stay)."""
+        self.delete_model(model)
+
+    def delete_model(self, model: str) -> None:
+        """Forget every result of `model` (inside the caller's transaction)."""
+        with self.conn.transaction() as cur:
+            for t in self.tables:
+                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
+                cur.execute(sql, [model])

@@ -1,0 +1,394 @@
+"""What the models saw and said: the per-model rows tables, `predictions`, `labels` and `batches`.
+
+Each model has a table `rows__<model>` holding one row per scored case (its features, time, id and
+whether it is training, validation or production data). Every version's answers on those rows live
+in `predictions`, outcomes that arrive later in `labels` (joined by the case's id), and every write
+is recorded as a batch.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from core.errors import StoreError
+from core.predictions import Predictions
+from core.schema import ModelSpec
+from core.schema import validate_column_name
+from core.schema import validate_model_name
+from core.store.connection import Connection
+from core.store.connection import Cursor
+from core.store.connection import quote_ident
+from core.store.mappers import predictions_frame
+from core.store.types import ModelStatus
+
+REFERENCE_SPLITS = ("train", "validation")
+WINDOW_UNITS = {"day": "day", "week": "week", "month": "month"}
+SYSTEM_COLUMNS = [
+    '"_row_id" BIGINT NOT NULL',
+    '"_split" VARCHAR NOT NULL',
+    '"_set" VARCHAR NOT NULL',
+    '"_ts" TIMESTAMP NOT NULL',
+    '"_entity_id" VARCHAR NOT NULL',
+    '"_target" DOUBLE',
+    '"_batch_id" VARCHAR NOT NULL',
+]
+
+
+def rows_table_name(model: str) -> str:
+    """Name of the per-model table holding feature rows."""
+    return f"rows__{validate_model_name(model)}"
+
+
+def feature_columns(spec: ModelSpec) -> dict[str, str]:
+    """Feature and business columns kept for each row of `spec`'s model, with their SQL types."""
+    cols = {c: "DOUBLE" for c in spec.numerical}
+    cols.update({c: "VARCHAR" for c in spec.categorical})
+    for extra in (spec.business.value_column, spec.business.quantity_column):
+        if extra and extra not in cols:
+            cols[validate_column_name(extra)] = "DOUBLE"
+    return cols
+
+
+def stored_rows(
+    features: pd.DataFrame,
+    *,
+    ts: Any,
+    entity_ids: Any,
+    split: Any,
+    reference_set: str,
+    target: Any = None,
+) -> pd.DataFrame:
+    """Rows in the layout :meth:`RowsFamily.write_batch` takes: the feature columns plus
+
+    - `_split`: `train`, `validation` or `production` (one value or one per row);
+    - `_set`: `production` for production rows, `reference_set` for the others;
+    - `_ts`, `_entity_id`: each row's time and id;
+    - `_target`: the encoded outcome of reference rows (class index or value); production outcomes
+      arrive as labels, never here.
+    """
+    rows = features.copy()
+    rows["_split"] = np.asarray(split) if not isinstance(split, str) else split
+    production = (rows["_split"] == "production").to_numpy()
+    rows["_set"] = np.where(production, "production", reference_set)
+    rows["_ts"] = np.asarray(ts)
+    rows["_entity_id"] = np.asarray(entity_ids)
+    target = np.full(len(rows), np.nan) if target is None else pd.to_numeric(np.asarray(target), errors="coerce")
+    rows["_target"] = np.where(production, np.nan, target)
+    return rows
+
+
+def _prepare_rows(spec: ModelSpec, rows: pd.DataFrame) -> pd.DataFrame:
+    cols = feature_columns(spec)
+    n = len(rows)
+    data: dict[str, Any] = {
+        "_split": rows["_split"].astype("string").to_numpy(),
+        "_set": rows["_set"].astype("string").to_numpy(),
+        "_ts": pd.to_datetime(rows["_ts"]).astype("datetime64[us]").to_numpy(),
+        "_entity_id": rows["_entity_id"].astype("string").to_numpy(),
+        "_target": pd.to_numeric(rows["_target"], errors="coerce").astype("float64").to_numpy()
+        if "_target" in rows
+        else np.full(n, np.nan),
+    }
+    # build every column first and the frame once: column-by-column assignment is slow in pandas
+    for col, sql_type in cols.items():
+        if col not in rows:
+            data[col] = np.full(n, np.nan) if sql_type == "DOUBLE" else pd.array([None] * n, dtype="string")
+        elif sql_type == "DOUBLE":
+            data[col] = pd.to_numeric(rows[col], errors="coerce").astype("float64").to_numpy()
+        else:
+            data[col] = rows[col].astype("string").to_numpy()
+    return pd.DataFrame(data)
+
+
+class RowsFamily:
+    """Rows, predictions, labels and batches of every model."""
+
+    tables = ("predictions", "labels", "batches")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # ------------------------------------------------------------------ writing
+    def ensure_table(self, spec: ModelSpec) -> str:
+        """Create the model's rows table, or add the columns a changed spec needs. Returns its name."""
+        table = rows_table_name(spec.name)
+        with self.conn.transaction() as cur:
+            sql = f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(SYSTEM_COLUMNS)})"
+            cur.execute(sql)
+            sql = "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+            have = {r[0] for r in cur.execute(sql, [table]).fetchall()}
+            for col, sql_type in feature_columns(spec).items():
+                if col not in have:
+                    sql = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}"
+                    cur.execute(sql)
+        return table
+
+    def _record_batch(self, cur: Cursor, *, batch_id: str, model: str, kind: str, n_rows: int, source: str) -> None:
+        cur.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)", [batch_id, model, kind, n_rows, source, datetime.now()]
+        )
+
+    def write_batch(
+        self,
+        *,
+        spec: ModelSpec,
+        rows: pd.DataFrame,
+        predictions: dict[int, Predictions] | None = None,
+        labels: pd.DataFrame | None = None,
+        source: str = "",
+        kind: str = "predictions",
+    ) -> str:
+        """Write feature rows, each version's predictions on them and any labels, in ONE transaction.
+
+        `rows` holds `_split`, `_set`, `_ts`, `_entity_id` (and `_target` for reference rows) plus
+        the model's feature columns; `predictions` maps version -> :class:`Predictions` aligned with
+        `rows`; `labels` has `entity_id`, `label`, `label_ts`. Returns the batch id.
+        """
+        for version, pred in (predictions or {}).items():
+            if len(pred.prediction) != len(rows):
+                raise StoreError(
+                    f"v{version} gave {len(pred.prediction):,} predictions for {len(rows):,} rows; nothing was written."
+                )
+        batch_id = uuid.uuid4().hex
+        table = quote_ident(rows_table_name(spec.name))
+        prepared = _prepare_rows(spec, rows)
+        with self.conn.transaction() as cur:
+            sql = f"SELECT coalesce(max(_row_id), 0) FROM {table}"  # noqa: S608
+            start = int(cur.execute(sql).fetchone()[0])
+            row_ids = np.arange(start + 1, start + 1 + len(prepared), dtype="int64")
+            prepared.insert(0, "_row_id", row_ids)
+            prepared["_batch_id"] = batch_id
+            self.conn.insert(cur, rows_table_name(spec.name), prepared)
+            for version, pred in (predictions or {}).items():
+                frame = predictions_frame(
+                    model=spec.name,
+                    version=version,
+                    row_ids=row_ids,
+                    ts=prepared["_ts"],
+                    entity_ids=prepared["_entity_id"],
+                    pred=pred,
+                    batch_id=batch_id,
+                )
+                self.conn.insert(cur, "predictions", frame)
+            n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
+            self._record_batch(
+                cur, batch_id=batch_id, model=spec.name, kind=kind, n_rows=len(prepared) + n_labels, source=source
+            )
+        return batch_id
+
+    def _insert_labels(self, cur: Cursor, model: str, labels: pd.DataFrame, batch_id: str) -> int:
+        if labels.empty:
+            return 0
+        frame = pd.DataFrame(
+            {
+                "model": model,
+                "entity_id": labels["entity_id"].astype("string").to_numpy(),
+                "label": pd.to_numeric(labels["label"]).astype("float64").to_numpy(),
+                "label_ts": pd.to_datetime(labels["label_ts"]).astype("datetime64[us]").to_numpy(),
+                "batch_id": batch_id,
+            }
+        )
+        with self.conn.registered(cur, frame, "labels") as source:
+            # a corrected label replaces the earlier one for the same entity
+            sql = f"DELETE FROM labels WHERE model = ? AND entity_id IN (SELECT entity_id FROM {source})"  # noqa: S608
+            cur.execute(sql, [model])
+            sql = f"INSERT INTO labels SELECT * FROM {source}"  # noqa: S608
+            cur.execute(sql)
+        return len(frame)
+
+    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "") -> str:
+        """Store labels (`entity_id`, `label`, `label_ts`) in one transaction; returns the batch id."""
+        batch_id = uuid.uuid4().hex
+        with self.conn.transaction() as cur:
+            n = self._insert_labels(cur, model, labels, batch_id)
+            self._record_batch(cur, batch_id=batch_id, model=model, kind="labels", n_rows=n, source=source)
+        return batch_id
+
+    def write_predictions(
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        row_ids: np.ndarray,
+        ts: np.ndarray,
+        entity_ids: np.ndarray,
+        predictions: Predictions,
+    ) -> str:
+        """Add one version's predictions for rows already stored, in one transaction."""
+        batch_id = uuid.uuid4().hex
+        frame = predictions_frame(
+            model=spec.name,
+            version=version,
+            row_ids=row_ids,
+            ts=ts,
+            entity_ids=entity_ids,
+            pred=predictions,
+            batch_id=batch_id,
+        )
+        with self.conn.transaction() as cur:
+            self.conn.insert(cur, "predictions", frame)
+            self._record_batch(
+                cur,
+                batch_id=batch_id,
+                model=spec.name,
+                kind="backfill",
+                n_rows=len(frame),
+                source=f"v{version} shadow scores",
+            )
+        return batch_id
+
+    def delete_model(self, model: str) -> None:
+        """Forget every row, prediction, label and batch of `model` (inside the caller's transaction)."""
+        with self.conn.transaction() as cur:
+            for t in self.tables:
+                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
+                cur.execute(sql, [model])
+            sql = f"DROP TABLE IF EXISTS {quote_ident(rows_table_name(model))}"
+            cur.execute(sql)
+
+    # ------------------------------------------------------------------ reading
+    def known_entities(self, *, model: str, ids: list[str]) -> set[str]:
+        """Which of `ids` are already stored for `model`."""
+        if not ids:
+            return set()
+        table = quote_ident(rows_table_name(model))
+        wanted = pa.table({"id": pa.array([str(i) for i in ids], type=pa.string())})
+        with self.conn.reading() as cur, self.conn.registered(cur, wanted, "ids") as source:
+            sql = f"SELECT DISTINCT r._entity_id FROM {table} r JOIN {source} i ON i.id = r._entity_id"  # noqa: S608
+            found = cur.execute(sql).fetchall()
+        return {r[0] for r in found}
+
+    def counts(self, specs: list[ModelSpec]) -> dict[str, int]:
+        """Row counts of the shared tables and each model's rows table."""
+        out = {}
+        for t in self.tables:
+            out[t] = int(self.conn.fetch(f"SELECT count(*) FROM {quote_ident(t)}")[0][0])  # noqa: S608
+        for spec in specs:
+            table = rows_table_name(spec.name)
+            out[table] = int(self.conn.fetch(f"SELECT count(*) FROM {quote_ident(table)}")[0][0])  # noqa: S608
+        return out
+
+    def model_status(self, spec: ModelSpec, *, versions: list[int], live: int | None) -> ModelStatus:
+        """Stored rows, label coverage and date range of one model."""
+        table = quote_ident(rows_table_name(spec.name))
+        prod = self.conn.fetch(
+            f"""SELECT count(*), min(r._ts), max(r._ts), count(l.entity_id)
+                FROM {table} r LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE r._split = 'production'""",  # noqa: S608
+            [spec.name],
+        )[0]
+        n_pred = int(self.conn.fetch("SELECT count(*) FROM predictions WHERE model = ?", [spec.name])[0][0])
+        return ModelStatus(
+            name=spec.name,
+            title=spec.title,
+            task=spec.task,
+            versions=versions,
+            live_version=live,
+            production_rows=int(prod[0]),
+            predictions=n_pred,
+            labelled_rows=int(prod[3]),
+            first_ts=prod[1],
+            last_ts=prod[2],
+        )
+
+    def read_reference(self, *, spec: ModelSpec, reference_set: str, version: int) -> pd.DataFrame:
+        """Reference rows (train + validation) of a set, with `version`'s predictions on them."""
+        return self._read_rows(
+            spec=spec,
+            version=version,
+            where="r._set = ? AND r._split IN ('train', 'validation')",
+            params=[reference_set],
+            with_labels=False,
+            ordered=True,
+        )
+
+    def read_window(self, *, spec: ModelSpec, version: int, start: datetime, end: datetime) -> pd.DataFrame:
+        """Production rows with `start <= ts < end`, `version`'s predictions and any labels that arrived."""
+        return self._read_rows(
+            spec=spec,
+            version=version,
+            where="r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?",
+            params=[start, end, start, end],
+            with_labels=True,
+        )
+
+    def _read_rows(
+        self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool, ordered: bool = False
+    ) -> pd.DataFrame:
+        # Sorting a million-row window costs more than the checks that read it, and only sampling cares
+        # about order: the reference is read ordered once, and the runner sorts a window it will sample.
+        table = quote_ident(rows_table_name(spec.name))
+        feats = ", ".join(f"r.{quote_ident(c)}" for c in feature_columns(spec))
+        label_sql = (
+            "l.label AS _label, l.label_ts AS _label_ts" if with_labels else "r._target AS _label, NULL AS _label_ts"
+        )
+        join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if with_labels else ""
+        scores = "p.scores AS _scores" if spec.task == "multiclass" else "NULL AS _scores"
+        sql = f"""SELECT r._row_id, r._split, r._ts, r._entity_id, {feats},
+                         p.prediction AS _prediction, p.probability AS _probability, {scores}, {label_sql}
+                  FROM {table} r
+                  JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
+                  {join}
+                  WHERE {where}
+                  {"ORDER BY r._ts, r._row_id" if ordered else ""}"""  # noqa: S608
+        args: list = [spec.name, int(version)] + ([spec.name] if with_labels else []) + params
+        return self.conn.query_df(sql, args)
+
+    def rows_without_predictions(self, *, spec: ModelSpec, version: int) -> pd.DataFrame:
+        """Stored rows (with features) that `version` has not scored yet."""
+        table = quote_ident(rows_table_name(spec.name))
+        feats = ", ".join(f"r.{quote_ident(c)}" for c in feature_columns(spec))
+        return self.conn.query_df(
+            f"""SELECT r._row_id, r._ts, r._entity_id, {feats} FROM {table} r
+                WHERE NOT EXISTS (SELECT 1 FROM predictions p
+                                  WHERE p.model = ? AND p.version = ? AND p.row_id = r._row_id)
+                ORDER BY r._row_id""",  # noqa: S608
+            [spec.name, int(version)],
+        )
+
+    def window_fingerprints(self, *, spec: ModelSpec) -> pd.DataFrame:
+        """Per production window: rows, labels and a fingerprint that changes when either changes."""
+        unit = WINDOW_UNITS[spec.window]
+        table = quote_ident(rows_table_name(spec.name))
+        return self.conn.query_df(
+            f"""SELECT date_trunc('{unit}', r._ts) AS window_start, count(*) AS n_rows, count(l.entity_id) AS n_labels,
+                       coalesce(sum(l.label), 0) AS label_sum, max(l.label_ts) AS last_label
+                FROM {table} r LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE r._split = 'production'
+                GROUP BY 1 ORDER BY 1""",  # noqa: S608 - unit comes from a fixed mapping
+            [spec.name],
+        )
+
+    def read_calibration(
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        start: datetime,
+        end: datetime,
+        known_by: datetime,
+        max_rows: int = 200_000,
+    ) -> pd.DataFrame:
+        """Probability, label and time of production rows in `[start, end)` whose label arrived by `known_by`.
+
+        More than `max_rows` rows in the period are sampled (reservoir, fixed seed) before the joins: two
+        parameters of a calibration need no more, and joining only the sample keeps a window of a
+        10-million-row store cheap.
+        """
+        table = quote_ident(rows_table_name(spec.name))
+        return self.conn.query_df(
+            f"""SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
+                FROM (SELECT * FROM (SELECT _row_id, _entity_id, _ts FROM {table}
+                                     WHERE _split = 'production' AND _ts >= ? AND _ts < ?)
+                      USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)) r
+                JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
+                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE p.ts >= ? AND p.ts < ? AND l.label_ts <= ?""",  # noqa: S608
+            [start, end, spec.name, int(version), spec.name, start, end, known_by],
+        )

@@ -1,0 +1,54 @@
+"""Small helpers every sentence a person reads is built from: names, money, counts and shares."""
+
+from __future__ import annotations
+
+import math
+
+from core.schema import ModelSpec
+
+
+def human(column: str) -> str:
+    """`monthly_charges` -> `monthly charges`."""
+    return column.replace("_", " ").strip()
+
+
+def money(spec: ModelSpec, amount: float) -> str:
+    """`$4,200`: rounded to two significant figures, because false precision reads as noise."""
+    amount = abs(float(amount))
+    if amount >= 100:
+        digits = int(math.floor(math.log10(amount)))
+        amount = round(amount, -(digits - 1))
+    return f"{spec.business.currency}{amount:,.0f}"
+
+
+def plural(n: float, word: str) -> str:
+    """`1 customer`, `3 customers`."""
+    n = int(round(n))
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def pct(x: float) -> str:
+    """`0.42` -> `42%`."""
+    return f"{x * 100:.0f}%"
+
+
+def a_or_an(phrase: str) -> str:
+    """`an input`, `a column`."""
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+
+
+def format_value(unit: str, value: float | None, currency: str = "$") -> str:
+    """A KPI value for people: money (`$4.2M`, `$12k`, `$950`), counts, shares or scores."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "money":
+        if abs(value) >= 1_000_000:
+            return f"{currency}{value / 1_000_000:,.1f}M"
+        if abs(value) >= 10_000:
+            return f"{currency}{value / 1_000:,.0f}k"
+        return f"{currency}{value:,.0f}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value:.3f}"
