@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from core.config import REPO_ROOT
 from core.config import Settings
+from core.demo.datasets import CHURN
+from core.errors import DataError
+from core.store import Store
 
 # a reduced demo: every model, a fraction of the rows, few epochs. Enough to exercise every path.
 REDUCED_FRACTION = {"churn": 1.0, "hotel": 0.5, "flights": 0.12}
@@ -65,6 +71,51 @@ def demo_env(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settin
     monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
     monkeypatch.setenv("MODELPULSE_INBOX_POLL", "0")
     return demo_settings
+
+
+@pytest.fixture
+def copied(demo_settings, tmp_path):
+    """A private copy of the reduced demo store (so writes here touch no other test)."""
+    cfg = make_settings(tmp_path / "copy")
+    shutil.copy(demo_settings.db_path, cfg.db_path)
+    shutil.copytree(demo_settings.models_dir, cfg.models_dir)
+    return cfg
+
+
+def churn_batch(n: int = 300) -> pd.DataFrame:
+    """Real churn rows as a customer would send them: new ids, a signup time, features, the outcome."""
+    frame = CHURN.load(REPO_ROOT / "data").head(n).copy()
+    frame["customer_id"] = [f"NEW{i:04d}" for i in range(len(frame))]
+    frame["signed_up_at"] = pd.Timestamp("2018-04-02") + pd.to_timedelta(np.arange(len(frame)) * 90, unit="m")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def churn_rows() -> pd.DataFrame:
+    return churn_batch(300)
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as the CSV file a founder would upload."""
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def counts(cfg) -> dict:
+    """Row counts of every table of the store at `cfg`."""
+    with Store.open(cfg.db_path, read_only=True) as s:
+        return s.counts()
+
+
+def refused(cfg, fn, match: str) -> str:
+    """Run `fn(store)`, expect one DataError sentence containing `match`, and the store unchanged."""
+    before = counts(cfg)
+    with Store.open(cfg.db_path) as store, pytest.raises(DataError) as info:
+        fn(store)
+    assert counts(cfg) == before, "a refused file changed the store"
+    message = info.value.user_message
+    assert match in message, message
+    assert "\n" not in message and "Traceback" not in message
+    return message
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -291,10 +291,19 @@ class Store:
         return self.rows.window_fingerprints(spec=spec)
 
     def read_calibration(
-        self, *, spec: ModelSpec, version: int, start: datetime, end: datetime, known_by: datetime
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        start: datetime,
+        end: datetime,
+        known_by: datetime,
+        max_rows: int = 200_000,
     ) -> pd.DataFrame:
         """Probability, label and time of production rows in `[start, end)` labelled by `known_by` (sampled)."""
-        return self.rows.read_calibration(spec=spec, version=version, start=start, end=end, known_by=known_by)
+        return self.rows.read_calibration(
+            spec=spec, version=version, start=start, end=end, known_by=known_by, max_rows=max_rows
+        )
 
     # ------------------------------------------------------------------ monitoring results
     def computed_windows(self, *, model: str, version: int, scope: str) -> dict[datetime, str]:

@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import REPO_ROOT
-from core.health import model_health
 from core.store import Store
+from core.views.overview import health_card
 
 APP = str(REPO_ROOT / "app.py")
 PAGES = [
@@ -51,7 +51,7 @@ def test_every_page_renders_without_exception(app, page):
 
 def test_overview_numbers_equal_core(app, demo_settings):
     with Store.open(demo_settings.db_path, read_only=True) as store:
-        cards = [model_health(store, spec) for spec in store.list_specs()]
+        cards = [health_card(store, spec) for spec in store.list_specs()]
     _run(app)
     shown = {m.label: m.value for m in app.metric}
     for card in cards:
@@ -76,7 +76,7 @@ def test_alerts_page_lists_the_stored_alerts(app, demo_settings):
 
 
 def test_compare_page_shows_core_comparison(app, demo_settings):
-    from core.compare import compare_versions
+    from core.views.compare import compare_versions
 
     with Store.open(demo_settings.db_path, read_only=True) as store:
         spec = store.get_spec("churn")
@@ -89,8 +89,8 @@ def test_compare_page_shows_core_comparison(app, demo_settings):
 
 
 def test_kpi_page_headline_equals_core(app, demo_settings):
-    from core.kpis import format_value
-    from core.kpis import kpi_series
+    from core.views.kpis import kpi_series
+    from core.wording import format_value
 
     with Store.open(demo_settings.db_path, read_only=True) as store:
         spec = store.get_spec("hotel")
@@ -127,7 +127,7 @@ def test_empty_store_pages_explain(monkeypatch, tmp_path):
 
 def test_password_gate_shows_nothing_before_signing_in(monkeypatch, demo_env):
     """AppTest reruns a page script directly after a click, so the sign-in flow itself is tested in a real
-    browser (tests/test_browser_upload.py); here: the first screen holds the form and nothing else."""
+    browser (tests/browser/test_upload.py); here: the first screen holds the form and nothing else."""
     monkeypatch.setenv("MODELPULSE_PASSWORD", "s3cret-ö")
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()

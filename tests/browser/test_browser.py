@@ -242,7 +242,7 @@ def test_download_the_board_report(page, server, tmp_path):
 
 def test_a_running_service_sends_data_through_the_inbox(server):
     """The app holds the store, so a service drops a file into the inbox; the app imports it."""
-    from tests.test_ingest import churn_batch
+    from tests.conftest import churn_batch
 
     inbox = server.root / "inbox" / "churn"
     inbox.mkdir(parents=True, exist_ok=True)
@@ -265,7 +265,7 @@ def test_actions_were_stored(server):
         assert list(events["event"]) == ["acknowledged"]
         assert store.live_version("hotel").version == 2
         assert store.promotions("hotel").iloc[0]["promoted_by"] == ACTOR
-        from tests.test_ingest import churn_batch
+        from tests.conftest import churn_batch
 
         ids = list(churn_batch(30)["customer_id"])
         assert store.known_entities(model="churn", ids=ids) == set(ids)  # imported by the app from the inbox

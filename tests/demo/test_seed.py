@@ -1,18 +1,16 @@
-"""The demo seed: deterministic replay, clear errors for broken data files, and the CLI around it."""
+"""The demo seed: deterministic replay, clear errors for broken data files."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 
 import pandas as pd
 import pytest
 
 from core.config import REPO_ROOT
-from core.demo import load_flights
-from core.demo import seed_demo
+from core.demo.datasets import load_flights
+from core.demo.seed import seed_demo
 from core.errors import DataError
 from core.store import Store
 from tests.conftest import make_settings
@@ -58,33 +56,3 @@ def test_a_missing_data_file_is_named(tmp_path):
     cfg = replace(make_settings(tmp_path / "x"), data_dir=tmp_path / "nothing")
     with pytest.raises(DataError, match="telco_churn.parquet is missing"):
         seed_demo(settings=cfg, names=["churn"], monitor=False, progress=lambda _: None)
-
-
-def _cli(*args, db):
-    env = {"MODELPULSE_DB": str(db), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
-def test_cli_status_reports_every_model(demo_settings):
-    out = _cli("status", db=demo_settings.db_path)
-    assert out.returncode == 0, out.stderr
-    for name in ("churn", "hotel", "flights"):
-        line = next(ln for ln in out.stdout.splitlines() if ln.startswith(name))
-        assert "live v1" in line and "production rows" in line and "labels" in line
-
-
-def test_cli_on_a_missing_store_says_what_to_do(tmp_path):
-    out = _cli("status", db=tmp_path / "none.duckdb")
-    assert out.returncode == 1
-    assert "No ModelPulse store at" in out.stderr and "make run" in out.stderr
-    assert "Traceback" not in out.stderr
-    alerts = _cli("alerts", "--state", "sleeping", db=tmp_path / "none.duckdb")
-    assert alerts.returncode == 1 and "State must be open, acknowledged or resolved" in alerts.stderr
-
-
-def test_cli_alerts_lists_plain_english(demo_settings):
-    out = _cli("alerts", "--state", "open", db=demo_settings.db_path)
-    assert out.returncode == 0, out.stderr
-    assert "[open]" in out.stdout and "id " in out.stdout

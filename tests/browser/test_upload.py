@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 
 from core.config import REPO_ROOT
-from core.demo import CHURN
-from core.demo import FLIGHTS
+from core.demo.datasets import CHURN
+from core.demo.datasets import FLIGHTS
 from core.store import Store
-from tests.test_browser import Server
-from tests.test_browser import browser  # noqa: F401 - shared fixture
-from tests.test_browser import page  # noqa: F401 - shared fixture
-from tests.test_browser import settle
-from tests.test_browser import shoot
+from tests.browser.test_browser import Server
+from tests.browser.test_browser import browser  # noqa: F401 - shared fixture
+from tests.browser.test_browser import page  # noqa: F401 - shared fixture
+from tests.browser.test_browser import settle
+from tests.browser.test_browser import shoot
 
 pytestmark = pytest.mark.browser
 

@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.demo import CHURN
+from core.demo.datasets import CHURN
 from core.errors import StoreError
 from core.errors import StoreLockedError
 from core.errors import StoreMissingError
-from core.scoring import Predictions
+from core.modeling.scoring import Predictions
 from core.store import SCHEMA_VERSION
 from core.store import Store
 from core.store import quote_ident
@@ -44,12 +44,12 @@ def store(settings):
 def test_migration_is_idempotent(settings):
     with Store.open(settings.db_path, create=True) as s:
         assert s.schema_version() == SCHEMA_VERSION
-        tables = s._tables()
+        tables = s.conn.tables()
         assert s.migrate() == SCHEMA_VERSION
-        assert s._tables() == tables
-        assert s._fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
+        assert s.conn.tables() == tables
+        assert s.conn.fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
     with Store.open(settings.db_path) as s:  # reopening migrates nothing
-        assert s._fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
+        assert s.conn.fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
 
 
 def test_batch_is_written_whole(store):

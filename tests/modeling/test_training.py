@@ -11,15 +11,15 @@ import pytest
 import torch
 
 from core.config import REPO_ROOT
-from core.demo import CHURN
-from core.demo import HOTEL
+from core.demo.datasets import CHURN
+from core.demo.datasets import HOTEL
 from core.errors import ModelFileError
 from core.errors import TrainingError
-from core.registry import load_model
-from core.registry import save_model
+from core.modeling.registry import load_model
+from core.modeling.registry import save_model
+from core.modeling.training import evaluate
+from core.modeling.training import fit_model
 from core.schema import ArchConfig
-from core.training import evaluate
-from core.training import fit_model
 
 
 @pytest.fixture(scope="module")

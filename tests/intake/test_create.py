@@ -1,0 +1,210 @@
+"""New models from a file: trained ones and imported predictions, binary and multiclass."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from core.config import REPO_ROOT
+from core.demo.datasets import FLIGHTS
+from core.intake.create import create_external_model
+from core.intake.create import create_trained_model
+from core.intake.mapping import Mapping
+from core.intake.traffic import log_labels
+from core.refresh import refresh
+from core.schema import ArchConfig
+from core.schema import BusinessConfig
+from core.store import Store
+from tests.conftest import make_settings
+from tests.conftest import refused
+
+# ----------------------------------------------------------------------------- reading files
+
+
+def _mapping(**kw) -> Mapping:
+    base = dict(
+        name="acme_churn",
+        title="Acme churn",
+        task="binary",
+        timestamp="signed_up_at",
+        entity="customer_id",
+        target="churn",
+        numerical=("tenure", "monthly_charges"),
+        categorical=("contract", "payment_method"),
+        positive_class="Yes",
+        window="month",
+        business=BusinessConfig(
+            kind="revenue_at_risk",
+            value_column="monthly_charges",
+            entity="customer",
+            positive="customers who leave",
+            unit="revenue",
+        ),
+    )
+    base.update(kw)
+    return Mapping(**base)
+
+
+def test_target_with_one_class_is_refused(copied, churn_rows):
+    frame = churn_rows.assign(churn="No")
+    refused(
+        copied,
+        lambda s: create_trained_model(
+            store=s, settings=copied, mapping=_mapping(), frame=frame, source="t.csv", progress=lambda _: None
+        ),
+        "In t.csv, column `churn` holds only one class (`No`), so there is nothing to learn or to measure.",
+    )
+
+
+def test_probabilities_outside_zero_and_one(copied, churn_rows):
+    p = np.linspace(0, 1.3, len(churn_rows))
+    frame = churn_rows.assign(p_churn=p)
+    n, first = int((p > 1).sum()), int(np.flatnonzero(p > 1)[0])
+    mapping = _mapping(name="acme_ext", probabilities=("p_churn",))
+    refused(
+        copied,
+        lambda s: create_external_model(
+            store=s,
+            mapping=mapping,
+            frame=frame,
+            source="e.csv",
+            reference_start=pd.Timestamp("2018-04-01"),
+            reference_end=pd.Timestamp("2018-04-10"),
+        ),
+        f"In e.csv, column `p_churn` has {n} probabilities outside 0 to 1, first at row {first + 2} ({p[first]}).",
+    )
+
+
+def test_multiclass_probabilities_that_do_not_add_up(copied, churn_rows):
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet([1, 1, 1], size=len(churn_rows))
+    p[3] = [0.5, 0.2, 0.1]
+    frame = churn_rows.assign(p_month=p[:, 0], p_one=p[:, 1], p_two=p[:, 2])
+    mapping = _mapping(
+        name="acme_contract",
+        task="multiclass",
+        target="contract",
+        categorical=("payment_method",),
+        probabilities=("p_month", "p_one", "p_two"),
+        positive_class=None,
+        classes=("Month-to-month", "One year", "Two year"),
+        business=BusinessConfig(),
+    )
+    refused(
+        copied,
+        lambda s: create_external_model(
+            store=s,
+            mapping=mapping,
+            frame=frame,
+            source="m.csv",
+            reference_start=pd.Timestamp("2018-04-01"),
+            reference_end=pd.Timestamp("2018-04-10"),
+        ),
+        "probabilities in `p_month`, `p_one`, `p_two` do not add up to 1 in 1 rows, "
+        "first at row 5 (they add up to 0.8)",
+    )
+
+
+def test_import_external_predictions_then_labels(copied, churn_rows):
+    rng = np.random.default_rng(1)
+    frame = churn_rows.drop(columns=["churn"]).assign(p_churn=rng.random(len(churn_rows)))
+    mapping = _mapping(
+        name="acme_ext", target=None, label_column="churn", probabilities=("p_churn",), classes=("No", "Yes")
+    )
+    with Store.open(copied.db_path) as store:
+        spec = create_external_model(
+            store=store,
+            mapping=mapping,
+            frame=frame,
+            source="e.csv",
+            reference_start=pd.Timestamp("2018-04-02"),
+            reference_end=pd.Timestamp("2018-04-09"),
+        )
+        assert spec.source == "external"
+        version = store.live_version("acme_ext")
+        assert version.weights_path is None and version.metadata["external"]
+        outcomes = churn_rows[["customer_id", "churn"]]
+        prod_ids = store.query_df("SELECT _entity_id FROM rows__acme_ext WHERE _split = 'production'")["_entity_id"]
+        result = log_labels(
+            model="acme_ext", frame=outcomes[outcomes["customer_id"].isin(prod_ids)], store=store, source="l.csv"
+        )
+        assert result.labels == len(prod_ids)
+        summary = refresh(store=store, models=["acme_ext"], progress=lambda _: None)
+        assert summary.computed["acme_ext"] >= 1
+        perf = store.read_results(model="acme_ext", version=1, check="performance")
+        assert perf["value"].notna().any()
+
+
+def test_multiclass_end_to_end(tmp_path):
+    """Train on real flights with three delay classes, monitor, and read per-class results."""
+    cfg = make_settings(tmp_path / "mc")
+    frame = FLIGHTS.load(REPO_ROOT / "data")
+    frame = frame[frame["departs_at"] < "2013-03-01"].sample(6000, random_state=0).sort_values("departs_at")
+    raw = pd.read_parquet(
+        REPO_ROOT / "data" / "flights.parquet",
+        columns=["carrier", "flight", "origin", "year", "month", "day", "sched_dep_time", "arr_delay"],
+    )
+    raw["flight_id"] = (
+        raw["carrier"]
+        + raw["flight"].astype(str)
+        + "-"
+        + raw["origin"]
+        + "-"
+        + (raw["year"] * 10000 + raw["month"] * 100 + raw["day"]).astype(str)
+        + "-"
+        + raw["sched_dep_time"].astype(str).str.zfill(4)
+    )
+    delay = frame["flight_id"].map(raw.set_index("flight_id")["arr_delay"])
+    frame = frame[delay.notna()].assign(
+        delay=pd.cut(delay[delay.notna()], [-1e9, 15, 60, 1e9], labels=["on time", "late", "very late"]).astype(str)
+    )
+    mapping = Mapping(
+        name="delay_class",
+        title="Delay class",
+        task="multiclass",
+        timestamp="departs_at",
+        entity="flight_id",
+        target="delay",
+        numerical=("distance", "hour", "visib", "wind_speed"),
+        categorical=("carrier", "origin", "dest"),
+        window="week",
+        min_rows=100,
+    )
+    with Store.open(cfg.db_path, create=True) as store:
+        spec, quality = create_trained_model(
+            store=store,
+            settings=cfg,
+            mapping=mapping,
+            frame=frame,
+            source="delays.csv",
+            arch=ArchConfig(hidden=(32,), max_epochs=5),
+            progress=lambda _: None,
+        )
+        assert spec.classes == ("late", "on time", "very late")
+        assert {q["split"] for q in quality} == {"validation", "test"}
+        refresh(store=store, models=["delay_class"], progress=lambda _: None)
+        perf = store.read_results(model="delay_class", version=1, check="performance")
+        per_class = set(perf["metric"])
+        assert {"accuracy", "f1", "f1[late]", "f1[on time]", "f1[very late]"} <= per_class
+        drift = store.read_results(model="delay_class", version=1, check="prediction_drift")
+        assert (drift["method"] == "jensenshannon").all()
+    # the pages handle a multiclass model too
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.test_pages import APP
+    from tests.pages.test_pages import _close_cached_stores
+
+    os.environ["MODELPULSE_DB"] = str(cfg.db_path)
+    try:
+        for page in ("pages/overview.py", "pages/health.py", "pages/kpis.py", "pages/alerts.py", "pages/report.py"):
+            at = AppTest.from_file(APP, default_timeout=120)
+            at.query_params["model"] = "delay_class"
+            at.run()
+            at.switch_page(page).run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+        assert any("Delay class" in m.value for m in at.markdown) or at.title
+    finally:
+        _close_cached_stores()
+        del os.environ["MODELPULSE_DB"]

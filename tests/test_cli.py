@@ -1,0 +1,136 @@
+"""`python -m core`: status, alerts, ingest (and the second writer), score and train, as real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from core.config import REPO_ROOT
+from core.errors import StoreLockedError
+from core.store import Store
+
+# ----------------------------------------------------------------------------- reading files
+
+
+def _cli(*args, db):
+    env = {"MODELPULSE_DB": str(db), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_status_reports_every_model(demo_settings):
+    out = _cli("status", db=demo_settings.db_path)
+    assert out.returncode == 0, out.stderr
+    for name in ("churn", "hotel", "flights"):
+        line = next(ln for ln in out.stdout.splitlines() if ln.startswith(name))
+        assert "live v1" in line and "production rows" in line and "labels" in line
+
+
+def test_cli_on_a_missing_store_says_what_to_do(tmp_path):
+    out = _cli("status", db=tmp_path / "none.duckdb")
+    assert out.returncode == 1
+    assert "No ModelPulse store at" in out.stderr and "make run" in out.stderr
+    assert "Traceback" not in out.stderr
+    alerts = _cli("alerts", "--state", "sleeping", db=tmp_path / "none.duckdb")
+    assert alerts.returncode == 1 and "State must be open, acknowledged or resolved" in alerts.stderr
+
+
+def test_cli_alerts_lists_plain_english(demo_settings):
+    out = _cli("alerts", "--state", "open", db=demo_settings.db_path)
+    assert out.returncode == 0, out.stderr
+    assert "[open]" in out.stdout and "id " in out.stdout
+
+
+def test_cli_ingest_and_the_second_writer(copied, churn_rows, tmp_path):
+    path = tmp_path / "batch.csv"
+    churn_rows.drop(columns=["churn"]).head(50).to_csv(path, index=False)
+    env = {
+        "MODELPULSE_DB": str(copied.db_path),
+        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
+        "PATH": "/usr/bin:/bin",
+        "DO_NOT_TRACK": "1",
+    }
+    ok = subprocess.run(
+        [sys.executable, "-m", "core", "ingest", str(path), "--model", "churn", "--no-monitor"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "Stored 50 predictions for Customer churn." in ok.stdout
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(copied.db_path)!r})
+        print("ready", flush=True)
+        sys.stdin.read()"""),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        second = subprocess.run(
+            [sys.executable, "-m", "core", "ingest", str(path), "--model", "churn"],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        with pytest.raises(StoreLockedError):
+            Store.open(copied.db_path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=20)
+    assert second.returncode == 1
+    assert "Traceback" not in second.stderr
+    assert f"is open in another process (process {holder.pid})" in second.stderr
+    assert "drop the file into" in second.stderr
+
+
+def test_cli_score_and_train_a_new_version(copied, churn_rows, tmp_path):
+    path = tmp_path / "new.csv"
+    churn_rows.drop(columns=["churn"]).head(40).to_csv(path, index=False)
+    env = {
+        "MODELPULSE_DB": str(copied.db_path),
+        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
+        "PATH": "/usr/bin:/bin",
+        "DO_NOT_TRACK": "1",
+        "MODELPULSE_THREADS": "2",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "score", "--model", "churn", "--data", str(path)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Stored 40 predictions for Customer churn. Scored by v1 (live) and 1 shadow version(s)." in out.stdout
+    trained = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--model", "churn", "--max-epochs", "3"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "Saved churn v3" in trained.stdout
+    with Store.open(copied.db_path, read_only=True) as store:
+        assert [v.version for v in store.list_versions("churn")] == [1, 2, 3]
+        assert store.live_version("churn").version == 1  # a new version starts in the shadow
+        missing = store.rows_without_predictions(spec=store.get_spec("churn"), version=3)
+        assert missing.empty  # it scored every stored row, so it compares on the same traffic
