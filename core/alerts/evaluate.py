@@ -80,101 +80,124 @@ def evaluate_alerts(
     stats_by_window = {pd.Timestamp(r.window_start): r.stats for r in stats.itertuples()}
     volume = results[(results["check"] == str(Check.VOLUME)) & (results["status"] == "ok")]
     enough = {pd.Timestamp(w) for w in volume["window_start"]}
-    existing = store.list_alerts(model=spec.name)
-    existing_by_id = {r["id"]: r for r in existing.to_dict("records")}
+    measured = _measured_windows(results, spec)
+    existing = {r["id"]: r for r in store.list_alerts(model=spec.name).to_dict("records")}
     upserts: list[AlertRow] = []
     events: list[AlertEvent] = []
     counts = {"open": 0, "opened": 0, "resolved": 0, "reopened": 0}
     for rule in rules:
         rows = results[results["check"] == str(rule.check)]
-        if rule.metric is not None:
-            rows = rows[rows["metric"] == rule.metric]
+        metric = rule.metric_of(spec)
+        if metric is not None:
+            rows = rows[rows["metric"] == metric]
         if rows.empty:
             continue
         if rule.per_column:
             rows = _worst_per_window(rule, rows)
-        for subject, group in [("", rows)]:
-            subject_key = subject or (rule.metric or rule.check)
-            aid = alert_id(spec.name, rule.key, str(subject_key))
-            version_level = group["window_start"].isna().all()
-            verdicts: list[tuple[pd.Timestamp, bool | None]] = []
-            latest_fire: pd.Series | None = None
-            firing = False
-            for _, row in group.sort_values("window_start", na_position="first").iterrows():
-                ts = pd.Timestamp(row["window_start"]) if not pd.isna(row["window_start"]) else pd.Timestamp(0)
-                if not version_level and ts not in enough:
-                    verdicts.append((ts, None))
-                    continue
-                m = rule.measure_of(row)
-                if m is None or (rule.min_rows and int(row["n_rows"] or 0) < rule.min_rows):
-                    verdicts.append((ts, None))
-                    continue
-                if rule.key == "estimated_performance" and _has_realised(results, ts, spec):
-                    verdicts.append((ts, None))  # real outcomes speak for this window
-                    continue
-                if rule.fires(m):
-                    fires: bool | None = True
-                elif firing and not rule.clears(m):
-                    fires = None  # inside the hysteresis band: no change
-                else:
-                    fires = False
-                verdicts.append((ts, fires))
-                if fires is not None:
-                    firing = fires
-                if fires:
-                    latest_fire = row
-            eps = episodes(verdicts)
-            if not eps:
-                continue
-            old = existing_by_id.get(aid)
-            new_events = _transitions(aid, spec.name, eps, store.alert_events(aid) if old else pd.DataFrame())
-            events += new_events
-            for ev in new_events:
-                counts[ev.event] = counts.get(ev.event, 0) + 1
-            current = eps[-1]
-            if current.cleared_at is not None:
-                state = "resolved"
-            elif old is not None and old["state"] in ("acknowledged", "resolved") and not _reopened_since(old, current):
-                state = old["state"]
-            else:
-                state = "open"
-            if latest_fire is None:
-                continue
-            ts = current.last
-            when = "at training time" if version_level else "in the " + make_window(ts, spec.window).label(spec.window)
-            if not version_level and spec.window == "month":
-                when = "in " + make_window(ts, spec.window).label(spec.window)
-            measure = rule.measure_of(latest_fire)
-            text = rule.words(Firing(spec, latest_fire, stats_by_window.get(ts, {}), when, measure))
-            now = datetime.now()
-            upserts.append(
-                AlertRow(
-                    id=aid,
-                    model=spec.name,
-                    version=int(version),
-                    rule=rule.key,
-                    subject=str(subject_key),
-                    severity=rule.severity,
-                    state=state,
-                    title=text.title,
-                    what=text.what,
-                    cost=text.cost,
-                    action=text.action,
-                    cost_value=text.cost_value,
-                    value=measure,
-                    threshold=rule.threshold,
-                    first_window=None if version_level else current.start.to_pydatetime(),
-                    last_window=None if version_level else current.last.to_pydatetime(),
-                    windows=current.windows,
-                    opened_at=old["opened_at"] if old is not None else now,
-                    updated_at=now if (old is None or new_events or old["state"] != state) else old["updated_at"],
-                    resolved_at=(current.cleared_at.to_pydatetime() if state == "resolved" else None),
-                )
+        subject = str(metric or rule.check)
+        aid = alert_id(spec.name, rule.key, subject)
+        version_level = bool(rows["window_start"].isna().all())
+        skip = set() if version_level else {ts for ts in _window_starts(rows) if ts not in enough}
+        if rule.yields_to_outcomes:
+            skip |= measured
+        verdicts, latest_fire = _verdicts(rule, rows, skip=skip)
+        eps = episodes(verdicts)
+        if not eps:
+            continue
+        old = existing.get(aid)
+        new_events = _transitions(aid, spec.name, eps, store.alert_events(aid) if old else pd.DataFrame())
+        events += new_events
+        for ev in new_events:
+            counts[ev.event] = counts.get(ev.event, 0) + 1
+        current = eps[-1]
+        state = _state(old, current)
+        if latest_fire is None:
+            continue
+        measure = rule.measure_of(latest_fire)
+        when = _when(spec, current.last, version_level=version_level)
+        text = rule.words(Firing(spec, latest_fire, stats_by_window.get(current.last, {}), when, measure))
+        now = datetime.now()
+        upserts.append(
+            AlertRow(
+                id=aid,
+                model=spec.name,
+                version=int(version),
+                rule=rule.key,
+                subject=subject,
+                severity=rule.severity,
+                state=state,
+                title=text.title,
+                what=text.what,
+                cost=text.cost,
+                action=text.action,
+                cost_value=text.cost_value,
+                value=measure,
+                threshold=rule.threshold,
+                first_window=None if version_level else current.start.to_pydatetime(),
+                last_window=None if version_level else current.last.to_pydatetime(),
+                windows=current.windows,
+                opened_at=old["opened_at"] if old is not None else now,
+                updated_at=now if (old is None or new_events or old["state"] != state) else old["updated_at"],
+                resolved_at=(current.cleared_at.to_pydatetime() if state == "resolved" else None),
             )
-            if state in ("open", "acknowledged"):
-                counts["open"] += 1
+        )
+        if state in ("open", "acknowledged"):
+            counts["open"] += 1
     store.save_alerts(upserts=upserts, events=events)
     return counts
+
+
+def _window_starts(rows: pd.DataFrame) -> set[pd.Timestamp]:
+    return {pd.Timestamp(0) if pd.isna(w) else pd.Timestamp(w) for w in rows["window_start"]}
+
+
+def _verdicts(
+    rule: AlertRule, rows: pd.DataFrame, *, skip: set[pd.Timestamp]
+) -> tuple[list[tuple[pd.Timestamp, bool | None]], pd.Series | None]:
+    """Per window in order: True (fires), False (clears) or None (says nothing); and the latest firing row.
+
+    A window in `skip`, without a measure, or with fewer rows than the rule needs says nothing; inside
+    the hysteresis band a firing rule keeps firing.
+    """
+    verdicts: list[tuple[pd.Timestamp, bool | None]] = []
+    latest_fire: pd.Series | None = None
+    firing = False
+    for _, row in rows.sort_values("window_start", na_position="first").iterrows():
+        ts = pd.Timestamp(row["window_start"]) if not pd.isna(row["window_start"]) else pd.Timestamp(0)
+        m = rule.measure_of(row)
+        if ts in skip or m is None or (rule.min_rows and int(row["n_rows"] or 0) < rule.min_rows):
+            verdicts.append((ts, None))
+            continue
+        if rule.fires(m):
+            fires: bool | None = True
+        elif firing and not rule.clears(m):
+            fires = None
+        else:
+            fires = False
+        verdicts.append((ts, fires))
+        if fires is not None:
+            firing = fires
+        if fires:
+            latest_fire = row
+    return verdicts, latest_fire
+
+
+def _state(old: dict | None, current: Episode) -> str:
+    """Resolved when the latest episode cleared; a person's acknowledgement or resolution holds while the
+    problem that they saw lasts; otherwise open."""
+    if current.cleared_at is not None:
+        return "resolved"
+    if old is not None and old["state"] in ("acknowledged", "resolved") and not _reopened_since(old, current):
+        return old["state"]
+    return "open"
+
+
+def _when(spec: ModelSpec, ts: pd.Timestamp, *, version_level: bool) -> str:
+    """`in the week of 5 Jun 2017`, `in Jun 2017` or `at training time`."""
+    if version_level:
+        return "at training time"
+    label = make_window(ts, spec.window).label(spec.window)
+    return f"in {label}" if spec.window == "month" else f"in the {label}"
 
 
 def _worst_per_window(rule: AlertRule, rows: pd.DataFrame) -> pd.DataFrame:
@@ -193,13 +216,14 @@ def _worst_per_window(rule: AlertRule, rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).drop(columns="_measure") if out else rows.drop(columns="_measure")
 
 
-def _has_realised(results: pd.DataFrame, ts: pd.Timestamp, spec: ModelSpec) -> bool:
-    perf = results[
-        (results["check"] == str(Check.PERFORMANCE))
-        & (results["window_start"] == ts)
-        & (results["metric"] == PRIMARY[spec.task])
-    ]
-    return bool((perf["status"] != "no_labels").any() and perf["value"].notna().any())
+def _measured_windows(results: pd.DataFrame, spec: ModelSpec) -> set[pd.Timestamp]:
+    """Windows whose quality was measured on arrived outcomes (an estimate then has nothing to add)."""
+    perf = results[(results["check"] == str(Check.PERFORMANCE)) & (results["metric"] == PRIMARY[spec.task])]
+    out = set()
+    for ts, group in perf.groupby("window_start"):
+        if (group["status"] != "no_labels").any() and group["value"].notna().any():
+            out.add(pd.Timestamp(ts))
+    return out
 
 
 def _reopened_since(old: dict, current: Episode) -> bool:

@@ -2,8 +2,8 @@
 
 A rule is a small class registered with :func:`rule`. It declares, in one place, the check it reads,
 its line (from the model's :class:`~core.monitoring.thresholds.Thresholds`), its severity and its
-`words` method; a subclass without `words` is refused when the class is defined, so a rule that
-cannot say what happened cannot exist.
+words; a subclass without a title, an action or a `what` is refused when the class is defined, so a
+rule that cannot say what happened cannot exist.
 """
 
 from __future__ import annotations
@@ -86,45 +86,91 @@ class Firing:
 
 
 RULES: dict[str, type[AlertRule]] = {}
+ALL_TASKS = ("binary", "multiclass", "regression")
 
 
 @dataclass(frozen=True, kw_only=True)
 class AlertRule:
-    """When a stored result should raise an alert, and how the alert reads."""
+    """When a stored result should raise an alert, and how the alert reads.
+
+    A subclass declares what it reads (`check`, `metric`, `measure`), how bad it is (`severity`),
+    its line (`line`), its words (`title`, `what`, `action`, and `cost` when the business kind's
+    exposure is not the right money), and is registered with :func:`rule`.
+    """
 
     key: ClassVar[str]
-    check: Check
-    metric: str | None
-    measure: str = "value"
+    check: ClassVar[Check]
+    metric: ClassVar[str | None] = None
+    measure: ClassVar[str] = "value"
     """`value`, `loss` (relative loss against the reference) or `increase` (value - reference)."""
-    comparison: str = ">="
-    threshold: float
-    severity: str = "warning"
+    comparison: ClassVar[str] = ">="
+    severity: ClassVar[str] = "warning"
     """`critical` or `warning`."""
+    per_column: ClassVar[bool] = False
+    """Read every column's result and fire on the worst one (one alert per model, naming the columns)."""
+    tasks: ClassVar[tuple[str, ...]] = ALL_TASKS
+    yields_to_outcomes: ClassVar[bool] = False
+    """True for a rule about estimated quality: it says nothing about a window whose quality was measured."""
+    title: ClassVar[str]
+    """The alert's title after the model's name."""
+    action: ClassVar[str]
+    """What to do, in one sentence."""
+
+    threshold: float
     min_rows: int = 0
     """How many rows a window needs before the rule may speak about it."""
-    per_column: bool = False
-    """Read every column's result and fire on the worst one (one alert per model, naming the columns)."""
     clear_ratio: float = 0.8
     """Hysteresis: once firing, the alert clears only when the measure is back past threshold x this ratio,
     so a number hovering at the line does not open and resolve an alert every window."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        for needed in ("words", "for_model"):
-            if needed not in cls.__dict__:
-                raise TypeError(f"alert rule {cls.__name__} must define `{needed}`")
-        if not isinstance(cls.__dict__.get("key"), str):
-            raise TypeError(f"alert rule {cls.__name__} must set `key`")
+        for attr in ("key", "check", "title", "action"):
+            if not hasattr(cls, attr):
+                raise TypeError(f"alert rule {cls.__name__} must set `{attr}`")
+        for method in ("line", "what"):
+            if getattr(cls, method) is getattr(AlertRule, method):
+                raise TypeError(f"alert rule {cls.__name__} must define `{method}`")
+
+    @classmethod
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        """The threshold, and the rows a window needs, for this model."""
+        raise NotImplementedError
 
     @classmethod
     def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule | None:
-        """The rule with the model's line and minimum rows; None when it does not apply to the model."""
+        """The rule with the model's line; None when it does not apply to the model's task."""
+        if spec.task not in cls.tasks:
+            return None
+        threshold, min_rows = cls.line(spec, th)
+        return cls(threshold=threshold, min_rows=min_rows)
+
+    @classmethod
+    def metric_of(cls, spec: ModelSpec) -> str | None:
+        """The stored metric this rule reads for `spec` (None: any)."""
+        return cls.metric
+
+    def what(self, f: Firing) -> str:
+        """What happened, in one or two sentences."""
         raise NotImplementedError
+
+    def cost(self, f: Firing) -> tuple[str, float | None]:
+        """What it costs and the amount: by default what the window's rows are worth (the exposure)."""
+        return f.exposure()
+
+    def title_for(self, f: Firing) -> str:
+        return self.title
 
     def words(self, f: Firing) -> AlertText:
         """The alert's title and three sentences for this rule firing."""
-        raise NotImplementedError
+        cost, cost_value = self.cost(f)
+        return AlertText(
+            title=f"{f.spec.title}: {self.title_for(f)}",
+            what=self.what(f),
+            cost=cost,
+            action=self.action,
+            cost_value=cost_value,
+        )
 
     def measure_of(self, row: pd.Series) -> float | None:
         """The number this rule compares, from one stored result row."""

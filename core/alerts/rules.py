@@ -1,4 +1,4 @@
-"""The rules every model gets, each with its check, its line, its severity and its words.
+"""The rules every model gets, each with what it reads, its line, its severity and its words.
 
 Order here is the order alerts are evaluated in. A new rule is one more class with `@rule`.
 """
@@ -6,7 +6,6 @@ Order here is the order alerts are evaluated in. A new rule is one more class wi
 from __future__ import annotations
 
 from core.alerts.rule import AlertRule
-from core.alerts.rule import AlertText
 from core.alerts.rule import Firing
 from core.alerts.rule import rule
 from core.metrics import METRICS
@@ -35,43 +34,38 @@ class PerformanceRule(AlertRule):
     """Measured quality on arrived outcomes fell past the alarm line against validation."""
 
     key = "performance"
+    check = Check.PERFORMANCE
+    measure = "loss"
+    severity = "critical"
+    title = "the model is less accurate"
+    action = "Retrain it on recent data, then compare the new version with the live one before you switch."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(
-            check=Check.PERFORMANCE,
-            metric=PRIMARY[spec.task],
-            measure="loss",
-            threshold=th.performance_drop.alert,
-            severity="critical",
-            min_rows=th.min_labels,
-        )
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.performance_drop.alert, th.min_labels
 
-    def words(self, f: Firing) -> AlertText:
-        spec, b = f.spec, f.spec.business
-        value, ref = f.value, f.reference
-        metric = METRICS[f.row["metric"]]
-        loss = f.measure or 0.0
+    @classmethod
+    def metric_of(cls, spec: ModelSpec) -> str:
+        return PRIMARY[spec.task]
+
+    def what(self, f: Firing) -> str:
+        b, value, ref = f.spec.business, f.value, f.reference
         if f.row["metric"] == "roc_auc":
-            what = (
+            return (
                 f"The model got worse at telling {b.positive} from the rest {f.when}: its score fell from "
                 f"{ref:.2f} to {value:.2f}, where 1 is perfect and 0.5 is a coin toss."
             )
-        elif spec.task == "regression":
-            what = (
-                f"The {b.target_noun} model missed by {money(spec, value)} on a typical {b.entity} {f.when}, "
-                f"against {money(spec, ref)} when it was tested. That is {pct(loss)} worse."
+        loss = pct(f.measure or 0.0)
+        if f.spec.task == "regression":
+            return (
+                f"The {b.target_noun} model missed by {money(f.spec, value)} on a typical {b.entity} {f.when}, "
+                f"against {money(f.spec, ref)} when it was tested. That is {loss} worse."
             )
-        else:
-            what = f"The model's {metric.label.lower()} fell from {ref:.2f} to {value:.2f} {f.when}, {pct(loss)} worse."
-        cost, cost_value = f.loss(ref if spec.task == "regression" else None)
-        return AlertText(
-            title=f"{spec.title}: the model is less accurate",
-            what=what,
-            cost=cost,
-            action="Retrain it on recent data, then compare the new version with the live one before you switch.",
-            cost_value=cost_value,
-        )
+        label = METRICS[f.row["metric"]].label.lower()
+        return f"The model's {label} fell from {ref:.2f} to {value:.2f} {f.when}, {loss} worse."
+
+    def cost(self, f: Firing) -> tuple[str, float | None]:
+        return f.loss(f.reference if f.spec.task == "regression" else None)
 
 
 @rule
@@ -79,29 +73,22 @@ class DriftRule(AlertRule):
     """A large share of the inputs moved away from the training data."""
 
     key = "drift"
+    check = Check.DRIFT_SHARE
+    metric = "drift_share"
+    title = "incoming data has changed"
+    action = "Ask the team what changed in who is coming in. If it will last, retrain on recent data."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(check=Check.DRIFT_SHARE, metric="drift_share", threshold=th.drift_share.warn, min_rows=spec.min_rows)
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.drift_share.warn, spec.min_rows
 
-    def words(self, f: Firing) -> AlertText:
-        value = f.value
+    def what(self, f: Firing) -> str:
         top = [human(c) for c in f.details.get("drifted", [])[:3]]
-        what = (
-            (
-                f"{pct(value)} of the inputs {f.when} look different from the data the model learned from, "
-                f"most of all {', '.join(top)}."
-            )
-            if top
-            else f"{pct(value)} of the inputs look different {f.when}."
-        )
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: incoming data has changed",
-            what=what,
-            cost=cost,
-            action="Ask the team what changed in who is coming in. If it will last, retrain on recent data.",
-            cost_value=cost_value,
+        if not top:
+            return f"{pct(f.value)} of the inputs look different {f.when}."
+        return (
+            f"{pct(f.value)} of the inputs {f.when} look different from the data the model learned from, "
+            f"most of all {', '.join(top)}."
         )
 
 
@@ -110,22 +97,18 @@ class PredictionDriftRule(AlertRule):
     """The model's answers are spread differently than at validation."""
 
     key = "prediction_drift"
+    check = Check.PREDICTION_DRIFT
+    title = "the model's answers have shifted"
+    action = "Check that the model still gets the same inputs as before, then spot-check some of its answers."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(
-            check=Check.PREDICTION_DRIFT, metric=None, threshold=th.prediction_drift.warn, min_rows=spec.min_rows
-        )
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.prediction_drift.warn, spec.min_rows
 
-    def words(self, f: Firing) -> AlertText:
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: the model's answers have shifted",
-            what=f"The model's answers {f.when} are spread differently than in testing, so it sees the world "
-            "differently now.",
-            cost=cost,
-            action="Check that the model still gets the same inputs as before, then spot-check some of its answers.",
-            cost_value=cost_value,
+    def what(self, f: Firing) -> str:
+        return (
+            f"The model's answers {f.when} are spread differently than in testing, so it sees the world "
+            "differently now."
         )
 
 
@@ -134,32 +117,29 @@ class TargetDriftRule(AlertRule):
     """The outcomes themselves moved (more churners, higher prices)."""
 
     key = "target_drift"
+    check = Check.TARGET_DRIFT
+    title = "the outcomes themselves have moved"
+    action = "Ask the team if the business changed. If the new level is here to stay, retrain on recent data."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(check=Check.TARGET_DRIFT, metric=None, threshold=th.target_drift.warn, min_rows=th.min_labels)
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.target_drift.warn, th.min_labels
 
-    def words(self, f: Firing) -> AlertText:
+    def what(self, f: Firing) -> str:
         spec, b, details = f.spec, f.spec.business, f.details
         if spec.task == "binary":
             before, now = details.get("reference_rate") or 0, details.get("current_rate") or 0
-            what = f"{b.positive.capitalize()} made up {pct(now)} of outcomes {f.when}, against {pct(before)} before."
-        elif spec.task == "regression":
+            return f"{b.positive.capitalize()} made up {pct(now)} of outcomes {f.when}, against {pct(before)} before."
+        if spec.task == "regression":
             before, now = details.get("reference_mean") or 0, details.get("current_mean") or 0
-            what = (
+            return (
                 f"The average {b.target_noun} was {money(spec, now)} {f.when}, against {money(spec, before)} "
                 "in the data the model learned from."
             )
-        else:
-            what = f"The mix of outcomes {f.when} is different from the data the model learned from."
-        cost, cost_value = f.loss()
-        return AlertText(
-            title=f"{spec.title}: the outcomes themselves have moved",
-            what=what,
-            cost=cost,
-            action="Ask the team if the business changed. If the new level is here to stay, retrain on recent data.",
-            cost_value=cost_value,
-        )
+        return f"The mix of outcomes {f.when} is different from the data the model learned from."
+
+    def cost(self, f: Firing) -> tuple[str, float | None]:
+        return f.loss()
 
 
 @rule
@@ -167,21 +147,19 @@ class MissingColumnsRule(AlertRule):
     """An input arrived with no values at all."""
 
     key = "missing_columns"
+    check = Check.QUALITY
+    metric = "missing_columns"
+    severity = "critical"
+    title = "an input has gone missing"
+    action = "Ask whoever sends the data to restore it. Until then, do not trust the model's answers."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(check=Check.QUALITY, metric="missing_columns", threshold=1, severity="critical")
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return 1, 0
 
-    def words(self, f: Firing) -> AlertText:
+    def what(self, f: Firing) -> str:
         cols = ", ".join(human(c) for c in f.details.get("columns", []))
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: an input has gone missing",
-            what=f"No values at all came in for {cols} {f.when}. The column may have been dropped or renamed.",
-            cost=cost,
-            action="Ask whoever sends the data to restore it. Until then, do not trust the model's answers.",
-            cost_value=cost_value,
-        )
+        return f"No values at all came in for {cols} {f.when}. The column may have been dropped or renamed."
 
 
 @rule
@@ -189,32 +167,23 @@ class MissingValuesRule(AlertRule):
     """More inputs are empty than in the training data."""
 
     key = "missing_values"
+    check = Check.QUALITY
+    metric = "missing_share"
+    measure = "increase"
+    per_column = True
+    title = "gaps in the data"
+    action = "Find out why the data has gaps and fix the feed. The model fills gaps with a typical value."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(
-            check=Check.QUALITY,
-            metric="missing_share",
-            measure="increase",
-            threshold=th.missing_increase.warn,
-            min_rows=spec.min_rows,
-            per_column=True,
-        )
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.missing_increase.warn, spec.min_rows
 
-    def words(self, f: Firing) -> AlertText:
-        col, details = f.column, f.details
-        what = f"{col.capitalize()} was empty for {pct(f.value)} of {f.spec.business.entity}s {f.when}, up from "
-        what += pct(f.reference)
-        n_more = len([c for c in details.get("columns", []) if human(c) != col])
-        what += f", and {n_more} more {'input' if n_more == 1 else 'inputs'} had gaps too." if n_more else "."
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: gaps in the data",
-            what=what,
-            cost=cost,
-            action="Find out why the data has gaps and fix the feed. The model fills gaps with a typical value.",
-            cost_value=cost_value,
-        )
+    def what(self, f: Firing) -> str:
+        col = f.column
+        n_more = len([c for c in f.details.get("columns", []) if human(c) != col])
+        more = f", and {n_more} more {'input' if n_more == 1 else 'inputs'} had gaps too." if n_more else "."
+        share, before = pct(f.value), pct(f.reference)
+        return f"{col.capitalize()} was empty for {share} of {f.spec.business.entity}s {f.when}, up from {before}{more}"
 
 
 @rule
@@ -222,29 +191,24 @@ class NewCategoriesRule(AlertRule):
     """Category values the model never saw in training."""
 
     key = "new_categories"
+    check = Check.QUALITY
+    metric = "unseen_share"
+    per_column = True
+    title = "new kinds of values"
+    action = "Check these new values are right, then retrain so the model learns them."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(
-            check=Check.QUALITY,
-            metric="unseen_share",
-            threshold=th.unseen_share.warn,
-            min_rows=spec.min_rows,
-            per_column=True,
-        )
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.unseen_share.warn, spec.min_rows
 
-    def words(self, f: Firing) -> AlertText:
-        col, details = f.column, f.details
-        examples = ", ".join(str(e) for e in details.get("examples", [])[:2])
-        what = f"{pct(f.value)} of {f.spec.business.entity}s {f.when} had {a_or_an(_either(details, col))} the model "
-        what += "never saw" + (f", such as {examples}." if examples else ".")
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: new kinds of {col}",
-            what=what,
-            cost=cost,
-            action="Check these new values are right, then retrain so the model learns them.",
-            cost_value=cost_value,
+    def title_for(self, f: Firing) -> str:
+        return f"new kinds of {f.column}"
+
+    def what(self, f: Firing) -> str:
+        examples = ", ".join(str(e) for e in f.details.get("examples", [])[:2])
+        which = a_or_an(_either(f.details, f.column))
+        return f"{pct(f.value)} of {f.spec.business.entity}s {f.when} had {which} the model never saw" + (
+            f", such as {examples}." if examples else "."
         )
 
 
@@ -253,30 +217,24 @@ class OutOfRangeRule(AlertRule):
     """Numbers outside the range the model learned from."""
 
     key = "out_of_range"
+    check = Check.QUALITY
+    metric = "out_of_range_share"
+    per_column = True
+    title = "values out of range"
+    action = "Retrain with data that covers these values, or check that the feed is right."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(
-            check=Check.QUALITY,
-            metric="out_of_range_share",
-            threshold=th.out_of_range_share.warn,
-            min_rows=spec.min_rows,
-            per_column=True,
-        )
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.out_of_range_share.warn, spec.min_rows
 
-    def words(self, f: Firing) -> AlertText:
-        col = f.column
-        what = (
-            f"{pct(f.value)} of {f.spec.business.entity}s {f.when} had {a_or_an(_either(f.details, col))} outside "
-            "anything the model learned from, so it is guessing for them."
-        )
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: {col} is out of range",
-            what=what,
-            cost=cost,
-            action="Retrain with data that covers these values, or check that the feed is right.",
-            cost_value=cost_value,
+    def title_for(self, f: Firing) -> str:
+        return f"{f.column} is out of range"
+
+    def what(self, f: Firing) -> str:
+        which = a_or_an(_either(f.details, f.column))
+        return (
+            f"{pct(f.value)} of {f.spec.business.entity}s {f.when} had {which} outside anything the model learned "
+            "from, so it is guessing for them."
         )
 
 
@@ -285,22 +243,27 @@ class OverfittingRule(AlertRule):
     """The version did far better on its training data than on validation data."""
 
     key = "overfitting"
+    check = Check.OVERFITTING
+    metric = "train_validation"
+    title = "the model learned its training data by heart"
+    action = "Retrain with more data or a simpler model before you rely on it."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule:
-        return cls(check=Check.OVERFITTING, metric="train_validation", threshold=th.overfit_gap.warn)
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.overfit_gap.warn, 0
 
-    def words(self, f: Firing) -> AlertText:
-        metric = METRICS.get(str(f.row["column"]), METRICS["accuracy"])
-        return AlertText(
-            title=f"{f.spec.title}: the model learned its training data by heart",
-            what="The model scored far better on the data it learned from than on data it had not seen: "
-            f"{pct(f.value)} worse on new data.",
-            cost="Its real quality is closer to the lower number, so plans built on the higher one will "
-            f"fall short. This is its {metric.label.lower()}.",
-            action="Retrain with more data or a simpler model before you rely on it.",
-            cost_value=None,
+    def what(self, f: Firing) -> str:
+        return (
+            "The model scored far better on the data it learned from than on data it had not seen: "
+            f"{pct(f.value)} worse on new data."
         )
+
+    def cost(self, f: Firing) -> tuple[str, float | None]:
+        label = METRICS.get(str(f.row["column"]), METRICS["accuracy"]).label.lower()
+        return (
+            "Its real quality is closer to the lower number, so plans built on the higher one will "
+            f"fall short. This is its {label}."
+        ), None
 
 
 @rule
@@ -308,26 +271,20 @@ class EstimatedPerformanceRule(AlertRule):
     """Before outcomes arrive, the label-free estimate says quality dropped (yes/no models)."""
 
     key = "estimated_performance"
+    check = Check.ESTIMATED_PERFORMANCE
+    metric = "roc_auc"
+    measure = "loss"
+    tasks = ("binary",)
+    yields_to_outcomes = True
+    title = "quality may be slipping"
+    action = "Watch the first outcomes as they come in. If they confirm the drop, retrain the model."
 
     @classmethod
-    def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule | None:
-        if spec.task != "binary":
-            return None
-        return cls(
-            check=Check.ESTIMATED_PERFORMANCE,
-            metric="roc_auc",
-            measure="loss",
-            threshold=th.performance_drop.alert,
-            min_rows=spec.min_rows,
-        )
+    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
+        return th.performance_drop.alert, spec.min_rows
 
-    def words(self, f: Firing) -> AlertText:
-        cost, cost_value = f.exposure()
-        return AlertText(
-            title=f"{f.spec.title}: quality may be slipping",
-            what=f"Outcomes for {f.when} are not in yet, but the model's own confidence says its skill may have "
-            f"dropped by {pct(f.measure or 0)}.",
-            cost=cost,
-            action="Watch the first outcomes as they come in. If they confirm the drop, retrain the model.",
-            cost_value=cost_value,
+    def what(self, f: Firing) -> str:
+        return (
+            f"Outcomes for {f.when} are not in yet, but the model's own confidence says its skill may have "
+            f"dropped by {pct(f.measure or 0)}."
         )

@@ -10,10 +10,11 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:  # the trainer hands itself to every hook; imported for the annotation only
-    from core.modeling.training import Trainer
+from torch import nn
+
+from core.schema import ArchConfig
 
 EpochFn = Callable[[int, int, float, float], None]
 """Receives `(epoch, max_epochs, train_loss, valid_loss)` after every epoch."""
@@ -33,6 +34,15 @@ class History:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+class Trainer(Protocol):
+    """What a hook may read and set on the trainer that calls it (`core.modeling.training.Trainer`)."""
+
+    net: nn.Module
+    arch: ArchConfig
+    history_: History
+    best_epoch_: int
 
 
 class Callback:

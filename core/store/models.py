@@ -80,6 +80,7 @@ class ModelsFamily:
         by: str = "modelpulse",
     ) -> None:
         """Record a saved version; with `live=True` it becomes the live one (recorded as a promotion)."""
+        self.get_spec(model)
         with self.conn.transaction() as cur:
             cur.execute(
                 "INSERT INTO model_versions VALUES (?, ?, ?, ?, ?, ?, ?, FALSE)",
