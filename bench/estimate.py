@@ -49,7 +49,8 @@ import time  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from core.config import Settings  # noqa: E402
+from bench.common import busy_warning  # noqa: E402
+from bench.common import scratch_settings  # noqa: E402
 from core.metrics import binary_metrics  # noqa: E402
 from core.monitoring.context import VersionContext  # noqa: E402
 from core.monitoring.estimate import ESTIMATED  # noqa: E402
@@ -204,13 +205,6 @@ def summarise(label: str, frame: pd.DataFrame) -> list[dict]:
     return out
 
 
-def busy_warning() -> None:
-    """Timings need a quiet machine: say so when something else is using the CPUs."""
-    load = os.getloadavg()[0]
-    if load > 0.7:
-        print(f"WARNING: 1-minute load average is {load:.1f} before starting; other processes will distort timings.")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, default=None, help="a demo store seeded with monitor=True")
@@ -227,16 +221,9 @@ def main() -> int:
             shutil.copy2(args.store, db)
             print(f"using a copy of {args.store}")
         else:
-            from core.demo import seed_demo
+            from core.demo.seed import seed_demo
 
-            settings = Settings(
-                db_path=db,
-                models_dir=Path(tmp) / "models",
-                inbox_dir=Path(tmp) / "inbox",
-                data_dir=REPO / "data",
-                seed=42,
-                threads=2,
-            )
+            settings = scratch_settings(db)
             t0 = time.perf_counter()
             seed_demo(settings=settings, monitor=True, progress=lambda s: None)
             print(f"seeded the demo (monitor=True) in {time.perf_counter() - t0:.0f}s")

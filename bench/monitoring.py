@@ -54,6 +54,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
+from bench.common import busy_warning  # noqa: E402
+from bench.common import scratch_settings  # noqa: E402
 from core.demo.datasets import FLIGHTS  # noqa: E402
 from core.demo.datasets import load_flights  # noqa: E402
 from core.demo.datasets import split_flights  # noqa: E402
@@ -397,17 +399,9 @@ def profile_check(db: Path, spec: ModelSpec) -> dict:
 
 # ---------------------------------------------------------------------------- part b
 def _seeded_store(tmp: Path, seeded: Path | None):
-    from core.config import Settings
     from core.demo.seed import seed_demo
 
-    settings = Settings(
-        db_path=tmp / "demo.duckdb",
-        models_dir=tmp / "models",
-        inbox_dir=tmp / "inbox",
-        data_dir=DATA,
-        seed=42,
-        threads=2,
-    )
+    settings = scratch_settings(tmp / "demo.duckdb")
     if seeded is not None:
         shutil.copy2(seeded, settings.db_path)
         print(f"  reusing seeded (unmonitored) store {seeded}")
@@ -685,13 +679,6 @@ def part_c(n_rows: int) -> dict:
         f"{'holds' if ok else 'MISSED'}"
     )
     return out
-
-
-def busy_warning() -> None:
-    """Timings need a quiet machine: say so when something else is using the CPUs."""
-    load = os.getloadavg()[0]
-    if load > 0.7:
-        print(f"WARNING: 1-minute load average is {load:.1f} before starting; other processes will distort timings.")
 
 
 def main() -> int:

@@ -31,7 +31,8 @@ import time  # noqa: E402
 
 import torch  # noqa: E402
 
-from core.config import Settings  # noqa: E402
+from bench.common import busy_warning  # noqa: E402
+from bench.common import scratch_settings  # noqa: E402
 from core.demo.datasets import DEMO_MODELS  # noqa: E402
 from core.demo.seed import seed_demo  # noqa: E402
 from core.demo.seed import train_demo_versions  # noqa: E402
@@ -88,14 +89,7 @@ def print_quality(rows: list[dict]) -> None:
 def time_seed(keep: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="mp-bench-seed-") as tmp:
         root = Path(tmp)
-        settings = Settings(
-            db_path=root / "store.duckdb",
-            models_dir=root / "models",
-            inbox_dir=root / "inbox",
-            data_dir=REPO / "data",
-            seed=42,
-            threads=2,
-        )
+        settings = scratch_settings(root / "store.duckdb")
         t0 = time.perf_counter()
         report = seed_demo(settings=settings, monitor=True, progress=lambda s: None)
         wall = time.perf_counter() - t0
@@ -110,13 +104,6 @@ def time_seed(keep: Path | None) -> None:
             keep.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(settings.db_path, keep)
             print(f"seeded store copied to {keep}")
-
-
-def busy_warning() -> None:
-    """Timings need a quiet machine: say so when something else is using the CPUs."""
-    load = os.getloadavg()[0]
-    if load > 0.7:
-        print(f"WARNING: 1-minute load average is {load:.1f} before starting; other processes will distort timings.")
 
 
 def main() -> int:

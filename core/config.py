@@ -59,6 +59,20 @@ class Settings:
     threads: int | None = None
     inbox_poll: int = 10
 
+    @classmethod
+    def under(cls, db_path: Path | str, *, seed: int = 42, threads: int | None = None) -> Settings:
+        """Settings for a store file at `db_path` with its model files and inbox beside it, and the
+        shipped demo data (tests and benchmarks)."""
+        db_path = Path(db_path)
+        return cls(
+            db_path=db_path,
+            models_dir=db_path.parent / "models",
+            inbox_dir=db_path.parent / "inbox",
+            data_dir=REPO_ROOT / "data",
+            seed=seed,
+            threads=threads,
+        )
+
     def with_db(self, db_path: Path | str) -> Settings:
         """Return settings pointing at another store file, with model files and inbox beside it."""
         db_path = Path(db_path)

@@ -25,14 +25,7 @@ REDUCED_DAYS = 120  # production replayed: 4 months of churn, ~17 weeks of hotel
 def make_settings(root: Path) -> Settings:
     """Settings whose store and model files live under `root`."""
     root.mkdir(parents=True, exist_ok=True)
-    return Settings(
-        db_path=root / "modelpulse.duckdb",
-        models_dir=root / "models",
-        data_dir=REPO_ROOT / "data",
-        inbox_dir=root / "inbox",
-        seed=7,
-        threads=2,
-    )
+    return Settings.under(root / "modelpulse.duckdb", seed=7, threads=2)
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ from core.config import REPO_ROOT
 from core.errors import StoreLockedError
 from core.store import Store
 
-# ----------------------------------------------------------------------------- reading files
-
 
 def _cli(*args, db):
     env = {"MODELPULSE_DB": str(db), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}

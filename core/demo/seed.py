@@ -13,7 +13,6 @@ from dataclasses import field
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from core.config import Settings
 from core.demo.datasets import DEMO_MODELS
@@ -21,6 +20,7 @@ from core.demo.datasets import DemoModel
 from core.modeling.features import target_codes
 from core.modeling.scoring import TrainedModel
 from core.modeling.training import train_with_yardstick
+from core.modeling.training import use_threads
 from core.modeling.versions import register_version
 from core.modeling.versions import yardstick_rows
 from core.progress import Progress
@@ -230,7 +230,7 @@ def seed_demo(
     `fraction` (one number, or one per model name) samples rows for quick, reduced demos in tests.
     """
     if settings.threads:
-        torch.set_num_threads(settings.threads)
+        use_threads(settings.threads)
     report = DemoReport()
     started = time.perf_counter()
     with Store.open(settings.db_path, create=True) as store:

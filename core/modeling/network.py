@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from core.schema import ArchConfig
+
 
 def embedding_dim(cardinality: int) -> int:
     """A common rule of thumb: grow with the number of categories, capped at 16."""
@@ -57,6 +59,20 @@ class TabularNet(nn.Module):
         # wide & deep: a linear path straight from the inputs keeps simple trends (price follows last
         # year's price) from being squeezed through the hidden layers
         self.wide = nn.Linear(n_numeric + sum(embedding_dim(c) for c in cardinalities), out_dim) if wide else None
+
+    @classmethod
+    def for_arch(cls, arch: ArchConfig, *, n_numeric: int, cardinalities: list[int], out_dim: int) -> TabularNet:
+        """The network an :class:`ArchConfig` describes, for inputs of the given widths."""
+        return cls(
+            n_numeric=n_numeric,
+            cardinalities=cardinalities,
+            hidden=arch.hidden,
+            out_dim=out_dim,
+            dropout=arch.dropout,
+            batch_norm=arch.batch_norm,
+            residual=arch.residual,
+            wide=arch.wide,
+        )
 
     def forward(self, x_num: torch.Tensor, x_cat: torch.Tensor) -> torch.Tensor:
         parts = [x_num] + [emb(x_cat[:, i]) for i, emb in enumerate(self.embeddings)]

@@ -87,15 +87,8 @@ def save_model(
 
 def _net_from_meta(meta: dict, spec: ModelSpec, arch: ArchConfig) -> TabularNet:
     out_dim = len(spec.classes) if spec.task == "multiclass" else 1
-    return TabularNet(
-        n_numeric=int(meta["n_numeric"]),
-        cardinalities=[int(c) for c in meta["cardinalities"]],
-        hidden=arch.hidden,
-        out_dim=out_dim,
-        dropout=arch.dropout,
-        batch_norm=arch.batch_norm,
-        residual=arch.residual,
-        wide=arch.wide,
+    return TabularNet.for_arch(
+        arch, n_numeric=int(meta["n_numeric"]), cardinalities=[int(c) for c in meta["cardinalities"]], out_dim=out_dim
     )
 
 

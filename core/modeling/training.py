@@ -33,6 +33,11 @@ from core.schema import ArchConfig
 from core.schema import ModelSpec
 
 
+def use_threads(n: int) -> None:
+    """Let torch use `n` CPU threads for training and scoring in this process."""
+    torch.set_num_threads(n)
+
+
 class Trainer:
     """Fits one :class:`TabularNet` on prepared arrays."""
 
@@ -133,16 +138,7 @@ def fit_model(
         scaler = TargetScaler.fit(y_train, log=arch.log_target)
         y_train, y_valid = scaler.forward(y_train), scaler.forward(y_valid)
     out_dim = len(spec.classes) if spec.task == "multiclass" else 1
-    net = TabularNet(
-        n_numeric=pre.n_numeric_inputs,
-        cardinalities=pre.cardinalities,
-        hidden=arch.hidden,
-        out_dim=out_dim,
-        dropout=arch.dropout,
-        batch_norm=arch.batch_norm,
-        residual=arch.residual,
-        wide=arch.wide,
-    )
+    net = TabularNet.for_arch(arch, n_numeric=pre.n_numeric_inputs, cardinalities=pre.cardinalities, out_dim=out_dim)
 
     def tensors(frame: pd.DataFrame, y: np.ndarray) -> tuple[torch.Tensor, ...]:
         xn, xc = pre.transform(frame)

@@ -20,8 +20,6 @@ from core.store import Store
 from tests.conftest import make_settings
 from tests.conftest import refused
 
-# ----------------------------------------------------------------------------- reading files
-
 
 def _mapping(**kw) -> Mapping:
     base = dict(

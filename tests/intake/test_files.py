@@ -11,8 +11,6 @@ from core.intake.traffic import log_predictions
 from core.store import Store
 from tests.conftest import csv_bytes
 
-# ----------------------------------------------------------------------------- reading files
-
 
 def test_empty_file():
     with pytest.raises(DataError, match="The file x.csv is empty."):

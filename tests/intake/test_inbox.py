@@ -7,8 +7,6 @@ import os
 from core.intake.inbox import process_inbox
 from core.store import Store
 
-# ----------------------------------------------------------------------------- reading files
-
 
 def test_inbox_imports_good_files_and_explains_bad_ones(copied, churn_rows):
     folder = copied.inbox_dir / "churn"

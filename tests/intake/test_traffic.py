@@ -15,8 +15,6 @@ from tests.conftest import counts
 from tests.conftest import csv_bytes
 from tests.conftest import refused
 
-# ----------------------------------------------------------------------------- reading files
-
 
 def test_missing_required_column(copied, churn_rows):
     frame = churn_rows.drop(columns=["contract"])
