@@ -111,6 +111,11 @@ class AlertRule:
     tasks: ClassVar[tuple[str, ...]] = ALL_TASKS
     yields_to_outcomes: ClassVar[bool] = False
     """True for a rule about estimated quality: it says nothing about a window whose quality was measured."""
+    band: ClassVar[tuple[str, str] | float]
+    """The line: a `(Thresholds field, "warn" or "alert")` pair, or a fixed number."""
+    rows_needed: ClassVar[str] = "rows"
+    """Before it speaks about a window the rule needs `rows` (the model's minimum rows per window),
+    `labels` (the minimum outcomes to measure quality) or `none`."""
     title: ClassVar[str]
     """The alert's title after the model's name."""
     action: ClassVar[str]
@@ -125,17 +130,22 @@ class AlertRule:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
-        for attr in ("key", "check", "title", "action"):
+        for attr in ("key", "check", "band", "title", "action"):
             if not hasattr(cls, attr):
                 raise TypeError(f"alert rule {cls.__name__} must set `{attr}`")
-        for method in ("line", "what"):
-            if getattr(cls, method) is getattr(AlertRule, method):
-                raise TypeError(f"alert rule {cls.__name__} must define `{method}`")
+        if cls.what is AlertRule.what:
+            raise TypeError(f"alert rule {cls.__name__} must define `what`")
 
     @classmethod
     def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
         """The threshold, and the rows a window needs, for this model."""
-        raise NotImplementedError
+        if isinstance(cls.band, tuple):
+            field, level = cls.band
+            threshold = float(getattr(getattr(th, field), level))
+        else:
+            threshold = float(cls.band)
+        rows = {"rows": spec.min_rows, "labels": th.min_labels, "none": 0}[cls.rows_needed]
+        return threshold, rows
 
     @classmethod
     def for_model(cls, spec: ModelSpec, th: Thresholds) -> AlertRule | None:

@@ -10,7 +10,6 @@ from core.alerts.rule import Firing
 from core.alerts.rule import rule
 from core.metrics import METRICS
 from core.metrics import PRIMARY
-from core.monitoring.thresholds import Thresholds
 from core.results import Check
 from core.schema import ModelSpec
 from core.wording import a_or_an
@@ -37,12 +36,10 @@ class PerformanceRule(AlertRule):
     check = Check.PERFORMANCE
     measure = "loss"
     severity = "critical"
+    band = ("performance_drop", "alert")
+    rows_needed = "labels"
     title = "the model is less accurate"
     action = "Retrain it on recent data, then compare the new version with the live one before you switch."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.performance_drop.alert, th.min_labels
 
     @classmethod
     def metric_of(cls, spec: ModelSpec) -> str:
@@ -75,12 +72,9 @@ class DriftRule(AlertRule):
     key = "drift"
     check = Check.DRIFT_SHARE
     metric = "drift_share"
+    band = ("drift_share", "warn")
     title = "incoming data has changed"
     action = "Ask the team what changed in who is coming in. If it will last, retrain on recent data."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.drift_share.warn, spec.min_rows
 
     def what(self, f: Firing) -> str:
         top = [human(c) for c in f.details.get("drifted", [])[:3]]
@@ -98,12 +92,9 @@ class PredictionDriftRule(AlertRule):
 
     key = "prediction_drift"
     check = Check.PREDICTION_DRIFT
+    band = ("prediction_drift", "warn")
     title = "the model's answers have shifted"
     action = "Check that the model still gets the same inputs as before, then spot-check some of its answers."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.prediction_drift.warn, spec.min_rows
 
     def what(self, f: Firing) -> str:
         return (
@@ -118,12 +109,10 @@ class TargetDriftRule(AlertRule):
 
     key = "target_drift"
     check = Check.TARGET_DRIFT
+    band = ("target_drift", "warn")
+    rows_needed = "labels"
     title = "the outcomes themselves have moved"
     action = "Ask the team if the business changed. If the new level is here to stay, retrain on recent data."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.target_drift.warn, th.min_labels
 
     def what(self, f: Firing) -> str:
         spec, b, details = f.spec, f.spec.business, f.details
@@ -150,12 +139,10 @@ class MissingColumnsRule(AlertRule):
     check = Check.QUALITY
     metric = "missing_columns"
     severity = "critical"
+    band = 1
+    rows_needed = "none"
     title = "an input has gone missing"
     action = "Ask whoever sends the data to restore it. Until then, do not trust the model's answers."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return 1, 0
 
     def what(self, f: Firing) -> str:
         cols = ", ".join(human(c) for c in f.details.get("columns", []))
@@ -171,12 +158,9 @@ class MissingValuesRule(AlertRule):
     metric = "missing_share"
     measure = "increase"
     per_column = True
+    band = ("missing_increase", "warn")
     title = "gaps in the data"
     action = "Find out why the data has gaps and fix the feed. The model fills gaps with a typical value."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.missing_increase.warn, spec.min_rows
 
     def what(self, f: Firing) -> str:
         col = f.column
@@ -194,12 +178,9 @@ class NewCategoriesRule(AlertRule):
     check = Check.QUALITY
     metric = "unseen_share"
     per_column = True
+    band = ("unseen_share", "warn")
     title = "new kinds of values"
     action = "Check these new values are right, then retrain so the model learns them."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.unseen_share.warn, spec.min_rows
 
     def title_for(self, f: Firing) -> str:
         return f"new kinds of {f.column}"
@@ -220,12 +201,9 @@ class OutOfRangeRule(AlertRule):
     check = Check.QUALITY
     metric = "out_of_range_share"
     per_column = True
+    band = ("out_of_range_share", "warn")
     title = "values out of range"
     action = "Retrain with data that covers these values, or check that the feed is right."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.out_of_range_share.warn, spec.min_rows
 
     def title_for(self, f: Firing) -> str:
         return f"{f.column} is out of range"
@@ -245,12 +223,10 @@ class OverfittingRule(AlertRule):
     key = "overfitting"
     check = Check.OVERFITTING
     metric = "train_validation"
+    band = ("overfit_gap", "warn")
+    rows_needed = "none"
     title = "the model learned its training data by heart"
     action = "Retrain with more data or a simpler model before you rely on it."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.overfit_gap.warn, 0
 
     def what(self, f: Firing) -> str:
         return (
@@ -276,12 +252,9 @@ class EstimatedPerformanceRule(AlertRule):
     measure = "loss"
     tasks = ("binary",)
     yields_to_outcomes = True
+    band = ("performance_drop", "alert")
     title = "quality may be slipping"
     action = "Watch the first outcomes as they come in. If they confirm the drop, retrain the model."
-
-    @classmethod
-    def line(cls, spec: ModelSpec, th: Thresholds) -> tuple[float, int]:
-        return th.performance_drop.alert, spec.min_rows
 
     def what(self, f: Firing) -> str:
         return (

@@ -98,6 +98,38 @@ def _performance(spec: ModelSpec, results: pd.DataFrame) -> tuple[str, str, str,
     return "–", "–", "no outcomes yet", False
 
 
+def _waiting(
+    spec: ModelSpec,
+    *,
+    reason: str,
+    action: str,
+    open_alerts: int = 0,
+    critical_alerts: int = 0,
+    live_version: int | None = None,
+) -> HealthCard:
+    """The grey card of a model with nothing to judge yet."""
+    kpi = headline(spec)
+    return HealthCard(
+        model=spec.name,
+        title=spec.title,
+        description=spec.description,
+        status="grey",
+        reason=reason,
+        action=action,
+        open_alerts=open_alerts,
+        critical_alerts=critical_alerts,
+        live_version=live_version,
+        as_of=None,
+        window_label="",
+        window_start=None,
+        kpi_label=kpi.label,
+        kpi_help=kpi.help,
+        kpi_value="–",
+        kpi_delta=None,
+        kpi_delta_good=None,
+    )
+
+
 def health_card(store: Store, spec: ModelSpec) -> HealthCard:
     """Health card of one model from its stored results, alerts and statistics."""
     live = store.live_version(spec.name)
@@ -108,47 +140,18 @@ def health_card(store: Store, spec: ModelSpec) -> HealthCard:
     kpi = headline(spec)
     metric = PRIMARY[spec.task]
     if live is None:
-        return HealthCard(
-            model=spec.name,
-            title=spec.title,
-            description=spec.description,
-            status="grey",
-            reason="No live version yet.",
-            action="Train or import a model first.",
-            open_alerts=0,
-            critical_alerts=0,
-            live_version=None,
-            as_of=None,
-            window_label="",
-            window_start=None,
-            kpi_label=kpi.label,
-            kpi_help=kpi.help,
-            kpi_value="–",
-            kpi_delta=None,
-            kpi_delta_good=None,
-        )
+        return _waiting(spec, reason="No live version yet.", action="Train or import a model first.")
     results = store.read_results(model=spec.name, version=live.version, with_details=True)
     latest = _latest_window(results)
     daily = store.read_daily_stats(model=spec.name, version=live.version)
     if latest is None or daily.empty:
-        return HealthCard(
-            model=spec.name,
-            title=spec.title,
-            description=spec.description,
-            status="grey",
+        return _waiting(
+            spec,
             reason="No monitored traffic yet.",
             action="Send predictions, then run monitoring.",
             open_alerts=len(open_only),
             critical_alerts=critical,
             live_version=live.version,
-            as_of=None,
-            window_label="",
-            window_start=None,
-            kpi_label=kpi.label,
-            kpi_help=kpi.help,
-            kpi_value="–",
-            kpi_delta=None,
-            kpi_delta_good=None,
         )
     window = make_window(latest, spec.window)
     label = window.label(spec.window)

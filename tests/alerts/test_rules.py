@@ -20,23 +20,17 @@ def test_a_rule_without_words_is_refused_when_it_is_written():
         class Silent(AlertRule):
             key = "silent"
             check = Check.DRIFT_SHARE
+            band = 0.5
             title = "something"
             action = "Do something."
-
-            @classmethod
-            def line(cls, spec, th):
-                return 0.5, 0
 
     with pytest.raises(TypeError, match="must set `action`"):
 
         class NoAction(AlertRule):
             key = "no_action"
             check = Check.DRIFT_SHARE
+            band = 0.5
             title = "something"
-
-            @classmethod
-            def line(cls, spec, th):
-                return 0.5, 0
 
             def what(self, f):
                 return "It happened."
