@@ -132,3 +132,37 @@ def test_cli_score_and_train_a_new_version(copied, churn_rows, tmp_path):
         assert store.live_version("churn").version == 1  # a new version starts in the shadow
         missing = store.rows_without_predictions(spec=store.get_spec("churn"), version=3)
         assert missing.empty  # it scored every stored row, so it compares on the same traffic
+
+
+def test_outcomes_after_people_resolved_and_acknowledged_alerts(copied, tmp_path):
+    """The normal production flow: predictions, people act on the alerts, the outcomes arrive later."""
+    from core.demo.datasets import HOTEL
+
+    with Store.open(copied.db_path) as store:
+        alerts = store.list_alerts(model="hotel", state="open")
+        assert len(alerts) >= 2
+        for i, aid in enumerate(alerts["id"]):
+            state = "resolved" if i % 2 == 0 else "acknowledged"
+            store.set_alert_state(alert_id=aid, state=state, actor="ana@example.com", comment="seen")
+        last = store.model_status("hotel").last_ts
+    frame = HOTEL.load(REPO_ROOT / "data")
+    later = frame[frame["arrival_at"] > last].head(300)
+    later.drop(columns=[HOTEL.spec.target]).to_csv(tmp_path / "bookings.csv", index=False)
+    later[["booking_id", HOTEL.spec.target]].to_csv(tmp_path / "prices.csv", index=False)
+    env = {"MODELPULSE_DB": str(copied.db_path), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
+
+    def run(*args):
+        out = subprocess.run(
+            [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+        return out.stdout
+
+    assert "Stored 300 predictions" in run("ingest", str(tmp_path / "bookings.csv"), "--model", "hotel")
+    assert "Stored 300 outcomes" in run("ingest", str(tmp_path / "prices.csv"), "--model", "hotel", "--labels")
+    assert "hotel" in run("monitor", "--model", "hotel")
+    with Store.open(copied.db_path, read_only=True) as store:
+        states = store.list_alerts(model="hotel")
+        assert set(states["state"]) <= {"open", "acknowledged", "resolved"}
+        resolved = states[states["state"] == "resolved"]
+        assert resolved["resolved_at"].notna().all()

@@ -111,6 +111,20 @@ def evaluate_alerts(
             counts[ev.event] = counts.get(ev.event, 0) + 1
         current = eps[-1]
         state = _state(old, current)
+        if _fires_after_hand_resolution(old, current):
+            state = "open"
+            events.append(
+                AlertEvent(
+                    alert_id=aid,
+                    model=spec.name,
+                    event="reopened",
+                    actor=SYSTEM,
+                    window_start=current.last.to_pydatetime(),
+                    comment="still happening after it was marked resolved",
+                )
+            )
+            counts["reopened"] += 1
+            new_events.append(events[-1])
         if latest_fire is None:
             continue
         measure = rule.measure_of(latest_fire)
@@ -138,7 +152,7 @@ def evaluate_alerts(
                 windows=current.windows,
                 opened_at=old["opened_at"] if old is not None else now,
                 updated_at=now if (old is None or new_events or old["state"] != state) else old["updated_at"],
-                resolved_at=(current.cleared_at.to_pydatetime() if state == "resolved" else None),
+                resolved_at=_resolved_at(state, old, current),
             )
         )
         if state in ("open", "acknowledged"):
@@ -190,6 +204,26 @@ def _state(old: dict | None, current: Episode) -> str:
     if old is not None and old["state"] in ("acknowledged", "resolved") and not _reopened_since(old, current):
         return old["state"]
     return "open"
+
+
+def _fires_after_hand_resolution(old: dict | None, current: Episode) -> bool:
+    """True when a person marked the alert resolved, yet in the same episode a window newer than any they
+    saw still fires (a new episode reopens the alert through its own history)."""
+    if old is None or old["state"] != "resolved" or current.cleared_at is not None or _reopened_since(old, current):
+        return False
+    seen = old.get("last_window")
+    return seen is not None and not pd.isna(seen) and current.last > pd.Timestamp(seen)
+
+
+def _resolved_at(state: str, old: dict | None, current: Episode) -> datetime | None:
+    """When the alert was resolved: the clean window that cleared it, or the moment a person resolved it."""
+    if state != "resolved":
+        return None
+    if current.cleared_at is not None:
+        return current.cleared_at.to_pydatetime()
+    return (
+        pd.Timestamp(old["resolved_at"]).to_pydatetime() if old is not None and pd.notna(old["resolved_at"]) else None
+    )
 
 
 def _when(spec: ModelSpec, ts: pd.Timestamp, *, version_level: bool) -> str:

@@ -145,3 +145,22 @@ def test_bad_manual_state_is_refused(store):
         store.set_alert_state(alert_id=aid, state="deleted", actor="x")
     with pytest.raises(Exception, match="Say who you are"):
         store.set_alert_state(alert_id=aid, state="resolved", actor="  ")
+
+
+def test_an_alert_resolved_by_hand_while_its_problem_lasts_stays_resolved_until_a_newer_window_fires(store):
+    _window(store, 0, 0.5)
+    _evaluate(store)
+    aid = store.list_alerts(model=SPEC.name).iloc[0]["id"]
+    store.set_alert_state(alert_id=aid, state="resolved", actor="ana@example.com", comment="fixed the feed")
+    _evaluate(store)  # the same windows again: the person's word stands
+    alert = store.get_alert(aid)
+    assert alert["state"] == "resolved" and alert["resolved_at"] is not None
+    _window(store, 1, 0.6)  # a newer window still shows the problem
+    _evaluate(store)
+    alert = store.get_alert(aid)
+    assert alert["state"] == "open" and pd.isna(alert["resolved_at"])
+    history = store.alert_events(aid)
+    assert list(history["event"]) == ["opened", "resolved", "reopened"]
+    assert history.iloc[-1]["comment"] == "still happening after it was marked resolved"
+    _evaluate(store)
+    assert len(store.alert_events(aid)) == 3
