@@ -172,7 +172,7 @@ def score(
     settings = _settings()
     frame = _read(data, settings)
     with Store.open(settings.db_path) as store:
-        result = log_predictions(model=model, frame=frame, store=store, source=data.name)
+        result = log_predictions(model=model, frame=frame, store=store, settings=settings, source=data.name)
         versions = [v.version for v in store.list_versions(model) if v.weights_path]
         live = store.live_version(model)
         _say(
@@ -223,7 +223,7 @@ def ingest(
     frame = _read(file, settings)
     with Store.open(settings.db_path) as store:
         fn = log_labels if labels else log_predictions
-        result = fn(model=model, frame=frame, store=store, source=file.name)
+        result = fn(model=model, frame=frame, store=store, settings=settings, source=file.name)
         _say(result.message)
         if monitor:
             from core.progress import quiet

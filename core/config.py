@@ -15,6 +15,9 @@ the code reads `os.environ` for ModelPulse settings.
 | random seed     | MODELPULSE_SEED            | seed             | 42                                      |
 | torch threads   | MODELPULSE_THREADS         | threads          | all cores                               |
 | inbox poll s    | MODELPULSE_INBOX_POLL      | inbox_poll       | 10 (0 turns the app's inbox watcher off)|
+| earliest date   | MODELPULSE_EARLIEST_DATE   | earliest_date    | 1900-01-01                              |
+| latest date     | MODELPULSE_LATEST_DATE     | latest_date      | 2100-12-31                              |
+| longest text    | MODELPULSE_MAX_CELL_CHARS  | max_cell_chars   | 1000                                    |
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from core.errors import ConfigError
@@ -46,6 +51,21 @@ def _secrets(path: Path) -> dict[str, object]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What a founder's file may hold; anything beyond is refused with a sentence naming the limit.
+
+    Values outside these limits pass a naive parser but break later steps (a year 1500 falls off
+    pandas' calendar, 1e308 overflows a sum of squares, a million-character category ends up in
+    every message that names it), so they never reach the store.
+    """
+
+    earliest_date: date = date(1900, 1, 1)
+    latest_date: date = date(2100, 12, 31)
+    max_abs_number: float = 1e15
+    max_cell_chars: int = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Resolved settings; build with :func:`load_settings`."""
 
@@ -58,6 +78,7 @@ class Settings:
     seed: int = 42
     threads: int | None = None
     inbox_poll: int = 10
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def under(cls, db_path: Path | str, *, seed: int = 42, threads: int | None = None) -> Settings:
@@ -89,6 +110,15 @@ def _int(name: str, raw: object, *, minimum: int) -> int:
     return value
 
 
+def _date(name: str, raw: object, default: date) -> date:
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError as exc:
+        raise ConfigError(f"Setting {name} must be a date like 2000-01-31, not {raw!r}.") from exc
+
+
 def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Read settings from the environment, then secrets.toml, then defaults."""
     env = dict(os.environ) if env is None else env
@@ -105,6 +135,10 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
     data_dir = get("data_dir", "MODELPULSE_DATA_DIR")
     threads = get("threads", "MODELPULSE_THREADS")
     password = get("password", "MODELPULSE_PASSWORD")
+    earliest = _date("earliest_date", get("earliest_date", "MODELPULSE_EARLIEST_DATE"), Limits.earliest_date)
+    latest = _date("latest_date", get("latest_date", "MODELPULSE_LATEST_DATE"), Limits.latest_date)
+    if earliest >= latest:
+        raise ConfigError(f"Setting earliest_date ({earliest}) must come before latest_date ({latest}).")
     return Settings(
         db_path=db_path,
         models_dir=Path(str(models_dir)).expanduser() if models_dir else db_path.parent / "models",
@@ -115,4 +149,11 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         seed=_int("seed", get("seed", "MODELPULSE_SEED") or 42, minimum=0),
         threads=_int("threads", threads, minimum=1) if threads else None,
         inbox_poll=_int("inbox_poll", get("inbox_poll", "MODELPULSE_INBOX_POLL") or 10, minimum=0),
+        limits=Limits(
+            earliest_date=earliest,
+            latest_date=latest,
+            max_cell_chars=_int(
+                "max_cell_chars", get("max_cell_chars", "MODELPULSE_MAX_CELL_CHARS") or 1000, minimum=10
+            ),
+        ),
     )

@@ -15,6 +15,8 @@ def human(column: str) -> str:
 def money(spec: ModelSpec, amount: float) -> str:
     """`$4,200`: rounded to two significant figures, because false precision reads as noise."""
     amount = abs(float(amount))
+    if not math.isfinite(amount):
+        return "an unknown amount"
     if amount >= 100:
         digits = int(math.floor(math.log10(amount)))
         amount = round(amount, -(digits - 1))
@@ -52,3 +54,9 @@ def format_value(unit: str, value: float | None, currency: str = "$") -> str:
     if unit == "share":
         return f"{value:.1%}"
     return f"{value:.3f}"
+
+
+def short(text: object, limit: int = 40) -> str:
+    """A value quoted in a sentence or a chart, cut at `limit` characters."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

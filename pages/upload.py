@@ -243,6 +243,7 @@ with new_tab:
                                 source=uploaded.name,
                                 reference_start=pd.Timestamp(start),
                                 reference_end=pd.Timestamp(end) + pd.Timedelta(days=1, seconds=-1),
+                                settings=cfg,
                             )
                             quality = []
                         _monitor(spec.name, status)
@@ -287,7 +288,7 @@ with more_tab:
                 try:
                     with st.status("Importing...", expanded=True) as status:
                         fn = log_predictions if kind == "predictions" else log_labels
-                        result = fn(model=model, frame=frame, store=store, source=more.name)
+                        result = fn(model=model, frame=frame, store=store, settings=cfg, source=more.name)
                         status.write(result.message)
                         _monitor(model, status)
                         status.update(label=result.message, state="complete", expanded=False)

@@ -150,6 +150,23 @@ class MissingColumnsRule(AlertRule):
 
 
 @rule
+class UnusableValuesRule(AlertRule):
+    """Stored values monitoring had to set aside (infinite numbers, answers that are not numbers)."""
+
+    key = "unusable_values"
+    check = Check.QUALITY
+    metric = "unusable_values"
+    band = 1
+    rows_needed = "none"
+    title = "some data could not be used"
+    action = "Ask whoever sends the data to check the export: these values are not real measurements."
+
+    def what(self, f: Firing) -> str:
+        row = f.row
+        return f"{str(row['message']).rstrip('.')} {f.when}."
+
+
+@rule
 class MissingValuesRule(AlertRule):
     """More inputs are empty than in the training data."""
 

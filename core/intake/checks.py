@@ -7,14 +7,19 @@ row. Rows are numbered as in a spreadsheet: the header is row 1, so the first da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from core.config import Limits
 from core.errors import DataError
 from core.schema import ModelSpec
+from core.wording import plural
+
+DEFAULT_LIMITS = Limits()
 
 
 def spreadsheet_row(index: int) -> int:
@@ -43,30 +48,81 @@ def _first_bad(mask: pd.Series, values: pd.Series) -> tuple[int, int, str]:
     return len(bad), spreadsheet_row(first), str(values.iloc[first])
 
 
-def parse_timestamps(frame: pd.DataFrame, column: str, *, source: str) -> pd.Series:
-    """The column as datetimes; any value that is not a date is an error naming count and first row."""
+def parse_timestamps(frame: pd.DataFrame, column: str, *, source: str, limits: Limits = DEFAULT_LIMITS) -> pd.Series:
+    """The column as datetimes (time zones converted to UTC); anything that is not a date inside the
+    plausible range, or a column mixing time zones, is an error naming count and first row."""
     raw = frame[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = pd.to_datetime(raw)
     else:
-        parsed = pd.to_datetime(raw.astype("string"), errors="coerce", format="mixed")
+        text = raw.astype("string")
+        _refuse_mixed_zones(text, column, source=source)
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        except (ValueError, OverflowError):
+            parsed = pd.Series(
+                [pd.to_datetime(v, errors="coerce", utc=True) for v in text], index=text.index, dtype=object
+            )
+            parsed = pd.to_datetime(parsed, errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     bad = parsed.isna()
     if bad.any():
         n, row, value = _first_bad(bad, raw.astype("string").fillna(""))
-        shown = f" ('{value}')" if value else " (empty)"
         raise DataError(
-            f"In {source}, column `{column}` has {n:,} values that are not dates, first at row {row}{shown}."
+            f"In {source}, column `{column}` has {n:,} values that are not dates, first at row {row}{_shown(value)}."
+        )
+    lo, hi = pd.Timestamp(limits.earliest_date), pd.Timestamp(limits.latest_date) + pd.Timedelta(days=1)
+    outside = (parsed < lo) | (parsed >= hi)
+    if outside.any():
+        n, row, value = _first_bad(outside, raw.astype("string").fillna(""))
+        raise DataError(
+            f"In {source}, column `{column}` has {plural(n, 'date')} outside {limits.earliest_date:%Y-%m-%d} to "
+            f"{limits.latest_date:%Y-%m-%d}, first at row {row}{_shown(value)}. Fix them, or widen the range with "
+            "MODELPULSE_EARLIEST_DATE / MODELPULSE_LATEST_DATE."
         )
     return parsed.astype("datetime64[us]")
 
 
-def parse_numbers(frame: pd.DataFrame, column: str, *, source: str, allow_missing: bool = True) -> pd.Series:
-    """The column as floats; text in a numeric column is an error naming count and first row."""
+ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
+"""A UTC offset written after a clock time (`10:00:00+02:00`, `10:00Z`); a date alone has none."""
+
+
+def _refuse_mixed_zones(text: pd.Series, column: str, *, source: str) -> None:
+    """Times written with different UTC offsets (or some with and some without one) are refused."""
+    sample = text.dropna().str.strip()
+    zones = sample.str.extract(ZONE, expand=False).replace({"Z": "+00:00"}).str.replace(":", "")
+    zones = zones.where(zones.str.len() != 3, zones + "00").fillna("none")
+    if zones.nunique() <= 1:
+        return
+    first = zones.iloc[0]
+    other = int(np.flatnonzero((zones != first).to_numpy())[0])
+
+    def name(z: str) -> str:
+        return "no time zone" if z == "none" else f"UTC{z[:3]}:{z[3:]}"
+
+    raise DataError(
+        f"In {source}, column `{column}` mixes time zones: {name(first)} at row {spreadsheet_row(sample.index[0])} "
+        f"but {name(zones.iloc[other])} at row {spreadsheet_row(sample.index[other])}. Write every time in one "
+        "zone (UTC is safest) and send the file again."
+    )
+
+
+def _shown(value: str) -> str:
+    """A bad value quoted in a message, cut short when long."""
+    if not value:
+        return " (empty)"
+    return f" ('{value[:60]}...')" if len(value) > 60 else f" ('{value}')"
+
+
+def parse_numbers(
+    frame: pd.DataFrame, column: str, *, source: str, allow_missing: bool = True, limits: Limits = DEFAULT_LIMITS
+) -> pd.Series:
+    """The column as floats; text, infinite values or absurd magnitudes are errors naming count and first row."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         parsed = raw.astype("float64")
+        shown = parsed
     else:
         text = raw.astype("string").str.strip()
         parsed = pd.to_numeric(text, errors="coerce")
@@ -74,18 +130,49 @@ def parse_numbers(frame: pd.DataFrame, column: str, *, source: str, allow_missin
         if bad.any():
             n, row, value = _first_bad(bad, text.fillna(""))
             raise DataError(
-                f"In {source}, column `{column}` has {n:,} values that are not numbers, first at row {row} ('{value}')."
+                f"In {source}, column `{column}` has {n:,} values that are not numbers, "
+                f"first at row {row}{_shown(value)}."
             )
         parsed = parsed.astype("float64")
+        shown = text.fillna("")
+    infinite = np.isinf(parsed)
+    if infinite.any():
+        n, row, value = _first_bad(infinite, shown)
+        raise DataError(
+            f"In {source}, column `{column}` has {plural(n, 'infinite value')}, first at row {row} ('{value}'); "
+            "send the real number or leave the cell empty."
+        )
+    huge = parsed.abs() > limits.max_abs_number
+    if huge.any():
+        n, row, value = _first_bad(huge, shown)
+        bound = f"{limits.max_abs_number:.0e}".replace("e+", "e")
+        raise DataError(
+            f"In {source}, column `{column}` has {plural(n, 'number')} beyond ±{bound}, first at row {row} "
+            f"('{value}'); numbers that large are almost always an export or unit error."
+        )
     if not allow_missing and parsed.isna().any():
         n, row, _ = _first_bad(parsed.isna(), parsed)
         raise DataError(f"In {source}, column `{column}` has {n:,} empty values, first at row {row}.")
     return parsed
 
 
+def check_length(values: pd.Series, column: str, *, source: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Text cells longer than the limit are refused: they would be stored and repeated in every message."""
+    lengths = values.astype("string").str.len()
+    long = lengths > limits.max_cell_chars
+    if long.any():
+        n, row, _ = _first_bad(long.fillna(False), lengths)
+        first = int(lengths[long].iloc[0])
+        raise DataError(
+            f"In {source}, column `{column}` has {plural(n, 'value')} longer than {limits.max_cell_chars:,} "
+            f"characters, first at row {row} ({first:,} characters). Shorten them, or leave the column out."
+        )
+
+
 def check_unique(frame: pd.DataFrame, column: str, *, source: str, what: str) -> None:
-    """Ids must not repeat inside one file."""
+    """Ids must be present, not too long, and not repeat inside one file."""
     ids = frame[column].astype("string")
+    check_length(ids, column, source=source)
     if ids.isna().any():
         n, row, _ = _first_bad(ids.isna(), ids.fillna(""))
         raise DataError(f"In {source}, column `{column}` has {n:,} empty ids, first at row {row}.")
@@ -154,13 +241,17 @@ def check_classes(spec_target: str, labels: pd.Series, *, source: str) -> list[s
     return classes
 
 
-def validate_features(frame: pd.DataFrame, spec: ModelSpec, *, source: str) -> pd.DataFrame:
-    """Typed feature columns: numbers parsed (text in them is an error), categories kept as text."""
+def validate_features(
+    frame: pd.DataFrame, spec: ModelSpec, *, source: str, limits: Limits = DEFAULT_LIMITS
+) -> pd.DataFrame:
+    """Typed feature columns: numbers parsed (text, infinities and absurd sizes are errors), categories
+    kept as text of a sensible length."""
     out = {}
     for c in spec.numerical:
-        out[c] = parse_numbers(frame, c, source=source)
+        out[c] = parse_numbers(frame, c, source=source, limits=limits)
     for c in spec.categorical:
         out[c] = frame[c].astype("string").str.strip()
+        check_length(out[c], c, source=source, limits=limits)
     return pd.DataFrame(out, index=frame.index)
 
 

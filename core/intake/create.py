@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import Settings
+from core.config import load_settings
 from core.errors import DataError
 from core.intake.mapping import Mapping
 from core.intake.mapping import labels_of
@@ -54,7 +55,7 @@ def create_trained_model(
     Returns the spec and the version's quality next to the yardstick's, one row per split.
     """
     _refuse_existing(store, mapping.name)
-    parts = validate_model_file(mapping, frame, source=source, external=False)
+    parts = validate_model_file(mapping, frame, source=source, external=False, limits=settings.limits)
     spec = parts.spec
     typed = parts.features.copy()
     typed[spec.target] = (
@@ -123,10 +124,12 @@ def create_external_model(
     source: str,
     reference_start: datetime,
     reference_end: datetime,
+    settings: Settings | None = None,
 ) -> ModelSpec:
     """Import predictions of the user's own model: rows inside the chosen period are the reference."""
     _refuse_existing(store, mapping.name)
-    parts = validate_model_file(mapping, frame, source=source, external=True)
+    limits = (settings or load_settings()).limits
+    parts = validate_model_file(mapping, frame, source=source, external=True, limits=limits)
     spec, ts, labels = parts.spec, parts.ts, parts.labels
     in_ref = (ts >= pd.Timestamp(reference_start)) & (ts <= pd.Timestamp(reference_end))
     if int(in_ref.sum()) < 50:

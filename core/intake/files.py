@@ -7,6 +7,7 @@ or the header repeats inside the data. Every problem is one sentence naming the 
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from pathlib import Path
@@ -113,6 +114,16 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
             f"The file {filename} is not UTF-8 text: the first bad byte is at byte {exc.start + 1:,} "
             f"(line {line}). Save it as 'CSV UTF-8' and upload it again."
         ) from exc
+    header = next(csv.reader(io.StringIO(text)), [])
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        name = name.strip()
+        if name in seen:
+            raise DataError(
+                f"In {filename}, the column name `{name}` appears twice (columns {seen[name]} and {position}); "
+                "rename one of them and send the file again."
+            )
+        seen[name] = position
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=["", "NA", "NaN", "null"])
     except pd.errors.EmptyDataError as exc:

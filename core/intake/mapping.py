@@ -11,7 +11,9 @@ from pydantic import Field
 from pydantic import ValidationError
 
 from core.business import KINDS
+from core.config import Limits
 from core.errors import DataError
+from core.intake.checks import DEFAULT_LIMITS
 from core.intake.checks import check_classes
 from core.intake.checks import check_probabilities
 from core.intake.checks import check_unique
@@ -161,8 +163,10 @@ class ValidatedFile:
     """An imported model's own predictions."""
 
 
-def validate_model_file(mapping: Mapping, frame: pd.DataFrame, *, source: str, external: bool) -> ValidatedFile:
-    """Check a whole file against its mapping before anything is written."""
+def validate_model_file(
+    mapping: Mapping, frame: pd.DataFrame, *, source: str, external: bool, limits: Limits = DEFAULT_LIMITS
+) -> ValidatedFile:
+    """Check a whole file against its mapping (and the limits on what it may hold) before anything is written."""
     frame = normalise_columns(frame, source=source) if any(c != c.lower() for c in frame.columns) else frame
     needed = {mapping.timestamp: "the timestamp", mapping.entity: "the id of each row"}
     needed.update({c: "a feature" for c in (*mapping.numerical, *mapping.categorical)})
@@ -182,9 +186,9 @@ def validate_model_file(mapping: Mapping, frame: pd.DataFrame, *, source: str, e
     require_columns(frame, needed, source=source)
     classes = classes_for(mapping, frame, source=source)
     spec = spec_from_mapping(mapping, classes=classes, source="external" if external else "trained")
-    ts = parse_timestamps(frame, spec.timestamp, source=source)
+    ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits)
     check_unique(frame, spec.entity, source=source, what="file")
-    features = validate_features(frame, spec, source=source)
+    features = validate_features(frame, spec, source=source, limits=limits)
     labels = None
     if mapping.target:
         labels = encode_outcomes(spec, frame[mapping.target], source=source, column=mapping.target)

@@ -67,6 +67,7 @@ def log_predictions(
     A ModelPulse-trained model scores the rows with its live version and every shadow version. Outcomes
     in the target column, if present, are stored as labels. Everything goes in one transaction.
     """
+    limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
         frame = normalise_columns(frame, source=source)
@@ -78,7 +79,7 @@ def log_predictions(
             if spec.prediction_column and not spec.probability_columns:
                 needed[spec.prediction_column] = "your model's prediction"
         require_columns(frame, needed, source=source)
-        ts = parse_timestamps(frame, spec.timestamp, source=source)
+        ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits)
         check_unique(frame, spec.entity, source=source, what="file")
         ids = frame[spec.entity].astype("string").str.strip()
         already = st.known_entities(model=model, ids=ids.tolist())
@@ -88,7 +89,7 @@ def log_predictions(
                 f"{len(already):,} ids in {source} were stored before, first at row {int(first) + 2} "
                 f"('{ids[first]}'): this file may have been sent already."
             )
-        features = validate_features(frame, spec, source=source)
+        features = validate_features(frame, spec, source=source, limits=limits)
         labels = None
         if spec.target in frame:
             labels = encode_outcomes(spec, frame[spec.target], source=source, column=spec.target)
@@ -127,6 +128,7 @@ def log_labels(
     The file needs the id column and the target column; an optional `label_time` column says when each
     outcome became known (default: now).
     """
+    limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
         frame = normalise_columns(frame, source=source)
@@ -143,7 +145,7 @@ def log_labels(
             )
         labels = encode_labels(spec, frame[spec.target], source=source, column=spec.target)
         when = (
-            parse_timestamps(frame, "label_time", source=source)
+            parse_timestamps(frame, "label_time", source=source, limits=limits)
             if "label_time" in frame
             else pd.Series(pd.Timestamp.now().floor("s"), index=frame.index)
         )

@@ -16,6 +16,7 @@ from core.monitoring.performance import labelled_arrays
 from core.monitoring.quality import ColumnProfile
 from core.monitoring.quality import profile_reference
 from core.monitoring.thresholds import Thresholds
+from core.monitoring.validity import usable
 from core.results import CheckResult
 from core.schema import ModelSpec
 from core.store import VersionInfo
@@ -34,6 +35,8 @@ class VersionContext:
     profile: dict[str, ColumnProfile]
     drift: DriftReference
     estimator: Estimator | None
+    numeric: list[str]
+    """Stored number columns (features and money columns) whose values are checked for usability."""
     threshold: float
     thresholds: Thresholds
 
@@ -42,6 +45,9 @@ class VersionContext:
         cls, spec: ModelSpec, info: VersionInfo, reference: pd.DataFrame, thresholds: Thresholds
     ) -> VersionContext:
         """Prepare a version from its reference rows (`core.store.Store.read_reference`)."""
+        money = [c for c in (spec.business.value_column, spec.business.quantity_column) if c]
+        numeric = list(dict.fromkeys([*spec.numerical, *money]))
+        reference, _ = usable(spec, reference, numeric)
         features = list(info.metadata.get("features") or spec.features)
         metrics = {}
         for split in ("train", "validation"):
@@ -72,6 +78,7 @@ class VersionContext:
             profile=profile_reference(spec, reference, features),
             drift=prepare_drift_reference(spec, features, reference, thresholds),
             estimator=estimator,
+            numeric=numeric,
             threshold=threshold,
             thresholds=thresholds,
         )

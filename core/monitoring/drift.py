@@ -18,6 +18,7 @@ from core.results import CheckResult
 from core.results import Status
 from core.results import clean
 from core.schema import ModelSpec
+from core.wording import short
 
 METHOD_WORDS = {
     "wasserstein": "how far values moved, in standard deviations of the training data",
@@ -74,7 +75,7 @@ def histogram(ref: ReferenceHistogram, current: pd.Series) -> dict:
         ref_share = dict(zip(ref.labels, ref.shares, strict=True))
         return {
             "kind": "cat",
-            "labels": [str(x) for x in top],
+            "labels": [short(x, 60) for x in top],
             "reference": [round(ref_share.get(x, 0.0), 5) for x in top],
             "current": [round(float(cur.get(x, 0.0)), 5) for x in top],
         }

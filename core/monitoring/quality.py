@@ -14,6 +14,7 @@ from core.results import CheckResult
 from core.results import Status
 from core.results import clean
 from core.schema import ModelSpec
+from core.wording import short
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def quality_checks(
         if prof.kind == "cat":
             unseen_mask = ~category_strings(present).isin(prof.categories)
             share = float(unseen_mask.mean()) if len(present) else 0.0
-            examples = category_strings(present[unseen_mask]).value_counts().index[:3].tolist()
+            examples = [short(e) for e in category_strings(present[unseen_mask]).value_counts().index[:3]]
             out.append(
                 CheckResult(
                     check=Check.QUALITY,

@@ -14,6 +14,7 @@ from core.monitoring.performance import gap_check
 from core.monitoring.performance import performance_checks
 from core.monitoring.quality import quality_checks
 from core.monitoring.stats import window_stats
+from core.monitoring.validity import usable
 from core.monitoring.windows import Window
 from core.results import Check
 from core.results import CheckResult
@@ -49,6 +50,7 @@ def compute_window(
     """
     started = time.perf_counter()
     spec, th = ctx.spec, ctx.thresholds
+    frame, unusable = usable(spec, frame, ctx.numeric)
     n = len(frame)
     n_labels = int(frame["_label"].notna().sum())
     enough = n >= spec.min_rows
@@ -68,6 +70,8 @@ def compute_window(
     stats = window_stats(spec, frame, threshold=ctx.threshold)
     by_day = frame.groupby(frame["_ts"].dt.floor("D"))
     daily = tuple((day.to_pydatetime(), window_stats(spec, part, threshold=ctx.threshold)) for day, part in by_day)
+    if unusable is not None and scope == "full":
+        checks.append(unusable)
     if enough:
         if scope == "full":
             checks += quality_checks(spec=spec, current=frame, profile=ctx.profile, thresholds=th)

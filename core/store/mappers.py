@@ -7,6 +7,7 @@ one table takes, with the column types the table declares.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import astuple
 from dataclasses import fields
@@ -38,9 +39,19 @@ def json_default(value: object) -> object:
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
 def to_json(value: object) -> str:
-    """One stored JSON document."""
-    return json.dumps(value, default=json_default)
+    """One stored JSON document; NaN and infinities become null (JSON has no words for them)."""
+    return json.dumps(_finite(value), default=json_default, allow_nan=False)
 
 
 def check_frame(

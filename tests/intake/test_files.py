@@ -53,3 +53,8 @@ def test_formulas_are_kept_as_text_and_escaped_on_export(churn_rows, copied):
     assert stored.iloc[0, 0] == '=HYPERLINK("http://evil","x")'
     exported = safe_csv(stored).decode()
     assert "'=HYPERLINK" in exported and "\n=HYPERLINK" not in exported
+
+
+def test_a_column_name_repeated_in_the_header_is_refused_not_renamed():
+    with pytest.raises(DataError, match=r"the column name `price` appears twice \(columns 2 and 4\)"):
+        read_table(b"id,price,nights,price\n1,10,2,12\n", name="x.csv", max_mb=5)

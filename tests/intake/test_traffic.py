@@ -107,3 +107,47 @@ def test_code_api_opens_the_configured_store(copied, churn_rows, monkeypatch):
     frame = churn_rows.drop(columns=["churn"]).head(10)
     assert core.log_predictions(model="churn", frame=frame).rows == 10
     assert core.log_labels(model="churn", frame=churn_rows[["customer_id", "churn"]].head(10)).labels == 10
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "expected"),
+    [
+        ("monthly_charges", ["inf", "-inf"], "column `monthly_charges` has 2 infinite values, first at row 4 ('inf')"),
+        ("tenure", ["1e308"], "column `tenure` has 1 number beyond ±1e15, first at row 4 ('1e308')"),
+        ("signed_up_at", ["1500-03-01"], "column `signed_up_at` has 1 date outside 1900-01-01 to 2100-12-31"),
+        ("signed_up_at", ["3000-01-01 10:00"], "first at row 4 ('3000-01-01 10:00')"),
+        (
+            "signed_up_at",
+            ["2018-04-02T10:00:00+02:00"],
+            "mixes time zones: no time zone at row 2 but UTC+02:00 at row 4",
+        ),
+        ("contract", ["x" * 1_000_000], "column `contract` has 1 value longer than 1,000 characters"),
+        ("customer_id", ["y" * 5_000], "column `customer_id` has 1 value longer than 1,000 characters"),
+    ],
+)
+def test_values_that_would_break_a_later_step_are_refused(copied, churn_rows, column, values, expected):
+    frame = read_table(csv_bytes(churn_rows), name="p.csv", max_mb=5)
+    frame.loc[range(2, 2 + len(values)), column] = values
+    message = refused(copied, lambda s: log_predictions(model="churn", frame=frame, store=s, source="p.csv"), expected)
+    assert len(message) < 400
+
+
+def test_the_plausible_date_range_is_a_setting(copied, churn_rows, monkeypatch):
+    frame = read_table(csv_bytes(churn_rows), name="p.csv", max_mb=5)
+    monkeypatch.setenv("MODELPULSE_LATEST_DATE", "2018-04-05")
+    refused(
+        copied,
+        lambda s: log_predictions(model="churn", frame=frame, store=s, source="p.csv"),
+        "dates outside 1900-01-01 to 2018-04-05",
+    )
+
+
+def test_outcomes_that_are_infinite_are_refused(copied):
+    with Store.open(copied.db_path, read_only=True) as s:
+        ids = s.query_df("SELECT _entity_id FROM rows__hotel WHERE _split = 'production' LIMIT 3")["_entity_id"]
+    frame = pd.DataFrame({"booking_id": ids, "avg_price_per_room": ["120", "inf", "95"]})
+    refused(
+        copied,
+        lambda s: log_labels(model="hotel", frame=frame, store=s, source="o.csv"),
+        "column `avg_price_per_room` has 1 infinite value, first at row 3",
+    )
