@@ -172,7 +172,7 @@ def score(
     settings = _settings()
     frame = _read(data, settings)
     with Store.open(settings.db_path) as store:
-        result = log_predictions(model=model, frame=frame, store=store, settings=settings, source=data.name)
+        result = log_predictions(model=model, frame=frame, store=store, settings=settings, source=data.name, by="cli")
         versions = [v.version for v in store.list_versions(model) if v.weights_path]
         live = store.live_version(model)
         _say(
@@ -223,7 +223,7 @@ def ingest(
     frame = _read(file, settings)
     with Store.open(settings.db_path) as store:
         fn = log_labels if labels else log_predictions
-        result = fn(model=model, frame=frame, store=store, settings=settings, source=file.name)
+        result = fn(model=model, frame=frame, store=store, settings=settings, source=file.name, by="cli")
         _say(result.message)
         if monitor:
             from core.progress import quiet
@@ -287,6 +287,63 @@ def alerts(
             _say(f"[{a['severity'].upper()}] [{a['state']}] {a['title']}{span}  (id {a['id']})")
             for part in ("what", "cost", "action"):
                 _say(f"    {a[part]}")
+
+
+batches_app = typer.Typer(
+    add_completion=False,
+    invoke_without_command=True,
+    help="List a model's imports, or take one back: `batches --model M`, `batches remove ID`.",
+)
+app.add_typer(batches_app, name="batches")
+
+
+@batches_app.callback()
+@friendly
+def batches(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Option(help="The model whose imports to list.")] = None,
+) -> None:
+    """List a model's imports, newest first: id, when, what, source file, rows, who, and any removal."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core.intake.batches import list_batches
+    from core.store import Store
+
+    if not model:
+        raise ModelPulseError("Name the model: `python -m core batches --model NAME`.")
+    with Store.open(_settings().db_path, read_only=True) as store:
+        frame = list_batches(store, model=model)
+    if frame.empty:
+        _say(f"Model `{model}` has no imports yet.")
+        return
+    for b in frame.to_dict("records"):
+        removed = f"  REMOVED {b['removed']}" if b["removed"] else ""
+        _say(
+            f"{b['id']}  {pd_ts(b['when'])}  {b['what']:<12} {b['rows']:>9,} rows  "
+            f"{b['source'] or '-'}  by {b['by']}{removed}"
+        )
+
+
+@batches_app.command("remove")
+@friendly
+def remove_batch(
+    batch_id: Annotated[str, typer.Argument(help="The batch id (from `batches --model M`).")],
+    by: Annotated[str, typer.Option(help="Who is taking it back (recorded).")] = "cli",
+) -> None:
+    """Take one import back: its rows, every version's predictions on them and their outcomes, in one go."""
+    from core.intake.batches import remove_batch as remove
+    from core.store import Store
+
+    settings = _settings()
+    with Store.open(settings.db_path) as store:
+        _say(remove(store, batch_id=batch_id, by=by, settings=settings).message)
+
+
+def pd_ts(value: object) -> str:
+    """A stored time as `2024-03-01 10:15`."""
+    import pandas as pd
+
+    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
 def _isna(value: object) -> bool:

@@ -11,6 +11,8 @@ import streamlit as st
 from core.business import KINDS
 from core.business import kinds_for_task
 from core.errors import ModelPulseError
+from core.intake.batches import list_batches
+from core.intake.batches import remove_batch
 from core.intake.create import create_external_model
 from core.intake.create import create_trained_model
 from core.intake.files import read_table
@@ -48,7 +50,7 @@ def _monitor(name: str, status) -> None:
     refresh(store=store, settings=cfg, models=[name], progress=status.write)
 
 
-new_tab, more_tab = st.tabs(["New model", "More data for a model"])
+new_tab, more_tab, imports_tab = st.tabs(["New model", "More data for a model", "Imports (take one back)"])
 
 with new_tab:
     uploaded = st.file_uploader("Your file", type=["csv", "parquet"], key="new_file")
@@ -288,7 +290,9 @@ with more_tab:
                 try:
                     with st.status("Importing...", expanded=True) as status:
                         fn = log_predictions if kind == "predictions" else log_labels
-                        result = fn(model=model, frame=frame, store=store, settings=cfg, source=more.name)
+                        result = fn(
+                            model=model, frame=frame, store=store, settings=cfg, source=more.name, by="upload page"
+                        )
                         status.write(result.message)
                         _monitor(model, status)
                         status.update(label=result.message, state="complete", expanded=False)
@@ -297,8 +301,50 @@ with more_tab:
                 else:
                     clear_caches()
                     st.success(result.message)
+    watcher = (
+        f"the app imports them within {cfg.inbox_poll} seconds"
+        if cfg.inbox_poll
+        else "this app's inbox watcher is off (setting MODELPULSE_INBOX_POLL is 0), so dropped files wait until it "
+        "is turned on"
+    )
     st.markdown(
         f"**From a running service**: drop files into `{cfg.inbox_dir}/<model>/` (outcomes into "
-        f"`<model>/labels/`); the app imports them within {cfg.inbox_poll or 10} seconds. From code: "
+        f"`<model>/labels/`); {watcher}. From code: "
         "`core.log_predictions(model=..., frame=...)`; from the shell: `python -m core ingest FILE --model NAME`."
     )
+
+with imports_tab:
+    store = open_store() if cfg.db_path.exists() else None
+    specs = data.specs(str(cfg.db_path)) if store is not None else []
+    if not specs:
+        st.info("No models yet, so no imports to list.")
+    else:
+        titles = {s.name: s.title for s in specs}
+        model = st.selectbox("Model", list(titles), format_func=titles.get, key="imports-model")
+        imports = list_batches(store, model=model)
+        st.dataframe(imports.drop(columns=["removable"]), hide_index=True, width="stretch")
+        removable = imports[imports["removable"]]
+        if removable.empty:
+            st.caption("Nothing to take back: only files of predictions or outcomes can be removed.")
+        else:
+            with st.form(f"remove-{model}"):
+                labels = {
+                    r["id"]: f"{pd.Timestamp(r['when']):%Y-%m-%d %H:%M} · {r['what']} · {r['rows']:,} rows · "
+                    f"{r['source'] or 'no file name'}"
+                    for r in removable.to_dict("records")
+                }
+                batch = st.selectbox("Import to take back", list(labels), format_func=labels.get)
+                who = st.text_input("Your name or email (recorded)", placeholder="e.g. maya@startup.com")
+                sure = st.checkbox("Remove its rows, every version's predictions on them and their outcomes")
+                if st.form_submit_button("Remove this import", type="primary"):
+                    if not sure:
+                        st.warning("Tick the box to confirm; nothing was removed.")
+                    else:
+                        try:
+                            with st.spinner("Removing and recomputing the windows it touched..."):
+                                removal = remove_batch(store, batch_id=batch, by=who, settings=cfg)
+                        except ModelPulseError as exc:
+                            st.error(exc.user_message)
+                        else:
+                            clear_caches()
+                            st.success(removal.message)

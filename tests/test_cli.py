@@ -166,3 +166,26 @@ def test_outcomes_after_people_resolved_and_acknowledged_alerts(copied, tmp_path
         assert set(states["state"]) <= {"open", "acknowledged", "resolved"}
         resolved = states[states["state"] == "resolved"]
         assert resolved["resolved_at"].notna().all()
+
+
+def test_cli_lists_and_removes_a_batch(copied, churn_rows, tmp_path):
+    path = tmp_path / "april.csv"
+    churn_rows.drop(columns=["churn"]).head(20).to_csv(path, index=False)
+    env = {"MODELPULSE_DB": str(copied.db_path), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    assert run("ingest", str(path), "--model", "churn", "--no-monitor").returncode == 0
+    listed = run("batches", "--model", "churn")
+    assert listed.returncode == 0, listed.stderr
+    first = listed.stdout.splitlines()[0]
+    assert "april.csv" in first and "by cli" in first and "predictions" in first
+    removed = run("batches", "remove", first.split()[0], "--by", "ana")
+    assert removed.returncode == 0, removed.stderr
+    assert "20 rows with their 40 predictions" in removed.stdout
+    assert run("batches", "--model", "churn").stdout.splitlines()[0].endswith("by ana")
+    again = run("batches", "remove", first.split()[0])
+    assert again.returncode == 1 and "already removed" in again.stderr and "Traceback" not in again.stderr

@@ -25,6 +25,7 @@ from core.schema import ModelSpec
 from core.store import AlertEvent
 from core.store import AlertRow
 from core.store import Store
+from core.store.mappers import ALERT_COLUMNS
 
 SYSTEM = "modelpulse"
 
@@ -90,21 +91,25 @@ def evaluate_alerts(
         metric = rule.metric_of(spec)
         if metric is not None:
             rows = rows[rows["metric"] == metric]
-        if rows.empty:
-            continue
-        if rule.per_column:
-            rows = _worst_per_window(rule, rows)
         subject = str(metric or rule.check)
         aid = alert_id(spec.name, rule.key, subject)
-        version_level = bool(rows["window_start"].isna().all())
-        skip = set() if version_level else {ts for ts in _window_starts(rows) if ts not in enough}
-        if rule.yields_to_outcomes:
-            skip |= measured
-        verdicts, latest_fire = _verdicts(rule, rows, skip=skip)
-        eps = episodes(verdicts)
-        if not eps:
-            continue
         old = existing.get(aid)
+        eps: list[Episode] = []
+        if not rows.empty:
+            if rule.per_column:
+                rows = _worst_per_window(rule, rows)
+            version_level = bool(rows["window_start"].isna().all())
+            skip = set() if version_level else {ts for ts in _window_starts(rows) if ts not in enough}
+            if rule.yields_to_outcomes:
+                skip |= measured
+            verdicts, latest_fire = _verdicts(rule, rows, skip=skip)
+            eps = episodes(verdicts)
+        if not eps:
+            if old is not None and old["state"] != "resolved":
+                upserts.append(_without_evidence(old))
+                events.append(_event(aid, spec.name, "resolved", "the windows it was raised for no longer show it"))
+                counts["resolved"] += 1
+            continue
         new_events = _transitions(aid, spec.name, eps, store.alert_events(aid) if old else pd.DataFrame())
         events += new_events
         for ev in new_events:
@@ -114,13 +119,12 @@ def evaluate_alerts(
         if _fires_after_hand_resolution(old, current):
             state = "open"
             events.append(
-                AlertEvent(
-                    alert_id=aid,
-                    model=spec.name,
-                    event="reopened",
-                    actor=SYSTEM,
-                    window_start=current.last.to_pydatetime(),
-                    comment="still happening after it was marked resolved",
+                _event(
+                    aid,
+                    spec.name,
+                    "reopened",
+                    "still happening after it was marked resolved",
+                    window=current.last.to_pydatetime(),
                 )
             )
             counts["reopened"] += 1
@@ -159,6 +163,19 @@ def evaluate_alerts(
             counts["open"] += 1
     store.save_alerts(upserts=upserts, events=events)
     return counts
+
+
+def _event(aid: str, model: str, event: str, comment: str, *, window: datetime | None = None) -> AlertEvent:
+    return AlertEvent(alert_id=aid, model=model, event=event, actor=SYSTEM, comment=comment, window_start=window)
+
+
+def _without_evidence(old: dict) -> AlertRow:
+    """An alert whose windows no longer show the problem (their data was taken back or recomputed): resolved."""
+    now = datetime.now()
+    values = {
+        k: (None if pd.isna(old[k]) else old[k]) if not isinstance(old[k], str) else old[k] for k in ALERT_COLUMNS
+    }
+    return AlertRow(**{**values, "state": "resolved", "updated_at": now, "resolved_at": now})
 
 
 def _window_starts(rows: pd.DataFrame) -> set[pd.Timestamp]:

@@ -132,7 +132,9 @@ def replay(
         preds = {v: m.predict(batch) for v, m in models.items()}
         arrived = pending[pending["label_ts"] <= batch_end]
         pending = pending[pending["label_ts"] > batch_end]
-        store.write_batch(spec=spec, rows=batch, predictions=preds, labels=arrived, source=f"demo replay {period}")
+        store.write_batch(
+            spec=spec, rows=batch, predictions=preds, labels=arrived, source=f"demo replay {period}", actor="demo"
+        )
         written += len(batch)
         if k == len(periods) or k % max(1, len(periods) // 6) == 0:
             progress(f"  {spec.name}: replayed {k}/{len(periods)} {demo.replay_unit}s ({written:,} rows)")

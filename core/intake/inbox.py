@@ -69,7 +69,7 @@ def process_inbox(*, store: Store, settings: Settings, monitor: bool = True) -> 
                 frame = read_table(path.read_bytes(), name=path.name, max_mb=settings.max_upload_mb)
                 fn = log_labels if is_labels else log_predictions
                 source = f"inbox/{spec.name}/{path.name}"
-                result = fn(model=spec.name, frame=frame, store=store, settings=settings, source=source)
+                result = fn(model=spec.name, frame=frame, store=store, settings=settings, source=source, by="inbox")
             except ModelPulseError as exc:
                 moved = _move(path, folder / "failed")
                 moved.with_name(moved.name + ".error.txt").write_text(exc.user_message + "\n", encoding="utf-8")

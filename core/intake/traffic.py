@@ -61,6 +61,7 @@ def log_predictions(
     store: Store | None = None,
     settings: Settings | None = None,
     source: str = "code",
+    by: str = "code",
 ) -> IngestResult:
     """Store a batch of production rows for `model` (features, id, time; predictions too for an external model).
 
@@ -102,7 +103,9 @@ def log_predictions(
             if not predictions:
                 raise NotFoundError(f"Model `{model}` has no trained version to score with.")
         label_frame = labels_of(rows, labels, mask=pd.Series(True, index=rows.index))
-        batch = st.write_batch(spec=spec, rows=rows, predictions=predictions, labels=label_frame, source=source)
+        batch = st.write_batch(
+            spec=spec, rows=rows, predictions=predictions, labels=label_frame, source=source, actor=by
+        )
         n_labels = 0 if label_frame is None else len(label_frame)
         return IngestResult(
             model=model,
@@ -122,6 +125,7 @@ def log_labels(
     store: Store | None = None,
     settings: Settings | None = None,
     source: str = "code",
+    by: str = "code",
 ) -> IngestResult:
     """Store outcomes that arrived later, joined to stored predictions by id, in one transaction.
 
@@ -153,6 +157,7 @@ def log_labels(
             model=model,
             labels=pd.DataFrame({"entity_id": ids.to_numpy(), "label": labels.to_numpy(), "label_ts": when.to_numpy()}),
             source=source,
+            actor=by,
         )
         return IngestResult(
             model=model,

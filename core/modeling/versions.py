@@ -84,7 +84,9 @@ def register_version(
         )
         if rows is not None:
             preds = {version: model.predict(rows)} | {v: m.predict(rows) for v, m in others.items()}
-            store.write_batch(spec=spec, rows=rows, predictions=preds, labels=labels, source=source, kind=kind)
+            store.write_batch(
+                spec=spec, rows=rows, predictions=preds, labels=labels, source=source, kind=kind, actor=by
+            )
         if len(backlog):
             progress(f"  scoring {len(backlog):,} stored rows with v{version}")
             store.write_predictions(

@@ -82,6 +82,12 @@ def monitor_version(
     """Compute every window of one version that is new or changed. Returns (computed, up to date)."""
     scope = "full" if info.is_live else "performance"
     done = store.computed_windows(model=spec.name, version=info.version, scope=scope)
+    present = {pd.Timestamp(w) for w in fingerprints["window_start"]}
+    gone = [w for w in done if w not in present]
+    if gone:  # every row of these windows was taken back: what was computed on them goes too
+        store.forget_windows(
+            model=spec.name, version=info.version, starts=[pd.Timestamp(w).to_pydatetime() for w in gone]
+        )
     todo = [(row, fingerprint(row, scope)) for _, row in fingerprints.iterrows()]
     todo = [(row, fp) for row, fp in todo if done.get(pd.Timestamp(row["window_start"])) != fp]
     if not todo:

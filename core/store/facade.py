@@ -31,6 +31,7 @@ from core.errors import StoreError
 from core.predictions import Predictions
 from core.schema import ModelSpec
 from core.store.alerts import AlertsFamily
+from core.store.batches import BatchesFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
 from core.store.migrations import check_or_migrate
@@ -63,6 +64,7 @@ class Store:
         self.rows = RowsFamily(conn)
         self.results = ResultsFamily(conn)
         self.alerts = AlertsFamily(conn)
+        self.batches = BatchesFamily(conn)
         self._families = (self.rows, self.results, self.alerts, self.models)
 
     # ------------------------------------------------------------------ opening and schema
@@ -168,13 +170,13 @@ class Store:
                 by=by,
             )
             return self.rows.write_batch(
-                spec=spec, rows=rows, predictions=predictions, labels=labels, source=source, kind="upload"
+                spec=spec, rows=rows, predictions=predictions, labels=labels, source=source, kind="upload", actor=by
             )
 
-    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "") -> str:
+    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "", actor: str = "modelpulse") -> str:
         """Store labels (`entity_id`, `label`, `label_ts`) of an existing model in one transaction."""
         self.get_spec(model)
-        return self.rows.write_labels(model=model, labels=labels, source=source)
+        return self.rows.write_labels(model=model, labels=labels, source=source, actor=actor)
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (used by tests and `status`)."""
@@ -210,10 +212,15 @@ class Store:
     computed_windows = _by("results", ResultsFamily.computed_windows)
     save_window = _by("results", ResultsFamily.save_window)
     save_version_checks = _by("results", ResultsFamily.save_version_checks)
+    forget_windows = _by("results", ResultsFamily.forget_windows)
     read_results = _by("results", ResultsFamily.read_results)
     read_window_stats = _by("results", ResultsFamily.read_window_stats)
     read_daily_stats = _by("results", ResultsFamily.read_daily_stats)
     clear_monitoring = _by("results", ResultsFamily.clear_monitoring)
+
+    list_batches = _by("batches", BatchesFamily.list_batches)
+    get_batch = _by("batches", BatchesFamily.get_batch)
+    remove_batch = _by("batches", BatchesFamily.remove_batch)
 
     list_alerts = _by("alerts", AlertsFamily.list_alerts)
     get_alert = _by("alerts", AlertsFamily.get_alert)

@@ -145,6 +145,13 @@ MIGRATIONS: dict[int, list[str]] = {
             stats JSON NOT NULL,
             PRIMARY KEY (model, version, day))""",
     ],
+    4: [
+        # who sent each batch, and whether someone took it back (the row stays, for the record)
+        "ALTER TABLE batches ADD COLUMN actor VARCHAR",
+        "ALTER TABLE batches ADD COLUMN removed_at TIMESTAMP",
+        "ALTER TABLE batches ADD COLUMN removed_by VARCHAR",
+        "ALTER TABLE batches ADD COLUMN removed_rows BIGINT",
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -68,6 +68,16 @@ class ResultsFamily:
                 )
                 cur.execute("INSERT INTO window_stats VALUES (?, ?, ?, ?, ?, ?, ?)", window_stats_row(result))
 
+    def forget_windows(self, *, model: str, version: int, starts: list[datetime]) -> None:
+        """Forget the results and statistics of windows that no longer hold any rows (their data was removed)."""
+        if not starts:
+            return
+        with self.conn.transaction() as cur:
+            for start in starts:
+                for table in self.tables:
+                    sql = f"DELETE FROM {quote_ident(table)} WHERE model = ? AND version = ? AND window_start = ?"  # noqa: S608
+                    cur.execute(sql, [model, int(version), start])
+
     def save_version_checks(self, *, model: str, version: int, checks: Sequence[CheckResult]) -> None:
         """Replace the version-level checks (no window: e.g. the train/validation gap)."""
         with self.conn.transaction() as cur:

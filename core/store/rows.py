@@ -129,9 +129,12 @@ class RowsFamily:
                     cur.execute(sql)
         return table
 
-    def _record_batch(self, cur: Cursor, *, batch_id: str, model: str, kind: str, n_rows: int, source: str) -> None:
+    def _record_batch(
+        self, cur: Cursor, *, batch_id: str, model: str, kind: str, n_rows: int, source: str, actor: str
+    ) -> None:
         cur.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?)", [batch_id, model, kind, n_rows, source, datetime.now()]
+            "INSERT INTO batches (id, model, kind, n_rows, source, created_at, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [batch_id, model, kind, n_rows, source, datetime.now(), actor],
         )
 
     def write_batch(
@@ -143,6 +146,7 @@ class RowsFamily:
         labels: pd.DataFrame | None = None,
         source: str = "",
         kind: str = "predictions",
+        actor: str = "modelpulse",
     ) -> str:
         """Write feature rows, each version's predictions on them and any labels, in ONE transaction.
 
@@ -178,7 +182,13 @@ class RowsFamily:
                 self.conn.insert(cur, "predictions", frame)
             n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
             self._record_batch(
-                cur, batch_id=batch_id, model=spec.name, kind=kind, n_rows=len(prepared) + n_labels, source=source
+                cur,
+                batch_id=batch_id,
+                model=spec.name,
+                kind=kind,
+                n_rows=len(prepared) + n_labels,
+                source=source,
+                actor=actor,
             )
         return batch_id
 
@@ -202,12 +212,12 @@ class RowsFamily:
             cur.execute(sql)
         return len(frame)
 
-    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "") -> str:
+    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "", actor: str = "modelpulse") -> str:
         """Store labels (`entity_id`, `label`, `label_ts`) in one transaction; returns the batch id."""
         batch_id = uuid.uuid4().hex
         with self.conn.transaction() as cur:
             n = self._insert_labels(cur, model, labels, batch_id)
-            self._record_batch(cur, batch_id=batch_id, model=model, kind="labels", n_rows=n, source=source)
+            self._record_batch(cur, batch_id=batch_id, model=model, kind="labels", n_rows=n, source=source, actor=actor)
         return batch_id
 
     def write_predictions(
@@ -240,6 +250,7 @@ class RowsFamily:
                 kind="backfill",
                 n_rows=len(frame),
                 source=f"v{version} shadow scores",
+                actor="modelpulse",
             )
         return batch_id
 

@@ -147,3 +147,13 @@ def test_upload_page_renders_with_and_without_a_store(monkeypatch, tmp_path, dem
     _run(at, "pages/upload.py")
     assert any("Create a model first" in i.value for i in at.info)
     assert not (tmp_path / "fresh.duckdb").exists()  # nothing is created until a model is
+
+
+def test_upload_page_lists_imports_and_says_when_the_inbox_is_off(app, demo_settings):
+    _run(app, "pages/upload.py")
+    frames = [f.value for f in app.dataframe]
+    imports = next(f for f in frames if "removable" not in f.columns and {"what", "source", "by"} <= set(f.columns))
+    assert "predictions" in set(imports["what"]) and "demo" in set(imports["by"])
+    assert any(b.label == "Remove this import" for b in app.button)
+    text = " ".join(m.value for m in app.markdown)
+    assert "inbox watcher is off" in text
