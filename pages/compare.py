@@ -60,7 +60,7 @@ m3.metric(
     help=f"Resampling whole {spec.window}s 1,000 times: the middle 95% of the differences. If it spans 0, "
     "the data cannot tell the versions apart.",
 )
-(st.success if result.significant else st.info)(result.recommendation)
+{True: st.success, False: st.warning, None: st.info}[result.b_is_better](result.recommendation)
 st.plotly_chart(compare_chart(result.per_window, a=a, b=b, metric=metric), width="stretch")
 st.caption(f"Both versions scored exactly the same traffic: v{a if a == live else b} live, the other in the shadow.")
 with st.expander(f"Per {spec.window}"):
@@ -78,7 +78,12 @@ with st.expander(f"Per {spec.window}"):
 st.subheader("Make a version live")
 with st.form("promote"):
     target = st.selectbox(
-        "Version to make live", numbers, index=numbers.index(b if b != live else a), format_func=lambda n: f"v{n}"
+        "Version to make live",
+        numbers,
+        index=numbers.index(result.recommended),
+        format_func=lambda n: f"v{n}" + (" (live)" if n == live else ""),
+        help="Preselected: the version the comparison above supports (the live one unless the other is really "
+        "better).",
     )
     who = st.text_input("Your name or email", placeholder="e.g. maya@startup.com")
     note = st.text_input("Why (optional)")

@@ -47,9 +47,23 @@ class VersionComparison:
     money_text: str
     recommendation: str
 
+    higher_is_better: bool = True
+
     @property
     def significant(self) -> bool:
         return bool(np.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0))
+
+    @property
+    def b_is_better(self) -> bool | None:
+        """True when the interval says b is better, False when it says b is worse, None when it cannot tell."""
+        if not self.significant:
+            return None
+        return (self.diff > 0) == self.higher_is_better
+
+    @property
+    def recommended(self) -> int:
+        """The version to have live: b only when the interval says it is better, else a (usually the live one)."""
+        return self.b if self.b_is_better else self.a
 
 
 def compare_versions(
@@ -127,6 +141,7 @@ def compare_versions(
         money=money,
         money_text=money_what,
         recommendation="",
+        higher_is_better=info.higher_is_better,
     )
     return _with_recommendation(spec, comparison)
 
@@ -134,20 +149,19 @@ def compare_versions(
 def _with_recommendation(spec: ModelSpec, c: VersionComparison) -> VersionComparison:
     info = METRICS[c.metric]
     unit = spec.window
-    better = (c.diff > 0) == info.higher_is_better
+    direction = "higher" if info.higher_is_better else "lower"
     text = (
-        f"v{c.b} beat v{c.a} in {c.b_better_windows} of {c.windows} {unit}s on {info.label}; over the whole "
-        f"period v{c.a} scored {c.pooled_a:.3f} and v{c.b} {c.pooled_b:.3f}."
+        f"v{c.b} did better than v{c.a} in {c.b_better_windows} of {c.windows} {unit}s on {info.label} "
+        f"({direction} is better); over the whole period v{c.a} scored {c.pooled_a:.3f} and v{c.b} {c.pooled_b:.3f}."
     )
     if c.money is not None and abs(c.money) > 0:
         text += " " + kind_for(spec).gain_sentence(spec, c.money, c.b)
-    if c.significant:
-        text += f" The gap holds in 95% of resampled {unit}s ({c.ci_low:+.3f} to {c.ci_high:+.3f}), so it is real."
-        if better:
-            text += f" Consider making v{c.b} live." if c.b != c.a else ""
+    interval = f"({c.ci_low:+.3f} to {c.ci_high:+.3f})"
+    if c.b_is_better:
+        text += f" The gap holds in 95% of resampled {unit}s {interval}, so v{c.b} is really better."
+        text += f" Consider making v{c.b} live."
+    elif c.b_is_better is False:
+        text += f" The gap holds in 95% of resampled {unit}s {interval}, so v{c.b} is really worse. Keep v{c.a}."
     else:
-        text += (
-            f" But the 95% interval ({c.ci_low:+.3f} to {c.ci_high:+.3f}) includes no difference, so the data "
-            "cannot yet tell them apart."
-        )
+        text += f" But the 95% interval {interval} includes no difference, so the data cannot yet tell them apart."
     return VersionComparison(**{**c.__dict__, "recommendation": text})

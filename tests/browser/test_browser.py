@@ -212,7 +212,7 @@ def test_business_kpis(page, server):
 def test_compare_versions_and_promote(page, server):
     visit(page, server, "compare?model=hotel")
     body = page.inner_text("body")
-    assert "beat" in body and "95% interval" in body
+    assert "did better than" in body and "95% interval" in body
     shoot(page, "compare", height=1400)
     page.get_by_label("Your name or email").fill(ACTOR)
     page.get_by_label("Why (optional)").fill("lower pricing error on the same traffic")

@@ -85,7 +85,9 @@ def test_compare_page_shows_core_comparison(app, demo_settings):
     shown = {m.label: m.value for m in app.metric}
     assert shown["v1"] == f"{expected.pooled_a:.3f}"
     assert shown["v2"] == f"{expected.pooled_b:.3f}"
-    assert any(expected.recommendation == x.value for x in (*app.info, *app.success))
+    assert any(expected.recommendation == x.value for x in (*app.info, *app.success, *app.warning))
+    live = next(sb for sb in app.selectbox if sb.label == "Version to make live")
+    assert live.value == expected.recommended
 
 
 def test_kpi_page_headline_equals_core(app, demo_settings):
