@@ -115,6 +115,7 @@ def train(
     """Train a new version of a model; it shadow-scores all stored traffic so it can be compared."""
     from core.demo.datasets import DEMO_MODELS
     from core.metrics import PRIMARY
+    from core.modeling.versions import stored_training_frame
     from core.modeling.versions import time_split
     from core.modeling.versions import train_new_version
     from core.schema import ArchConfig
@@ -134,8 +135,15 @@ def train(
             demo = DEMO_MODELS[model]
             frame = demo.load(settings.data_dir)
             split = demo.split(frame).replace({"production": "test"})
+        elif spec.source == "external":
+            raise ModelPulseError(
+                f"`{model}` makes its predictions outside ModelPulse, so there is no ModelPulse network to retrain. "
+                "To train one beside it, create a new model from a file on the upload page."
+            )
         else:
-            raise ModelPulseError(f"Give the training data for `{model}` with --data FILE.")
+            frame = stored_training_frame(store, spec)
+            split = time_split(frame, timestamp=spec.timestamp)
+            _say(f"Training on the {len(frame):,} stored cases of {spec.title} whose outcome is known.")
         started = time.perf_counter()
         version, extra = train_new_version(
             store=store,
@@ -153,6 +161,14 @@ def train(
         _say(
             f"Saved {model} v{version} in {time.perf_counter() - started:.0f}s: validation {key} {val:.4f} "
             f"(HistGradientBoosting {extra['baseline']['validation'][key]:.4f})."
+        )
+        from core.progress import quiet
+        from core.refresh import refresh
+
+        summary = refresh(store=store, settings=settings, models=[model], progress=quiet)
+        _say(
+            f"Monitoring: {summary.computed.get(model, 0)} windows computed, so the versions can be compared "
+            f"at once (Compare versions, or `python -m core monitor`)."
         )
 
 

@@ -132,6 +132,7 @@ def test_cli_score_and_train_a_new_version(copied, churn_rows, tmp_path):
         assert store.live_version("churn").version == 1  # a new version starts in the shadow
         missing = store.rows_without_predictions(spec=store.get_spec("churn"), version=3)
         assert missing.empty  # it scored every stored row, so it compares on the same traffic
+        assert not store.read_window_stats(model="churn", version=3).empty  # and monitoring ran for it
 
 
 def test_outcomes_after_people_resolved_and_acknowledged_alerts(copied, tmp_path):
@@ -189,3 +190,53 @@ def test_cli_lists_and_removes_a_batch(copied, churn_rows, tmp_path):
     assert run("batches", "--model", "churn").stdout.splitlines()[0].endswith("by ana")
     again = run("batches", "remove", first.split()[0])
     assert again.returncode == 1 and "already removed" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_an_uploaded_model_retrains_from_its_stored_rows(tmp_path):
+    from core.intake.create import create_trained_model
+    from core.intake.mapping import Mapping
+    from core.schema import ArchConfig
+    from core.schema import BusinessConfig
+    from tests.conftest import churn_batch
+    from tests.conftest import make_settings
+
+    cfg = make_settings(tmp_path / "up")
+    frame = churn_batch(1200)
+    mapping = Mapping(
+        name="acme",
+        title="Acme churn",
+        task="binary",
+        timestamp="signed_up_at",
+        entity="customer_id",
+        target="churn",
+        numerical=("tenure", "monthly_charges"),
+        categorical=("contract", "payment_method"),
+        positive_class="Yes",
+        window="week",
+        business=BusinessConfig(kind="revenue_at_risk", value_column="monthly_charges", entity="customer"),
+    )
+    with Store.open(cfg.db_path, create=True) as store:
+        create_trained_model(
+            store=store,
+            settings=cfg,
+            mapping=mapping,
+            frame=frame,
+            source="acme.csv",
+            arch=ArchConfig(hidden=(16,), max_epochs=2),
+            progress=lambda _: None,
+        )
+    env = {"MODELPULSE_DB": str(cfg.db_path), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--model", "acme", "--max-epochs", "2"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Training on the 1,200 stored cases of Acme churn whose outcome is known." in out.stdout
+    assert "Saved acme v2" in out.stdout and "windows computed" in out.stdout
+    with Store.open(cfg.db_path, read_only=True) as store:
+        assert not store.read_window_stats(model="acme", version=2).empty
+        assert store.rows_without_predictions(spec=store.get_spec("acme"), version=2).empty

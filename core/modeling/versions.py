@@ -100,6 +100,24 @@ def register_version(
     return version
 
 
+def stored_training_frame(store: Store, spec: ModelSpec) -> pd.DataFrame:
+    """The model's stored cases with known outcomes, in the model's own column names, to train on.
+
+    Raises a DataError in one sentence when the store holds too few outcomes to train a version.
+    """
+    frame = store.read_labelled(spec=spec)
+    if len(frame) < 100:
+        raise DataError(
+            f"{spec.title} has {len(frame):,} stored cases with a known outcome; training needs at least 100. "
+            f"Send more outcomes, or pass a file: `python -m core train --model {spec.name} --data FILE`."
+        )
+    target = frame.pop("_label")
+    if spec.is_classification:
+        names = {float(i): name for name, i in spec.class_index().items()}
+        target = target.map(names)
+    return frame.rename(columns={"_ts": spec.timestamp, "_entity_id": spec.entity}).assign(**{spec.target: target})
+
+
 def time_split(frame: pd.DataFrame, *, timestamp: str, validation_share: float = 0.2) -> pd.Series:
     """Split labelled training data by time: the oldest (1 - share) train, the newest share validates."""
     ts = pd.to_datetime(frame[timestamp])

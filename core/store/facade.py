@@ -205,6 +205,7 @@ class Store:
     known_entities = _by("rows", RowsFamily.known_entities)
     read_reference = _by("rows", RowsFamily.read_reference)
     read_window = _by("rows", RowsFamily.read_window)
+    read_labelled = _by("rows", RowsFamily.read_labelled)
     rows_without_predictions = _by("rows", RowsFamily.rows_without_predictions)
     window_fingerprints = _by("rows", RowsFamily.window_fingerprints)
     read_calibration = _by("rows", RowsFamily.read_calibration)

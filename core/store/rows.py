@@ -363,6 +363,20 @@ class RowsFamily:
             [spec.name, int(version)],
         )
 
+    def read_labelled(self, *, spec: ModelSpec) -> pd.DataFrame:
+        """Every stored case with a known outcome, once per id (its latest row): `_ts`, `_entity_id`, the
+        stored feature columns and `_label` (a reference row's target, or the outcome that arrived)."""
+        table = quote_ident(rows_table_name(spec.name))
+        feats = ", ".join(f"r.{quote_ident(c)}" for c in feature_columns(spec))
+        return self.conn.query_df(
+            f"""SELECT r._ts, r._entity_id, {feats}, coalesce(l.label, r._target) AS _label
+                FROM {table} r LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                WHERE coalesce(l.label, r._target) IS NOT NULL
+                QUALIFY row_number() OVER (PARTITION BY r._entity_id ORDER BY r._row_id DESC) = 1
+                ORDER BY r._ts, r._entity_id""",  # noqa: S608
+            [spec.name],
+        )
+
     def window_fingerprints(self, *, spec: ModelSpec) -> pd.DataFrame:
         """Per production window: rows, labels and a fingerprint that changes when either changes."""
         unit = WINDOW_UNITS[spec.window]
