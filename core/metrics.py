@@ -37,9 +37,10 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("f1", "F1 score", True, "One number balancing precision and recall (1 is perfect)."),
         MetricInfo(
             "roc_auc",
-            "Ranking quality (ROC AUC)",
+            "Ranking quality",
             True,
-            "How often the model ranks a real positive above a real negative: 0.5 is a coin flip, 1 is perfect.",
+            "How often the model ranks a real positive above a real negative: 0.5 is a coin flip, 1 is perfect "
+            "(ROC AUC).",
         ),
         MetricInfo(
             "log_loss",
@@ -48,15 +49,21 @@ METRICS: dict[str, MetricInfo] = {
             "How far the predicted probabilities are from what happened (lower is better).",
         ),
         MetricInfo(
-            "mae", "Average error (MAE)", False, "The typical size of a prediction's miss, in the target's unit.", True
+            "mae", "Average error", False, "The average size of a prediction's miss, in the target's unit (MAE).", True
         ),
-        MetricInfo("rmse", "Error (RMSE)", False, "Like the average miss, but big misses count more.", True),
-        MetricInfo("mape", "Average % error (MAPE)", False, "The typical miss as a share of the true value."),
+        MetricInfo(
+            "rmse",
+            "Typical error",
+            False,
+            "The typical miss, with big misses counting more, in the target's unit (RMSE).",
+            True,
+        ),
+        MetricInfo("mape", "Average % error", False, "The typical miss as a share of the true value (MAPE)."),
         MetricInfo(
             "r2",
-            "Explained share (R²)",
+            "Explained share",
             True,
-            "How much of the ups and downs in the target the model explains (1 is all).",
+            "How much of the ups and downs in the target the model explains (1 is all; R²).",
         ),
     ]
 }

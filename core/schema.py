@@ -23,6 +23,8 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 # control characters and always quote them in SQL.
 COLUMN_RE = re.compile(r'^[^"\x00-\x1f]{1,120}$')
 RESERVED_COLUMNS = {"_row_id", "_split", "_ts", "_entity_id", "_target", "_batch_id"}
+ID_COLUMN = "modelpulse_id"
+"""The id column ModelSpec names when a file has none and ModelPulse makes the ids (`id_from`)."""
 
 
 def validate_model_name(name: str) -> str:
@@ -67,7 +69,14 @@ class BusinessConfig(BaseModel):
     positive: str = "positive cases"
     """The positive outcome as a plural phrase ("customers who leave", "late flights")."""
     target_noun: str = "value"
-    """What a regression predicts ("room price")."""
+    """What a regression predicts ("room price", "daily rentals")."""
+    target_unit: Literal["money", "count", "rate", "score"] = "money"
+    """What one unit of a regression target is: money (a price), a count of things, a rate (a share between
+    0 and 1) or a score. Every sentence about the target's values follows it."""
+    unit_name: str = ""
+    """The things a count counts, or a score's points ("bikes", "points"); empty: "units" / "points"."""
+    value_per_unit: float = Field(default=0.0, ge=0)
+    """`error_cost` kind: what one unit of error costs, in money."""
 
 
 class ModelSpec(BaseModel):
@@ -95,6 +104,10 @@ class ModelSpec(BaseModel):
     """External models: the column holding the model's prediction (class or value)."""
     probability_columns: tuple[str, ...] = ()
     """External models: the positive class's probability (binary) or one column per class (multiclass)."""
+    id_from: Literal["column", "row_order", "hash"] = "column"
+    """Where each row's id comes from: the `entity` column of the file, the row's time and its order
+    among rows with the same time, or a hash of `id_columns`; the last two fill `ID_COLUMN`."""
+    id_columns: tuple[str, ...] = ()
 
     @field_validator("name")
     @classmethod
@@ -113,6 +126,13 @@ class ModelSpec(BaseModel):
             validate_column_name(col)
             if col in features:
                 raise ValueError(f"{col} is the model's output, so it cannot also be a feature")
+        if self.id_from != "column" and self.entity != ID_COLUMN:
+            raise ValueError(f"a model that makes its own ids keeps them in `{ID_COLUMN}`")
+        if self.id_from == "hash":
+            if not self.id_columns:
+                raise ValueError("name the columns whose values together identify a row")
+            for col in self.id_columns:
+                validate_column_name(col)
         special = {self.target, self.timestamp, self.entity}
         clash = special.intersection(features)
         if clash:

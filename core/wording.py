@@ -23,6 +23,22 @@ def money(spec: ModelSpec, amount: float) -> str:
     return f"{spec.business.currency}{amount:,.0f}"
 
 
+def amount(spec: ModelSpec, value: float) -> str:
+    """A value of a regression target in its own unit: `$120`, `12 bikes`, `3.4%`, `71 points`."""
+    b = spec.business
+    if b.target_unit == "money":
+        return money(spec, value)
+    value = float(value)
+    if not math.isfinite(value):
+        return "an unknown amount"
+    if b.target_unit == "rate":
+        return f"{value * 100:.1f}%"
+    shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if b.target_unit == "score":
+        return f"{shown} {b.unit_name or 'points'}"
+    return f"{shown} {b.unit_name or 'units'}"
+
+
 def plural(n: float, word: str) -> str:
     """`1 customer`, `3 customers`."""
     n = int(round(n))

@@ -22,11 +22,11 @@ GLOSSARY = {
     "0.1 or more counts as drift.",
     "Reference": "The training and validation data of the live version: what 'normal' looks like.",
     "Window": "A slice of time (a day, week or month) that is checked as one batch.",
-    "Ranking quality (ROC AUC)": "How often the model ranks a real positive above a real negative: 0.5 is a coin "
-    "flip, 1 is perfect.",
+    "Ranking quality": "How often the model ranks a real positive above a real negative: 0.5 is a coin "
+    "flip, 1 is perfect. Data people call it ROC AUC.",
     "Recall": "Of the real positive cases, the share the model caught.",
     "Precision": "Of the cases the model flagged, the share that really were positive.",
-    "Error (RMSE)": "The typical size of a miss, with big misses counting more, in the target's unit.",
+    "Typical error": "The typical size of a miss, with big misses counting more, in the target's unit (RMSE).",
     "Estimated performance": "Quality worked out from the model's own confidence before real outcomes arrive; shown "
     "with the error it had on past windows.",
     "Overfitting": "The model learned its training data by heart and does worse on data it has not seen.",

@@ -107,15 +107,22 @@ def evaluate_alerts(
         if not eps:
             if old is not None and old["state"] != "resolved":
                 upserts.append(_without_evidence(old))
-                events.append(_event(aid, spec.name, "resolved", "the windows it was raised for no longer show it"))
+                last = None if pd.isna(old["last_window"]) else pd.Timestamp(old["last_window"]).to_pydatetime()
+                comment = "the windows it was raised for no longer show it"
+                events.append(_event(aid, spec.name, "resolved", comment, window=last))
                 counts["resolved"] += 1
             continue
+        evidence_back = old is not None and old["state"] == "resolved" and old["windows"] == 0
+        if evidence_back:  # resolved when its windows lost their data: the data, and the problem, are back
+            start = eps[-1].start.to_pydatetime()
+            events.append(_event(aid, spec.name, "reopened", "the problem is back", window=start))
+            counts["reopened"] += 1
         new_events = _transitions(aid, spec.name, eps, store.alert_events(aid) if old else pd.DataFrame())
         events += new_events
         for ev in new_events:
             counts[ev.event] = counts.get(ev.event, 0) + 1
         current = eps[-1]
-        state = _state(old, current)
+        state = "open" if evidence_back and current.cleared_at is None else _state(old, current)
         if _fires_after_hand_resolution(old, current):
             state = "open"
             events.append(
@@ -133,7 +140,8 @@ def evaluate_alerts(
             continue
         measure = rule.measure_of(latest_fire)
         when = _when(spec, current.last, version_level=version_level)
-        text = rule.words(Firing(spec, latest_fire, stats_by_window.get(current.last, {}), when, measure))
+        window = results[results["window_start"] == current.last] if not version_level else None
+        text = rule.words(Firing(spec, latest_fire, stats_by_window.get(current.last, {}), when, measure, window))
         now = datetime.now()
         upserts.append(
             AlertRow(
@@ -175,7 +183,8 @@ def _without_evidence(old: dict) -> AlertRow:
     values = {
         k: (None if pd.isna(old[k]) else old[k]) if not isinstance(old[k], str) else old[k] for k in ALERT_COLUMNS
     }
-    return AlertRow(**{**values, "state": "resolved", "updated_at": now, "resolved_at": now})
+    values |= {"state": "resolved", "updated_at": now, "resolved_at": now}
+    return AlertRow(**{**values, "first_window": None, "last_window": None, "windows": 0})
 
 
 def _window_starts(rows: pd.DataFrame) -> set[pd.Timestamp]:
@@ -285,11 +294,6 @@ def _reopened_since(old: dict, current: Episode) -> bool:
 
 def _transitions(aid: str, model: str, eps: list[Episode], stored: pd.DataFrame) -> list[AlertEvent]:
     """System events implied by the episodes that are not in the alert's history yet."""
-    wanted = []
-    for i, ep in enumerate(eps):
-        wanted.append(("opened" if i == 0 else "reopened", ep.start))
-        if ep.cleared_at is not None:
-            wanted.append(("resolved", ep.cleared_at))
     have = set()
     if not stored.empty:
         sys_rows = stored[stored["actor"] == SYSTEM]
@@ -297,6 +301,14 @@ def _transitions(aid: str, model: str, eps: list[Episode], stored: pd.DataFrame)
             (r.event, pd.Timestamp(r.window_start) if not pd.isna(r.window_start) else None)
             for r in sys_rows.itertuples()
         }
+    # an alert opened once, whose first episode was later recomputed away, reopens rather than opens again
+    first_start = eps[0].start if eps[0].start != pd.Timestamp(0) else None
+    opened_before = any(event == "opened" for event, _ in have) and ("opened", first_start) not in have
+    wanted = []
+    for i, ep in enumerate(eps):
+        wanted.append(("opened" if i == 0 and not opened_before else "reopened", ep.start))
+        if ep.cleared_at is not None:
+            wanted.append(("resolved", ep.cleared_at))
     out = []
     for event, ts in wanted:
         key_ts = ts if ts != pd.Timestamp(0) else None

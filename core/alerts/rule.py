@@ -52,6 +52,8 @@ class Firing:
     stats: dict
     when: str
     measure: float | None
+    window: pd.DataFrame | None = None
+    """Every stored result of the same window (what the words may compare with)."""
 
     @property
     def details(self) -> dict:
@@ -75,6 +77,16 @@ class Firing:
     @property
     def kind(self) -> BusinessKind:
         return kind_for(self.spec)
+
+    def usual(self) -> float | None:
+        """The validation value a drop is measured against: recall for yes/no models, else the typical error."""
+        if self.spec.task == "regression":
+            return self.reference
+        if self.window is None or self.spec.task != "binary":
+            return None
+        rows = self.window[(self.window["check"] == str(Check.PERFORMANCE)) & (self.window["metric"] == "recall")]
+        ref = rows["reference"].dropna()
+        return float(ref.iloc[0]) if len(ref) else None
 
     def exposure(self) -> tuple[str, float | None]:
         """What the window's rows are worth (the business kind's words)."""

@@ -13,8 +13,8 @@ from core.metrics import PRIMARY
 from core.results import Check
 from core.schema import ModelSpec
 from core.wording import a_or_an
+from core.wording import amount
 from core.wording import human
-from core.wording import money
 from core.wording import pct
 
 
@@ -55,14 +55,14 @@ class PerformanceRule(AlertRule):
         loss = pct(f.measure or 0.0)
         if f.spec.task == "regression":
             return (
-                f"The {b.target_noun} model missed by {money(f.spec, value)} on a typical {b.entity} {f.when}, "
-                f"against {money(f.spec, ref)} when it was tested. That is {loss} worse."
+                f"The {b.target_noun} model missed by {amount(f.spec, value)} on a typical {b.entity} {f.when}, "
+                f"against {amount(f.spec, ref)} when it was tested. That is {loss} worse."
             )
         label = METRICS[f.row["metric"]].label.lower()
         return f"The model's {label} fell from {ref:.2f} to {value:.2f} {f.when}, {loss} worse."
 
     def cost(self, f: Firing) -> tuple[str, float | None]:
-        return f.loss(f.reference if f.spec.task == "regression" else None)
+        return f.loss(f.usual())
 
 
 @rule
@@ -122,7 +122,7 @@ class TargetDriftRule(AlertRule):
         if spec.task == "regression":
             before, now = details.get("reference_mean") or 0, details.get("current_mean") or 0
             return (
-                f"The average {b.target_noun} was {money(spec, now)} {f.when}, against {money(spec, before)} "
+                f"The average {b.target_noun} was {amount(spec, now)} {f.when}, against {amount(spec, before)} "
                 "in the data the model learned from."
             )
         return f"The mix of outcomes {f.when} is different from the data the model learned from."

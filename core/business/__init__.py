@@ -4,6 +4,7 @@ Importing the package registers every kind in it.
 """
 
 from core.business import cost_per_event  # noqa: F401 - registers the kind
+from core.business import error_cost  # noqa: F401 - registers the kind
 from core.business import pricing_error  # noqa: F401 - registers the kind
 from core.business import revenue_at_risk  # noqa: F401 - registers the kind
 from core.business.base import KINDS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.business.base import KPI
 from core.business.base import BusinessKind
+from core.business.base import extra_missed
 from core.business.base import register
 from core.schema import BusinessConfig
 from core.schema import ModelSpec
@@ -72,19 +73,26 @@ class CostPerEvent(BusinessKind):
         value = stats.get("expected_value_at_risk", 0.0)
         rows = plural(stats.get("n", 0), b.entity)
         return (
-            f"The model expects about {int(round(stats.get('prob_sum', 0))):,} {b.positive} among the {rows} "
-            f"{when}, or {money(spec, value)} at {money(spec, b.value_per_positive)} each. Those calls are now "
-            "less sure."
+            f"About {money(spec, value)} is at stake {when}: the model expects about "
+            f"{int(round(stats.get('prob_sum', 0))):,} {b.positive} among the {rows}, at "
+            f"{money(spec, b.value_per_positive)} each, and those calls are now less sure."
         ), value
 
     def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:
         b = spec.business
+        each = b.value_per_positive
+        extra = extra_missed(stats, ref_value)
+        if extra is not None:
+            n, low, high = extra
+            return (
+                f"It missed about {n:,.0f} more {b.positive} {when} than it usually does: about "
+                f"{money(spec, n * each)} (likely between {money(spec, low * each)} and {money(spec, high * each)}) "
+                f"at {money(spec, each)} each."
+            ), n * each
         n = stats.get("fn", 0)
-        lost = n * b.value_per_positive
         return (
-            f"It missed {plural(n, 'late flight') if b.entity == 'flight' else plural(n, 'case')} {when}, "
-            f"about {money(spec, lost)} at {money(spec, b.value_per_positive)} each."
-        ), lost
+            f"It missed {n:,} {b.positive} {when}, about {money(spec, n * each)} at stake at {money(spec, each)} each."
+        ), n * each
 
     def gain(self, spec: ModelSpec, stats_a: dict, stats_b: dict) -> tuple[float | None, str]:
         b = spec.business

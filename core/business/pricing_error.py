@@ -19,7 +19,8 @@ class PricingError(BusinessKind):
 
     name = "pricing_error"
     tasks = ("regression",)
-    choice = "Every unit of error costs money"
+    choice = "The target is a price: each unit of error, times a quantity, is money"
+    target_units = ("money",)
 
     def kpis(self, spec: ModelSpec) -> list[KPI]:
         b = spec.business
@@ -76,7 +77,8 @@ class PricingError(BusinessKind):
         value = stats.get("sum_pred_money", 0.0)
         rows = plural(stats.get("n", 0), spec.business.entity)
         return (
-            f"The model priced {rows} {when}, worth about {money(spec, value)}, without having seen cases like these."
+            f"The model priced {rows} {when}, about {money(spec, value)} at stake, without having seen cases "
+            "like these."
         ), value
 
     def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:

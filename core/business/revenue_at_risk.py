@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.business.base import KPI
 from core.business.base import BusinessKind
+from core.business.base import extra_missed
 from core.business.base import register
 from core.schema import BusinessConfig
 from core.schema import ModelSpec
@@ -87,17 +88,26 @@ class RevenueAtRisk(BusinessKind):
         value = stats.get("expected_value_at_risk", 0.0)
         rows = plural(stats.get("n", 0), b.entity)
         return (
-            f"The {rows} scored {when} could take about {money(spec, value)} of {b.unit} with them if they leave, "
+            f"The {rows} scored {when} hold about {money(spec, value)} of {b.unit} at stake if they leave, "
             "and the model now judges them less surely."
         ), value
 
     def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:
         b = spec.business
+        extra = extra_missed(stats, ref_value)
+        positives = stats.get("tp", 0) + stats.get("fn", 0)
+        if extra is not None and positives:
+            each = stats.get("value_positive", 0.0) / positives
+            n, low, high = extra
+            return (
+                f"About {plural(n, b.entity)} more who left went unflagged {when} than the model usually misses: "
+                f"about {money(spec, n * each)} of {b.unit} (likely between {money(spec, low * each)} and "
+                f"{money(spec, high * each)})."
+            ), n * each
         lost = stats.get("value_fn", 0.0)
-        n = stats.get("fn", 0)
         return (
-            f"About {money(spec, lost)} of {b.unit} left with {plural(n, b.entity)} who left {when} "
-            "without being flagged."
+            f"About {money(spec, lost)} of {b.unit} was at stake with {plural(stats.get('fn', 0), b.entity)} who "
+            f"left {when} without being flagged."
         ), lost
 
     def gain(self, spec: ModelSpec, stats_a: dict, stats_b: dict) -> tuple[float | None, str]:

@@ -24,7 +24,9 @@ from core.intake.checks import parse_timestamps
 from core.intake.checks import require_columns
 from core.intake.checks import validate_features
 from core.intake.files import normalise_columns
+from core.intake.ids import with_ids
 from core.predictions import Predictions
+from core.schema import ID_COLUMN
 from core.schema import BusinessConfig
 from core.schema import ModelSpec
 from core.store import stored_rows
@@ -40,7 +42,11 @@ class Mapping(BaseModel):
     description: str = ""
     task: str
     timestamp: str
-    entity: str
+    entity: str | None = None
+    """The id column; None when the file has none and ModelPulse makes the ids (`id_from`)."""
+    id_from: str = "column"
+    """`column`, `row_order` (the row's time and order) or `hash` (of `id_columns`)."""
+    id_columns: tuple[str, ...] = ()
     target: str | None = None
     label_column: str = "outcome"
     """When the file has no outcomes yet: the column name later label files will use for them."""
@@ -73,7 +79,9 @@ def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str
             task=mapping.task,  # type: ignore[arg-type]
             target=mapping.target or mapping.label_column,
             timestamp=mapping.timestamp,
-            entity=mapping.entity,
+            entity=mapping.entity if mapping.id_from == "column" else ID_COLUMN,
+            id_from=mapping.id_from,  # type: ignore[arg-type]
+            id_columns=mapping.id_columns,
             numerical=mapping.numerical,
             categorical=mapping.categorical,
             classes=classes,
@@ -168,7 +176,11 @@ def validate_model_file(
 ) -> ValidatedFile:
     """Check a whole file against its mapping (and the limits on what it may hold) before anything is written."""
     frame = normalise_columns(frame, source=source) if any(c != c.lower() for c in frame.columns) else frame
-    needed = {mapping.timestamp: "the timestamp", mapping.entity: "the id of each row"}
+    needed = {mapping.timestamp: "the timestamp"}
+    if mapping.id_from == "column":
+        if not mapping.entity:
+            raise DataError("Pick the column that identifies each row, or let ModelPulse number the rows.")
+        needed[mapping.entity] = "the id of each row"
     needed.update({c: "a feature" for c in (*mapping.numerical, *mapping.categorical)})
     if mapping.target:
         needed[mapping.target] = "the target"
@@ -187,6 +199,7 @@ def validate_model_file(
     classes = classes_for(mapping, frame, source=source)
     spec = spec_from_mapping(mapping, classes=classes, source="external" if external else "trained")
     ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits)
+    frame = with_ids(spec, frame, source=source, limits=limits)
     check_unique(frame, spec.entity, source=source, what="file")
     features = validate_features(frame, spec, source=source, limits=limits)
     labels = None

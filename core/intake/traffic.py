@@ -25,6 +25,7 @@ from core.intake.checks import parse_timestamps
 from core.intake.checks import require_columns
 from core.intake.checks import validate_features
 from core.intake.files import normalise_columns
+from core.intake.ids import with_ids
 from core.intake.mapping import external_predictions
 from core.intake.mapping import labels_of
 from core.intake.mapping import rows_of
@@ -71,7 +72,7 @@ def log_predictions(
     limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
-        frame = normalise_columns(frame, source=source)
+        frame = with_ids(spec, normalise_columns(frame, source=source), source=source, limits=limits)
         external = spec.source == "external"
         needed = {spec.timestamp: "the timestamp", spec.entity: "the id of each row"}
         needed.update({c: "a feature" for c in spec.features})
@@ -135,7 +136,7 @@ def log_labels(
     limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
-        frame = normalise_columns(frame, source=source)
+        frame = with_ids(spec, normalise_columns(frame, source=source), source=source, limits=limits)
         require_columns(frame, {spec.entity: "the id of each row", spec.target: "the outcome"}, source=source)
         check_unique(frame, spec.entity, source=source, what="label file")
         ids = frame[spec.entity].astype("string").str.strip()
@@ -171,6 +172,7 @@ def log_labels(
 def _ignored_note(spec: ModelSpec, frame: pd.DataFrame) -> str:
     """Say which columns of a file the model does not use (a new column upstream is worth knowing about)."""
     used = {spec.timestamp, spec.entity, spec.target, "label_time", *spec.features, *spec.probability_columns}
+    used |= set(spec.id_columns)
     used |= {c for c in (spec.prediction_column, spec.business.value_column, spec.business.quantity_column) if c}
     extra = [c for c in frame.columns if c not in used]
     if not extra:

@@ -21,6 +21,7 @@ from core.schema import ModelSpec
 from core.store import Store
 from core.views.kpis import headline
 from core.views.kpis import kpi_series
+from core.wording import amount
 from core.wording import format_value
 
 STATUS_WORDS = {"red": "Needs action", "amber": "Worth a look", "green": "Healthy", "grey": "No data yet"}
@@ -75,7 +76,7 @@ def _performance(spec: ModelSpec, results: pd.DataFrame) -> tuple[str, str, str,
     latest = _latest_window(results)
     est = results[(results["check"] == "estimated_performance") & (results["metric"] == metric)]
     real_latest = perf[perf["window_start"] == latest]
-    fmt = (lambda v: f"${v:,.2f}") if spec.task == "regression" else (lambda v: f"{v:.3f}")
+    fmt = _format_for(spec)
     if not real_latest.empty:
         row = real_latest.iloc[-1]
         return fmt(row["value"]), fmt(row["reference"]), f"measured on {int(row['n_rows']):,} outcomes", False
@@ -96,6 +97,15 @@ def _performance(spec: ModelSpec, results: pd.DataFrame) -> tuple[str, str, str,
         when = pd.Timestamp(row["window_start"]).strftime("%-d %b %Y")
         return fmt(row["value"]), fmt(row["reference"]), f"last measured for the window starting {when}", False
     return "–", "–", "no outcomes yet", False
+
+
+def _format_for(spec: ModelSpec):
+    """How the card writes its quality number: a regression's error in the target's unit, a score as 0.000."""
+    if spec.task != "regression":
+        return lambda v: f"{v:.3f}"
+    if spec.business.target_unit == "money":
+        return lambda v: f"{spec.business.currency}{v:,.2f}"
+    return lambda v: amount(spec, v)
 
 
 def _waiting(

@@ -2,8 +2,9 @@
 
 Hypothesis draws the sequences (derandomized: the same examples on every run). After every step the
 evaluation must not raise, and the stored alert must be coherent: one alert per rule, a known state,
-`resolved_at` set exactly when resolved, a history that starts with `opened`, no system event twice,
-and a rerun that changes nothing.
+`resolved_at` set exactly when resolved, a history that starts with `opened`, the system never saying
+the same thing twice in a row, and a rerun that changes nothing. Windows are also recomputed with other values, which is
+what taking a batch back or late outcomes do.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def _check(store: Store) -> None:
     assert (alert["state"] == "resolved") == pd.notna(alert["resolved_at"]), alert.to_dict()
     history = store.alert_events(alert["id"])
     assert history.iloc[0]["event"] == "opened"
-    system = history[history["actor"] == "modelpulse"]
-    assert not system.duplicated(["event", "window_start"]).any(), system
+    steps = list(zip(history["actor"], history["event"], strict=True))
+    twice = [a for a, b in zip(steps, steps[1:], strict=False) if a == b and a[0] == "modelpulse"]
+    assert not twice, steps  # the system never says the same thing twice in a row
     before = (alert["state"], len(history))
     evaluate_alerts(store=store, spec=SPEC, version=1, rules=[RULE])
     after = store.list_alerts(model=SPEC.name).iloc[0]

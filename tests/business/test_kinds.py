@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from core.alerts import default_rules
 from core.alerts.rule import Firing
 from core.alerts.rules import DriftRule
 from core.business import KINDS
@@ -35,7 +36,8 @@ def test_the_demo_models_get_their_kinds_and_a_mismatch_falls_back_to_counts():
 
 def test_the_upload_form_offers_the_kinds_of_each_task():
     assert [k.name for k in kinds_for_task("binary")] == ["cost_per_event", "revenue_at_risk", "none"]
-    assert [k.name for k in kinds_for_task("regression")] == ["pricing_error", "none"]
+    assert [k.name for k in kinds_for_task("regression", "money")] == ["pricing_error", "none"]
+    assert [k.name for k in kinds_for_task("regression", "count")] == ["error_cost", "none"]
     assert [k.name for k in kinds_for_task("multiclass")] == ["none"]
 
 
@@ -95,3 +97,30 @@ def test_a_fourth_kind_is_one_class_and_every_reader_follows_it(subscription_kin
     comparison = compare_versions(spec, windows, a=1, b=2, metric="recall", n_boot=10)
     assert comparison.money == 100.0
     assert "about $100 more upsell" in comparison.recommendation
+
+
+def test_a_count_target_speaks_in_its_own_unit_and_costs_per_unit_of_error():
+    business = HOTEL.spec.business.model_copy(
+        update={
+            "kind": "error_cost",
+            "target_unit": "count",
+            "unit_name": "bikes",
+            "target_noun": "daily rentals",
+            "value_per_unit": 2.0,
+            "quantity_column": None,
+            "entity": "day",
+        }
+    )
+    spec = HOTEL.spec.model_copy(update={"business": business})
+    stats = {"n": 30, "n_labelled": 30, "money_error": 450.0, "money_under": 300.0, "money_over": 150.0}
+    values = kpi_values(spec, stats)
+    assert values["error_cost"] == 900.0 and values["too_low_cost"] == 600.0
+    rule = next(r for r in default_rules(spec) if r.key == "performance")
+    row = pd.Series({"value": 21.0, "reference": 15.0, "column": None, "metric": "rmse", "details": "{}"})
+    text = rule.words(Firing(spec, row, stats, "in the week of 4 Mar 2024", 0.4))
+    assert "missed by 21 bikes on a typical day" in text.what and "against 15 bikes" in text.what
+    assert "$" not in text.what and "priced" not in text.what and "night" not in text.what
+    assert text.cost == "Its misses in the week of 4 Mar 2024 added up to 450 bikes, about $900."
+    worse = rule.words(Firing(spec, row, {**stats, "money_error": 600.0}, "in the week of 4 Mar 2024", 0.4))
+    assert worse.cost.startswith("Its misses in the week of 4 Mar 2024 cost about $1,200, $300 more than its usual")
+    assert worse.cost_value == 300.0
