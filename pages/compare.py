@@ -82,8 +82,7 @@ with st.form("promote"):
         numbers,
         index=numbers.index(result.recommended),
         format_func=lambda n: f"v{n}" + (" (live)" if n == live else ""),
-        help="Preselected: the version the comparison above supports (the live one unless the other is really "
-        "better).",
+        help="Preselected: the version the comparison above supports (the live one unless the other is really better).",
     )
     who = st.text_input("Your name or email", placeholder="e.g. maya@startup.com")
     note = st.text_input("Why (optional)")

@@ -10,6 +10,7 @@ import streamlit as st
 from core.metrics import BY_TASK
 from core.metrics import METRICS
 from core.metrics import PRIMARY
+from core.modeling.yardstick import standing_warning
 from core.monitoring.windows import make_window
 from core.views.charts import distribution_chart
 from core.views.charts import drift_heatmap
@@ -43,6 +44,9 @@ version = c2.selectbox(
 )
 results = data.results(db, spec.name, version)
 st.caption(spec.description)
+shortfall = standing_warning(spec, next(v.metadata for v in versions if v.version == version))
+if shortfall:
+    st.warning(shortfall, icon=":material/warning:")
 glossary()
 if results.empty or results["window_start"].isna().all():
     st.info("No monitoring results yet for this version. Run `python -m core monitor` once predictions are stored.")

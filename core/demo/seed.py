@@ -22,7 +22,7 @@ from core.modeling.scoring import TrainedModel
 from core.modeling.training import train_with_yardstick
 from core.modeling.training import use_threads
 from core.modeling.versions import register_version
-from core.modeling.versions import yardstick_rows
+from core.modeling.yardstick import yardstick_rows
 from core.progress import Progress
 from core.refresh import refresh
 from core.schema import ModelSpec

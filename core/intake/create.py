@@ -17,7 +17,7 @@ from core.intake.mapping import validate_model_file
 from core.metrics import task_metrics
 from core.modeling.training import train_with_yardstick
 from core.modeling.versions import register_version
-from core.modeling.versions import yardstick_rows
+from core.modeling.yardstick import yardstick_rows
 from core.progress import Progress
 from core.schema import ArchConfig
 from core.schema import ModelSpec

@@ -197,7 +197,8 @@ def propose_window(ts: pd.Series) -> str:
         per_window = len(ts) / max(windows, 1)
         if windows >= 6 and per_window >= 100:
             return window
-    return "week" if span_days >= 42 else "day"
+    # too few rows for a full window anywhere: the coarsest window that still gives a few of them
+    return "month" if span_days >= 90 else "week" if span_days >= 21 else "day"
 
 
 def default_reference(ts: pd.Series, *, share: float = 0.3) -> tuple[date, date]:

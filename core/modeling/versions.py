@@ -9,15 +9,11 @@ of the HistGradientBoosting yardstick, on the task's primary metric.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from core.config import Settings
 from core.errors import DataError
-from core.metrics import PRIMARY
-from core.metrics import within_yardstick
 from core.modeling.features import target_codes
 from core.modeling.registry import load_version
 from core.modeling.registry import save_model
@@ -182,39 +178,3 @@ def train_new_version(
         progress=progress,
     )
     return version, report
-
-
-@dataclass(frozen=True)
-class YardstickRow:
-    """A version's primary metric on one split next to HistGradientBoosting's on the same split."""
-
-    split: str
-    metric: str
-    ours: float
-    theirs: float
-
-    @property
-    def within_target(self) -> bool:
-        return within_yardstick(self.metric, self.ours, self.theirs)
-
-    def as_dict(self) -> dict:
-        """The row as the upload page shows it."""
-        return {
-            "split": self.split,
-            "metric": self.metric,
-            "ModelPulse (PyTorch)": self.ours,
-            "HistGradientBoosting": self.theirs,
-            "within target": self.within_target,
-        }
-
-
-def yardstick_rows(spec: ModelSpec, report: dict, *, splits: tuple[str, ...] = ("validation", "test")) -> list:
-    """The primary metric of a training report against the yardstick, one row per split that has both."""
-    metric = PRIMARY[spec.task]
-    out = []
-    for split in splits:
-        ours = report["metrics"].get(split, {}).get(metric)
-        theirs = report["baseline"].get(split, {}).get(metric)
-        if ours is not None and theirs is not None:
-            out.append(YardstickRow(split=split, metric=metric, ours=ours, theirs=theirs))
-    return out

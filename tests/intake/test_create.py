@@ -13,6 +13,7 @@ from core.intake.create import create_external_model
 from core.intake.create import create_trained_model
 from core.intake.mapping import Mapping
 from core.intake.traffic import log_labels
+from core.intake.traffic import log_predictions
 from core.refresh import refresh
 from core.schema import ArchConfig
 from core.schema import BusinessConfig
@@ -206,3 +207,48 @@ def test_multiclass_end_to_end(tmp_path):
     finally:
         _close_cached_stores()
         del os.environ["MODELPULSE_DB"]
+
+
+def test_a_file_without_ids_trains_then_takes_later_predictions_and_outcomes(tmp_path):
+    from tests.conftest import churn_batch
+
+    cfg = make_settings(tmp_path / "noid")
+    frame = churn_batch(1200).drop(columns=["customer_id"])
+    mapping = _mapping(entity=None, id_from="row_order", window="week")
+    with Store.open(cfg.db_path, create=True) as store:
+        spec, _ = create_trained_model(
+            store=store,
+            settings=cfg,
+            mapping=mapping,
+            frame=frame,
+            source="export.csv",
+            arch=ArchConfig(hidden=(16,), max_epochs=2),
+            progress=lambda _: None,
+        )
+        assert spec.entity == "modelpulse_id" and spec.id_from == "row_order"
+        later = churn_batch(1500).drop(columns=["customer_id"]).iloc[1200:]
+        later["signed_up_at"] = later["signed_up_at"] + pd.Timedelta(days=400)
+        sent = log_predictions(model="acme_churn", frame=later.drop(columns=["churn"]), store=store, source="may.csv")
+        assert sent.rows == 300
+        outcomes = log_labels(model="acme_churn", frame=later[["signed_up_at", "churn"]], store=store, source="o.csv")
+        assert outcomes.labels == 300
+    again = refused(
+        cfg,
+        lambda s: log_predictions(model="acme_churn", frame=later.drop(columns=["churn"]), store=s),
+        "were stored before",
+    )
+    assert "may have been sent already" in again
+
+
+def test_ids_from_columns_that_do_not_tell_rows_apart_are_refused(tmp_path):
+    from tests.conftest import churn_batch
+
+    cfg = make_settings(tmp_path / "hash")
+    frame = churn_batch(400).drop(columns=["customer_id"])
+    mapping = _mapping(entity=None, id_from="hash", id_columns=("contract", "payment_method"))
+    Store.open(cfg.db_path, create=True).close()
+    refused(
+        cfg,
+        lambda s: create_trained_model(store=s, settings=cfg, mapping=mapping, frame=frame, source="f.csv"),
+        "the columns `contract`, `payment_method` do not tell rows apart",
+    )

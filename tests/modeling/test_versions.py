@@ -11,7 +11,7 @@ from core.metrics import within_yardstick
 from core.modeling.features import target_codes
 from core.modeling.training import train_with_yardstick
 from core.modeling.versions import register_version
-from core.modeling.versions import yardstick_rows
+from core.modeling.yardstick import yardstick_rows
 from core.schema import ArchConfig
 from core.store import Store
 from core.store import stored_rows
