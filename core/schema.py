@@ -180,8 +180,18 @@ class ArchConfig(BaseModel):
     lr: float = Field(default=1e-3, gt=0)
     weight_decay: float = Field(default=1e-5, ge=0)
     batch_size: int = Field(default=512, ge=8)
-    max_epochs: int = Field(default=60, ge=1)
-    patience: int = Field(default=6, ge=1)
+    max_epochs: int = Field(default=400, ge=1)
+    """An upper bound only: training stops when validation stops improving (`patience`) or at the time budget."""
+    patience: int = Field(default=8, ge=1)
+    time_budget_s: float | None = Field(default=240.0, gt=0)
+    """Training stops after this many seconds, keeping the best epoch so far (None: no budget)."""
+    lr_schedule: Literal["none", "plateau"] = "plateau"
+    """`plateau` halves the learning rate when validation loss stalls for three epochs."""
+    calendar: bool = True
+    """Feed the weekday, month and (when rows carry a time of day) hour of the time column to the network,
+    each as a point on a circle, so Sunday sits next to Monday and December next to January."""
+    cyclic: bool = True
+    """Encode number inputs named like hour / weekday / month on a circle too (besides their plain value)."""
     log_target: bool = False
     clip_sd: float = Field(default=4.0, gt=0)
     note: str = ""

@@ -64,7 +64,20 @@ with tab_perf:
         format_func=lambda m: METRICS[m].label,
         help="Pick the quality measure to plot.",
     )
-    st.plotly_chart(performance_chart(windowed, metric=metric), width="stretch")
+    has_quality = windowed[
+        windowed["check"].isin(["performance", "estimated_performance"])
+        & (windowed["metric"] == metric)
+        & windowed["value"].notna()
+    ]
+    if has_quality.empty:
+        needed = "outcomes" if spec.task != "binary" else "outcomes (or, for an estimate, enough past outcomes)"
+        st.info(
+            f"No {METRICS[metric].label.lower()} to draw yet: it is measured once {needed} arrive for a window. "
+            f"Send them with the upload page's *Outcomes that arrived* or `python -m core ingest FILE --model "
+            f"{spec.name} --labels`."
+        )
+    else:
+        st.plotly_chart(performance_chart(windowed, metric=metric), width="stretch")
     st.caption(
         f"{METRICS[metric].explain} The grey band is the normal range around the validation value; "
         "below the red line an alert fires. Dashed orange is estimated from the model's confidence where "

@@ -246,6 +246,13 @@ class OverfittingRule(AlertRule):
     action = "Retrain with more data or a simpler model before you rely on it."
 
     def what(self, f: Firing) -> str:
+        gap, allowed = f.details.get("gap"), f.details.get("yardstick_gap")
+        if gap is not None and allowed is not None:
+            return (
+                "The model scored far better on the data it learned from than on data it had not seen: "
+                f"{pct(gap)} worse on new data, where a standard model trained on the same rows loses "
+                f"{pct(max(allowed, 0))}."
+            )
         return (
             "The model scored far better on the data it learned from than on data it had not seen: "
             f"{pct(f.value)} worse on new data."

@@ -103,6 +103,23 @@ WEATHER_COLUMNS = [
 ]
 
 
+DEMO_TRAINING = {
+    "max_epochs": 60,
+    "patience": 6,
+    "time_budget_s": None,
+    "lr_schedule": "none",
+    "calendar": False,
+    "cyclic": False,
+}
+"""The training regime the demo's versions were tuned with (bench/RESULTS.md), kept so the demo stays the
+same; models trained from a founder's file get the adaptive defaults of :class:`ArchConfig`."""
+
+
+def demo_arch(**settings: object) -> ArchConfig:
+    """A demo version's architecture: the demo's training regime, then the version's own settings."""
+    return ArchConfig(**{**DEMO_TRAINING, **settings})
+
+
 @dataclass(frozen=True)
 class DemoModel:
     """One demo model: how to load its data, split it by time, and the two versions to train."""
@@ -235,8 +252,8 @@ CHURN = DemoModel(
     replay_unit="month",
     label_delay=pd.DateOffset(months=1),
     versions=(
-        ArchConfig(hidden=(128, 64), dropout=0.1, note="all features, 128-64 MLP"),
-        ArchConfig(
+        demo_arch(hidden=(128, 64), dropout=0.1, note="all features, 128-64 MLP"),
+        demo_arch(
             features=tuple(c for c in CHURN_COLUMNS if c not in ("churn", "tenure", "total_charges")),
             hidden=(128, 128),
             residual=True,
@@ -276,14 +293,14 @@ HOTEL = DemoModel(
     replay_unit="day",
     label_delay=pd.DateOffset(days=1),
     versions=(
-        ArchConfig(
+        demo_arch(
             hidden=(128, 64),
             dropout=0.1,
             patience=10,
             min_category_count=30,
             note="128-64 MLP; agents, companies and countries with under 30 bookings pooled",
         ),
-        ArchConfig(
+        demo_arch(
             hidden=(256, 256),
             residual=True,
             wide=True,
@@ -339,7 +356,7 @@ FLIGHTS = DemoModel(
     replay_unit="day",
     label_delay=pd.DateOffset(days=1),
     versions=(
-        ArchConfig(
+        demo_arch(
             features=(
                 "distance",
                 "hour",
@@ -360,7 +377,7 @@ FLIGHTS = DemoModel(
             batch_size=1024,
             note="route, carrier, hour and weather without temperature; 128-64 MLP",
         ),
-        ArchConfig(
+        demo_arch(
             hidden=(256, 128, 64),
             dropout=0.1,
             batch_size=1024,

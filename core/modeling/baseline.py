@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.metrics import task_metrics
+from core.modeling.features import calendar_values
 from core.modeling.features import encode_target
 from core.schema import ModelSpec
 
@@ -15,6 +16,7 @@ def fit_baseline(
     spec: ModelSpec,
     features: list[str],
     train: pd.DataFrame,
+    calendar: list[str] = (),
     valid: pd.DataFrame,
     test: pd.DataFrame | None,
     seed: int,
@@ -33,6 +35,10 @@ def fit_baseline(
 
     def prep(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame[nums].apply(pd.to_numeric, errors="coerce").astype("float64")
+        if calendar:  # the same calendar quantities the network gets, as plain numbers (trees cut them anyway)
+            times = calendar_values(frame["_ts"] if "_ts" in frame else frame[spec.timestamp])
+            for name in calendar:
+                out[f"calendar_{name}"] = times[name]
         for c in cats:
             out[c] = pd.Categorical(frame[c].astype("string"), categories=levels[c])
         return out

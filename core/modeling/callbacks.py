@@ -7,11 +7,13 @@ State a callback learns while fitting ends in `_`.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Protocol
 
+import torch
 from torch import nn
 
 from core.schema import ArchConfig
@@ -43,10 +45,14 @@ class Trainer(Protocol):
     arch: ArchConfig
     history_: History
     best_epoch_: int
+    optimizer_: torch.optim.Optimizer
 
 
 class Callback:
     """Training hooks; override the ones you need. `on_epoch_end` may return True to stop."""
+
+    reason: str = "a callback"
+    """How the training report names this callback when it stops training."""
 
     def on_train_begin(self, trainer: Trainer) -> None:  # noqa: B027 - deliberate no-op hook
         pass
@@ -60,6 +66,8 @@ class Callback:
 
 class EarlyStopping(Callback):
     """Stop when validation loss has not improved for `patience` epochs; restore the best weights."""
+
+    reason = "validation loss no longer improving"
 
     def __init__(self, *, patience: int, min_delta: float = 1e-4) -> None:
         self.patience = patience
@@ -93,3 +101,35 @@ class EpochProgress(Callback):
         row = trainer.history_.rows[-1]
         self.fn(int(row["epoch"]), trainer.arch.max_epochs, row["train_loss"], row["valid_loss"])
         return False
+
+
+class LearningRateOnPlateau(Callback):
+    """Halve the learning rate when validation loss has not improved for `patience` epochs."""
+
+    def __init__(self, *, patience: int = 3, factor: float = 0.5) -> None:
+        self.patience = patience
+        self.factor = factor
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+        self.scheduler_ = ReduceLROnPlateau(trainer.optimizer_, factor=self.factor, patience=self.patience)
+
+    def on_epoch_end(self, trainer: Trainer) -> bool:
+        self.scheduler_.step(trainer.history_.rows[-1]["valid_loss"])
+        return False
+
+
+class TimeBudget(Callback):
+    """Stop when training has used its time budget (the best epoch so far is kept by early stopping)."""
+
+    reason = "the time budget"
+
+    def __init__(self, *, seconds: float) -> None:
+        self.seconds = seconds
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self.started_ = time.perf_counter()
+
+    def on_epoch_end(self, trainer: Trainer) -> bool:
+        return time.perf_counter() - self.started_ >= self.seconds

@@ -19,6 +19,40 @@ from core.errors import TrainingError
 from core.schema import ModelSpec
 
 MAX_CATEGORIES = 256
+CYCLES = {"hour": 24.0, "weekday": 7.0, "month": 12.0}
+"""Calendar quantities and their periods."""
+CYCLIC_NAMES = {
+    "hour": "hour",
+    "hour_of_day": "hour",
+    "weekday": "weekday",
+    "dow": "weekday",
+    "day_of_week": "weekday",
+    "wday": "weekday",
+    "month": "month",
+    "month_of_year": "month",
+}
+"""Number columns whose name says they go round a cycle."""
+
+
+def calendar_values(ts: pd.Series) -> dict[str, np.ndarray]:
+    """Weekday (0-6), month (1-12) and hour (0-24, with minutes) of each time, as floats."""
+    ts = pd.to_datetime(ts)
+    return {
+        "hour": (ts.dt.hour + ts.dt.minute / 60).to_numpy(dtype="float64"),
+        "weekday": ts.dt.weekday.to_numpy(dtype="float64"),
+        "month": ts.dt.month.to_numpy(dtype="float64"),
+    }
+
+
+def calendar_parts(ts: pd.Series) -> list[str]:
+    """The calendar quantities that vary among these times (no hour for dates without a time of day)."""
+    values = calendar_values(ts)
+    return [name for name, v in values.items() if np.nanstd(v) > 0]
+
+
+def _circle(values: np.ndarray, period: float) -> list[np.ndarray]:
+    angle = 2 * np.pi * np.nan_to_num(values) / period
+    return [np.sin(angle), np.cos(angle)]
 
 
 @dataclass(frozen=True)
@@ -46,17 +80,37 @@ def category_strings(series: pd.Series) -> pd.Series:
 class Preprocessor:
     """Fitted on training rows; maps frames to `(numeric float32, categorical int64)` arrays."""
 
-    def __init__(self, *, numerical: list[str], categorical: list[str], min_count: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        numerical: list[str],
+        categorical: list[str],
+        min_count: int = 1,
+        time_column: str | None = None,
+        calendar: bool = False,
+        cyclic: bool = False,
+    ) -> None:
         self.min_count = min_count
         self.numerical = list(numerical)
         self.categorical = list(categorical)
+        self.time_column = time_column
+        self.use_calendar = calendar and time_column is not None
+        self.use_cyclic = cyclic
         self.numeric_: dict[str, NumericStats] = {}
         self.vocab_: dict[str, list[str]] = {}
+        self.calendar_: list[str] = []
+        self.cyclic_: dict[str, str] = {}
 
     @property
     def n_numeric_inputs(self) -> int:
-        """Width of the numeric array: one per column plus one missing-flag per column that had gaps."""
-        return len(self.numerical) + sum(s.had_missing for s in self.numeric_.values())
+        """Width of the numeric array: one per column, one missing-flag per column that had gaps, and two
+        (a point on a circle) per calendar quantity and per cyclic column."""
+        flags = sum(s.had_missing for s in self.numeric_.values())
+        return len(self.numerical) + flags + 2 * (len(self.calendar_) + len(self.cyclic_))
+
+    def _times(self, frame: pd.DataFrame) -> pd.Series:
+        # stored rows carry their time as `_ts`; a user's frame under the spec's time column
+        return frame["_ts"] if "_ts" in frame else frame[self.time_column]
 
     @property
     def cardinalities(self) -> list[int]:
@@ -64,7 +118,11 @@ class Preprocessor:
         return [len(self.vocab_[c]) + 1 for c in self.categorical]
 
     def fit(self, frame: pd.DataFrame) -> Preprocessor:
-        """Learn numeric statistics and category vocabularies from training rows."""
+        """Learn numeric statistics, category vocabularies and which calendar encodings help, from training rows."""
+        if self.use_calendar:
+            self.calendar_ = calendar_parts(self._times(frame))
+        if self.use_cyclic:
+            self.cyclic_ = {c: CYCLIC_NAMES[c.lower()] for c in self.numerical if c.lower() in CYCLIC_NAMES}
         for col in self.numerical:
             values = _as_float(frame[col])
             finite = values[np.isfinite(values)]
@@ -100,7 +158,15 @@ class Preprocessor:
             blocks.append((values - st.mean) / st.std)
             if st.had_missing:
                 flags.append(missing.astype("float64"))
-        x_num = np.column_stack(blocks + flags).astype("float32") if blocks else np.zeros((n, 0), "float32")
+        circles: list[np.ndarray] = []
+        for col, cycle in self.cyclic_.items():
+            circles += _circle(_as_float(frame[col]), CYCLES[cycle])
+        if self.calendar_:
+            times = calendar_values(self._times(frame))
+            for name in self.calendar_:
+                circles += _circle(times[name], CYCLES[name])
+        columns = blocks + flags + circles
+        x_num = np.column_stack(columns).astype("float32") if columns else np.zeros((n, 0), "float32")
         cats = []
         for col in self.categorical:
             # get_indexer gives -1 for unknown or missing values, which become index 0
@@ -117,14 +183,24 @@ class Preprocessor:
             "categorical": self.categorical,
             "numeric": {k: asdict(v) for k, v in self.numeric_.items()},
             "vocab": self.vocab_,
+            "time_column": self.time_column,
+            "calendar": self.calendar_,
+            "cyclic": self.cyclic_,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Preprocessor:
         """Rebuild a fitted preprocessor from :meth:`to_dict` output."""
-        pre = cls(numerical=list(data["numerical"]), categorical=list(data["categorical"]))
+        pre = cls(
+            numerical=list(data["numerical"]),
+            categorical=list(data["categorical"]),
+            time_column=data.get("time_column"),
+        )
         pre.numeric_ = {k: NumericStats(**v) for k, v in data["numeric"].items()}
         pre.vocab_ = {k: [str(x) for x in v] for k, v in data["vocab"].items()}
+        # versions saved before calendar encodings existed have none
+        pre.calendar_ = [c for c in data.get("calendar", []) if c in CYCLES]
+        pre.cyclic_ = {k: v for k, v in data.get("cyclic", {}).items() if v in CYCLES}
         missing = [c for c in pre.numerical if c not in pre.numeric_] + [
             c for c in pre.categorical if c not in pre.vocab_
         ]

@@ -24,6 +24,8 @@ from core.modeling.callbacks import EarlyStopping
 from core.modeling.callbacks import EpochFn
 from core.modeling.callbacks import EpochProgress
 from core.modeling.callbacks import History
+from core.modeling.callbacks import LearningRateOnPlateau
+from core.modeling.callbacks import TimeBudget
 from core.modeling.features import Preprocessor
 from core.modeling.features import TargetScaler
 from core.modeling.features import encode_target
@@ -92,11 +94,14 @@ class Trainer:
         self.best_epoch_ = self.arch.max_epochs
         for cb in self.callbacks:
             cb.on_train_begin(self)
+        self.stopped_by_ = "the epoch limit"
         for epoch in range(1, self.arch.max_epochs + 1):
             train_loss, valid_loss = self.run_epoch(train, valid)
-            self.history_.record(epoch=epoch, train_loss=train_loss, valid_loss=valid_loss)
-            stops = [cb.on_epoch_end(self) for cb in self.callbacks]
-            if any(stops):
+            lr = self.optimizer_.param_groups[0]["lr"]
+            self.history_.record(epoch=epoch, train_loss=train_loss, valid_loss=valid_loss, lr=lr)
+            stops = [cb for cb in self.callbacks if cb.on_epoch_end(self)]
+            if stops:
+                self.stopped_by_ = stops[0].reason
                 break
         for cb in self.callbacks:
             cb.on_train_end(self)
@@ -132,7 +137,14 @@ def fit_model(
     _check_trainable(spec, y_train, y_valid)
 
     torch.manual_seed(seed)
-    pre = Preprocessor(numerical=numerical, categorical=categorical, min_count=arch.min_category_count).fit(train)
+    pre = Preprocessor(
+        numerical=numerical,
+        categorical=categorical,
+        min_count=arch.min_category_count,
+        time_column=spec.timestamp,
+        calendar=arch.calendar,
+        cyclic=arch.cyclic,
+    ).fit(train)
     scaler = None
     if spec.task == "regression":
         scaler = TargetScaler.fit(y_train, log=arch.log_target)
@@ -146,6 +158,10 @@ def fit_model(
         return torch.from_numpy(xn), torch.from_numpy(xc), yt
 
     callbacks: list[Callback] = [EarlyStopping(patience=arch.patience)]
+    if arch.lr_schedule == "plateau":
+        callbacks.append(LearningRateOnPlateau())
+    if arch.time_budget_s is not None:
+        callbacks.append(TimeBudget(seconds=arch.time_budget_s))
     if progress is not None:
         callbacks.append(EpochProgress(progress))
     started = time.perf_counter()
@@ -156,6 +172,7 @@ def fit_model(
         "training_seconds": round(time.perf_counter() - started, 2),
         "epochs": len(trainer.history_),
         "best_epoch": trainer.best_epoch_,
+        "stopped_by": trainer.stopped_by_,
         "seed": seed,
         "history": trainer.history_.rows,
     }
@@ -190,7 +207,13 @@ def train_with_yardstick(
     if test is not None and len(test):
         parts["test"] = test
     baseline = fit_baseline(
-        spec=spec, features=model.features, train=train, valid=valid, test=parts.get("test"), seed=seed
+        spec=spec,
+        features=model.features,
+        calendar=model.preprocessor.calendar_,
+        train=train,
+        valid=valid,
+        test=parts.get("test"),
+        seed=seed,
     )
     report = {
         "metrics": {s: evaluate(model, p) for s, p in parts.items()},

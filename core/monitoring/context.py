@@ -90,8 +90,16 @@ class VersionContext:
         if train is None or val is None:
             return []
         n = int((self.reference["_split"] == "validation").sum())
+        baseline = self.info.metadata.get("baseline", {})
+        hgb = (baseline.get("train", {}).get(metric), baseline.get("validation", {}).get(metric))
         return [
             gap_check(
-                metric=metric, better=train, worse=val, thresholds=self.thresholds, kind="train_validation", n_rows=n
+                metric=metric,
+                better=train,
+                worse=val,
+                thresholds=self.thresholds,
+                kind="train_validation",
+                n_rows=n,
+                yardstick=hgb if None not in hgb else None,
             )
         ]

@@ -113,12 +113,25 @@ def performance_checks(
 
 
 def gap_check(
-    *, metric: str, better: float, worse: float, thresholds: Thresholds, kind: str, n_rows: int
+    *,
+    metric: str,
+    better: float,
+    worse: float,
+    thresholds: Thresholds,
+    kind: str,
+    n_rows: int,
+    yardstick: tuple[float, float] | None = None,
 ) -> CheckResult:
-    """Overfitting gap between two stages (train -> validation, or validation -> production)."""
+    """Overfitting gap between two stages (train -> validation, or validation -> production).
+
+    With `yardstick` (HistGradientBoosting's train and validation values on the same split) the gap is
+    judged against the yardstick's own gap: only what the network loses beyond it counts, since some
+    gap is what the data itself gives.
+    """
     loss = relative_loss(metric, worse, better)
     info = METRICS[metric]
     first, second = ("training", "validation") if kind == "train_validation" else ("validation", "production")
+    judged, details = loss, {}
     message = (
         (
             f"{info.label}: {better:.3f} on {first} data, {worse:.3f} on {second} data "
@@ -127,15 +140,28 @@ def gap_check(
         if np.isfinite(loss)
         else f"{info.label} gap between {first} and {second} cannot be computed."
     )
+    if yardstick is not None and np.isfinite(loss):
+        allowance = relative_loss(metric, yardstick[1], yardstick[0])
+        if np.isfinite(allowance):
+            judged = loss - max(allowance, 0.0)
+            details = {"gap": clean(loss), "yardstick_gap": clean(allowance)}
+            verdict = (
+                "so the network learned its training data no more by heart than the yardstick"
+                if judged < thresholds.overfit_gap.warn
+                else f"so the network loses {judged:.0%} more than the yardstick"
+            )
+            loses = f"loses {allowance:.0%}" if round(allowance * 100) >= 1 else "loses almost nothing"
+            message += f" A gradient-boosting yardstick on the same split {loses} on new data, {verdict}."
     return CheckResult(
         check=Check.OVERFITTING,
         metric=kind,
         column=metric,
-        value=clean(loss),
+        value=clean(judged),
         threshold=thresholds.overfit_gap.warn,
-        status=thresholds.overfit_gap.status(loss),
+        status=thresholds.overfit_gap.status(judged),
         reference=clean(better),
         upper=clean(worse),
         n_rows=n_rows,
         message=message,
+        details=details,
     )

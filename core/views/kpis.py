@@ -64,16 +64,17 @@ def kpi_series(
     if rows.empty:
         return pd.DataFrame(columns=["period"])
     keys = pd.to_datetime(rows["window_start"]) if period == "window" else period_start(rows["day"], period)
-    last_day = pd.to_datetime(daily["day"]).max()
+    days = pd.to_datetime(daily["day"])
+    # data dated by month (every row on the 1st) covers its whole month; otherwise the data runs to the last day
+    monthly = bool((days.dt.day == 1).all()) and days.nunique() > 1
+    data_end = days.max() + (pd.DateOffset(months=1) if monthly else pd.Timedelta(days=1))
     out = []
     for key, group in rows.groupby(keys):
         values = kpi_values(spec, pool(list(group["stats"])), business)
         values["period"] = key
         values["days"] = len(group)
         # a period still filling up (it ends after the last day with data) is not compared with full ones
-        values["complete"] = bool(
-            period_end(key, spec.window if period == "window" else period) <= last_day + pd.Timedelta(days=1)
-        )
+        values["complete"] = bool(period_end(key, spec.window if period == "window" else period) <= data_end)
         out.append(values)
     return pd.DataFrame(out).sort_values("period").reset_index(drop=True)
 

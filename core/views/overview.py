@@ -189,7 +189,8 @@ def health_card(store: Store, spec: ModelSpec) -> HealthCard:
     series = kpi_series(spec, daily, period="window", version=live.version)
     if len(series) > 1 and not series["complete"].iloc[-1]:
         series = series.iloc[:-1]
-        label = make_window(series["period"].iloc[-1], spec.window).label(spec.window)
+        latest = pd.Timestamp(series["period"].iloc[-1])  # the card and "what changed" speak of the same window
+        label = make_window(latest, spec.window).label(spec.window)
     values = series[kpi.key].astype(float).tolist() if kpi.key in series else []
     value = values[-1] if values else float("nan")
     delta, good = None, None
