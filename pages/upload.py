@@ -166,7 +166,9 @@ with imports_tab:
         st.info("No models yet, so no imports to list.")
     else:
         titles = {s.name: s.title for s in specs}
-        model = st.selectbox("Model", list(titles), format_func=titles.get, key="imports-model")
+        model = st.selectbox("Model to look at", list(titles), format_func=titles.get, key="imports-model")
+        if done := st.session_state.pop("removal_done", None):
+            st.success(done)
         imports = list_batches(store, model=model)
         st.dataframe(imports.drop(columns=["removable"]), hide_index=True, width="stretch")
         removable = imports[imports["removable"]]
@@ -193,4 +195,5 @@ with imports_tab:
                             st.error(exc.user_message)
                         else:
                             clear_caches()
-                            st.success(removal.message)
+                            st.session_state["removal_done"] = removal.message
+                            st.rerun()  # so the list above shows the import as removed

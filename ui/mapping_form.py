@@ -60,6 +60,22 @@ def _ids(frame: pd.DataFrame, guess: Suggestion) -> tuple[str | None, str, tuple
     return choice, "column", ()
 
 
+POSITIVE_HINTS = ("yes", "1", "true", "y", "late", "delayed", "churn", "fraud", "positive", "bad")
+
+
+def _positive(frame: pd.DataFrame, guess: Suggestion) -> str | None:
+    """The 'yes' outcome of a yes/no model: picked from the target's own values when the file has them."""
+    values = []
+    if guess.target is not None:
+        values = sorted(frame[guess.target].dropna().astype("string").str.strip().unique().tolist())[:20]
+    if len(values) == 2:
+        default = next((i for i, v in enumerate(values) if v.lower() in POSITIVE_HINTS), 1)
+        return st.selectbox(
+            "The 'yes' outcome (what the model looks for)", values, index=default, help="e.g. churned = Yes."
+        )
+    return st.text_input("The 'yes' outcome (what the model looks for)", value="1", help="e.g. churned = yes.") or None
+
+
 def _money(task: str, target_unit: str, kind: str, numerical: list[str], positive: str | None) -> dict:
     """The money fields of `kind`, inside the form."""
     yes = f"'{positive}'" if positive else "'yes'"
@@ -114,6 +130,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         target_unit = u1.radio("One unit of the target is", list(UNITS), format_func=UNITS.get, horizontal=False)
         if target_unit in ("count", "score"):
             unit_name = u2.text_input("Counted in (e.g. bikes, orders, points)", value="")
+    positive = _positive(frame, guess) if task == "binary" else None
     kinds = [k.name for k in kinds_for_task(task, target_unit if task == "regression" else None)]
     kind = st.selectbox("Money", kinds, format_func=lambda k: KINDS[k].choice) if len(kinds) > 1 else kinds[0]
     for sentence in dict.fromkeys(guess.leaks.values()):
@@ -165,18 +182,15 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         window = m3.selectbox(
             "Check every", windows, index=windows.index(guess.window), help="Proposed from the span of the data."
         )
-        classes, positive = (), None
+        classes = ()
         if task != "regression":
-            k1, k2 = st.columns(2)
             needed = how == "import" and target == NONE
-            class_text = k1.text_input(
+            class_text = st.text_input(
                 "Class names, comma separated" + (" (needed: the file has no outcomes)" if needed else ""),
                 help="Read from the target when the file has one.",
                 disabled=not needed,
             )
             classes = tuple(c.strip() for c in class_text.split(",") if c.strip())
-            if task == "binary":
-                positive = k2.text_input("The 'yes' class", value="1", help="The outcome the model looks for.") or None
         st.markdown("**What an outcome is worth** (the money in alerts and KPIs)")
         entity_noun = st.text_input("One row is a... (e.g. customer, booking, day)", value="case")
         money_fields = _money(task, target_unit, kind, numerical, positive)

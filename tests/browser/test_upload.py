@@ -48,6 +48,14 @@ def files(tmp_path_factory):
         p_late=own.predict_proba(x)[:, 1].round(4)
     )
     scored.to_csv(root / "delays_scored.csv", index=False)
+
+    noid = CHURN.load(REPO_ROOT / "data").drop(columns=["customer_id"])
+    noid = noid.assign(account_closed=np.where(noid["churn"] == "Yes", "closed", "open"))
+    early, later = noid[noid["tenure"] > 3], noid[noid["tenure"] <= 3].head(200).copy()
+    early.to_csv(root / "noid_export.csv", index=False)
+    later["signed_up_at"] = later["signed_up_at"] + pd.Timedelta(days=120)
+    later.drop(columns=["churn", "account_closed"]).to_csv(root / "noid_later.csv", index=False)
+    later[["signed_up_at", "churn"]].to_csv(root / "noid_outcomes.csv", index=False)
     flights[["flight_id", "status"]].assign(
         status=lambda f: np.where(f["status"] == "delayed", "late", "on_time")
     ).to_csv(root / "delays_outcomes.csv", index=False)
@@ -71,7 +79,7 @@ def test_upload_map_train_and_see_the_card(page, empty_server, files):  # noqa: 
     assert "rows, 22 columns" in body
     page.get_by_label("Short name", exact=True).fill("acme_churn")
     page.get_by_label("Title", exact=True).fill("Acme churn")
-    page.get_by_label("The 'yes' class", exact=True).fill("Yes")
+    assert page.get_by_role("combobox", name="The 'yes' outcome (what the model looks for)").input_value() == "Yes"
     shoot(page, "upload", height=2200)
     page.get_by_role("button", name="Create the model", exact=True).click()
     page.get_by_text("Acme churn is being monitored").wait_for(timeout=300_000)
@@ -88,15 +96,21 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     page.goto(f"{empty_server.url}/upload")
     settle(page)
     _upload(page, files / "delays_scored.csv")
-    page.get_by_text("Monitor my own model's predictions in this file").click()
+    page.get_by_text("Monitor my own model's predictions").click()
     settle(page)
     page.get_by_text("Yes / no", exact=True).click()
     settle(page)
     page.get_by_label("Short name", exact=True).fill("their_delays")
     page.get_by_label("Title", exact=True).fill("Their delay model")
-    page.get_by_label("Class names (optional, comma separated)", exact=True).fill("on_time, late")
-    page.get_by_label("If the file has no outcomes yet: name of the outcome column in later label files").fill("status")
-    page.get_by_label("The 'yes' class", exact=True).fill("late")
+    page.get_by_label("Class names, comma separated (needed: the file has no outcomes)", exact=True).fill(
+        "on_time, late"
+    )
+    page.get_by_label("If the file has no outcomes yet: the outcome column's name in later outcome files").fill(
+        "status"
+    )
+    page.get_by_label("The 'yes' outcome (what the model looks for)", exact=True).fill("late")
+    page.keyboard.press("Tab")
+    settle(page)
     # the probability column
     page.get_by_label("Your model's probabilities", exact=True).click()
     page.get_by_role("option", name="p_late").click()
@@ -107,7 +121,7 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
 
     page.get_by_role("tab", name="More data for a model").click()
     settle(page)
-    page.get_by_label("Model").last.click()
+    page.get_by_label("Model", exact=True).click()
     page.get_by_role("option", name="Their delay model").click()
     settle(page)
     page.get_by_text("Outcomes that arrived").click()
@@ -119,11 +133,68 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     settle(page)
 
 
+def test_a_file_without_ids_and_with_a_leak_from_upload_to_taking_a_batch_back(page, empty_server, files):  # noqa: F811
+    """A founder's export: no id column, one column recorded with the outcome. Accept what ModelPulse
+    proposes, train, send predictions and later outcomes, take the predictions back, look around."""
+    page.goto(f"{empty_server.url}/upload")
+    settle(page)
+    _upload(page, files / "noid_export.csv")
+    body = page.inner_text("body")
+    assert "account_closed alone gives the outcome" in body and "left out of the inputs" in body
+    assert "number the rows by time and order" in page.get_by_role("combobox", name="Id of each row").input_value()
+    page.get_by_label("Short name", exact=True).fill("noid_churn")
+    page.get_by_label("Title", exact=True).fill("No-id churn")
+    assert page.get_by_role("combobox", name="The 'yes' outcome (what the model looks for)").input_value() == "Yes"
+    page.get_by_role("button", name="Create the model", exact=True).click()
+    page.get_by_text("No-id churn is being monitored").wait_for(timeout=300_000)
+    settle(page)
+
+    page.get_by_role("tab", name="More data for a model").click()
+    settle(page)
+    page.get_by_label("Model", exact=True).click()
+    page.get_by_role("option", name="No-id churn").click()
+    settle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(files / "noid_later.csv"))
+    settle(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Stored 200 predictions for No-id churn").first.wait_for(timeout=300_000)
+    settle(page)
+    page.get_by_text("Outcomes that arrived").click()
+    settle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(files / "noid_outcomes.csv"))
+    settle(page)
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_text("Stored 200 outcomes for No-id churn").first.wait_for(timeout=300_000)
+    settle(page)
+
+    page.get_by_role("tab", name="Imports (take one back)").click()
+    settle(page)
+    page.get_by_label("Model to look at").click()
+    page.get_by_role("option", name="No-id churn").click()
+    settle(page)
+    page.get_by_label("Your name or email (recorded)").fill("maya@startup.com")
+    page.get_by_text("Remove its rows, every version's predictions on them and their outcomes").click()
+    page.get_by_role("button", name="Remove this import", exact=True).click()
+    page.get_by_text("a corrected file can now be sent").first.wait_for(timeout=300_000)
+    settle(page)
+    shoot(page, "upload-imports", height=1400)
+    for path in ("", "/alerts", "/health?model=noid_churn", "/kpis?model=noid_churn"):
+        page.goto(f"{empty_server.url}{path}")
+        settle(page)
+        assert "Traceback" not in page.inner_text("body"), path
+        assert page.locator("[data-testid='stException']").count() == 0, path
+    assert page.get_by_role("combobox", name="Model").input_value() == "No-id churn"
+
+
 def test_uploads_were_stored(empty_server):
     empty_server.stop()
     with Store.open(empty_server.db, read_only=True) as store:
         names = [s.name for s in store.list_specs()]
-        assert names == ["acme_churn", "their_delays"]
+        assert names == ["acme_churn", "their_delays", "noid_churn"]
+        spec = store.get_spec("noid_churn")
+        assert spec.id_from == "row_order" and "account_closed" not in spec.features
+        imports = store.list_batches(model="noid_churn")
+        assert imports["removed_by"].tolist().count("maya@startup.com") == 1
         assert store.get_spec("their_delays").source == "external"
         counts = store.counts()
         assert counts["rows__acme_churn"] > 1000 and counts["labels"] > 1000
