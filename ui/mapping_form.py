@@ -183,12 +183,10 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
             "Check every", windows, index=windows.index(guess.window), help="Proposed from the span of the data."
         )
         classes = ()
-        if task != "regression":
-            needed = how == "import" and target == NONE
+        if task != "regression" and how == "import":
             class_text = st.text_input(
-                "Class names, comma separated" + (" (needed: the file has no outcomes)" if needed else ""),
+                "Class names, comma separated (needed when the file has no outcomes)",
                 help="Read from the target when the file has one.",
-                disabled=not needed,
             )
             classes = tuple(c.strip() for c in class_text.split(",") if c.strip())
         st.markdown("**What an outcome is worth** (the money in alerts and KPIs)")

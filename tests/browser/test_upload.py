@@ -102,7 +102,7 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     settle(page)
     page.get_by_label("Short name", exact=True).fill("their_delays")
     page.get_by_label("Title", exact=True).fill("Their delay model")
-    page.get_by_label("Class names, comma separated (needed: the file has no outcomes)", exact=True).fill(
+    page.get_by_label("Class names, comma separated (needed when the file has no outcomes)", exact=True).fill(
         "on_time, late"
     )
     page.get_by_label("If the file has no outcomes yet: the outcome column's name in later outcome files").fill(
