@@ -22,6 +22,18 @@ LAYOUT = dict(
 )
 
 
+def dates_axis(fig: go.Figure, dates: pd.Series) -> go.Figure:
+    """Label a time axis by what its points are: months as `Feb 2018`, days and weeks as `5 Feb 2018`,
+    never a time of day (points are window starts, and an auto axis could read `23:59:59.999 Feb 28`)."""
+    dates = pd.to_datetime(pd.Series(dates)).dropna()
+    monthly = len(dates) > 0 and bool((dates.dt.day == 1).all())
+    fmt = "%b %Y" if monthly else "%-d %b %Y"
+    fig.update_xaxes(tickformat=fmt, hoverformat=fmt)
+    if monthly and dates.nunique() <= 24:
+        fig.update_xaxes(dtick="M1")
+    return fig
+
+
 def _details(value: object) -> dict:
     if isinstance(value, dict):
         return value
@@ -103,7 +115,7 @@ def performance_chart(results: pd.DataFrame, *, metric: str, thresholds: Thresho
             )
         )
     fig.update_layout(title=info.label, yaxis_title=info.label, **LAYOUT)
-    return fig
+    return dates_axis(fig, pd.concat([real["window_start"], est["window_start"]]))
 
 
 def drift_heatmap(results: pd.DataFrame) -> go.Figure:
@@ -224,7 +236,7 @@ def kpi_chart(series: pd.DataFrame, *, kpis: list[KPI], metric: str, currency: s
         )
     fig.update_yaxes(title_text=info.label, row=rows, col=1)
     fig.update_layout(height=220 * rows + 120, title="Business numbers and model quality over time", **LAYOUT)
-    return fig
+    return dates_axis(fig, series["period"])
 
 
 def overfitting_chart(
@@ -270,7 +282,7 @@ def compare_chart(per_window: pd.DataFrame, *, a: int, b: int, metric: str) -> g
         )
     )
     fig.update_layout(title=f"{info.label} of v{a} and v{b} on the same traffic", yaxis_title=info.label, **LAYOUT)
-    return fig
+    return dates_axis(fig, per_window["window_start"])
 
 
 def sparkline(values: list[float], *, good_up: bool | None) -> go.Figure:
