@@ -14,6 +14,8 @@ from core.config import REPO_ROOT
 from core.config import Settings
 from core.demo.datasets import CHURN
 from core.errors import DataError
+from core.intake.mapping import Mapping
+from core.schema import BusinessConfig
 from core.store import Store
 
 # a reduced demo: every model, a fraction of the rows, few epochs. Enough to exercise every path.
@@ -109,6 +111,31 @@ def refused(cfg, fn, match: str) -> str:
     assert match in message, message
     assert "\n" not in message and "Traceback" not in message
     return message
+
+
+def churn_mapping(**kw) -> Mapping:
+    """The mapping a founder would pick for a churn export (`churn_batch`), with `kw` changed."""
+    base = dict(
+        name="acme_churn",
+        title="Acme churn",
+        task="binary",
+        timestamp="signed_up_at",
+        entity="customer_id",
+        target="churn",
+        numerical=("tenure", "monthly_charges"),
+        categorical=("contract", "payment_method"),
+        positive_class="Yes",
+        window="month",
+        business=BusinessConfig(
+            kind="revenue_at_risk",
+            value_column="monthly_charges",
+            entity="customer",
+            positive="customers who leave",
+            unit="revenue",
+        ),
+    )
+    base.update(kw)
+    return Mapping(**base)
 
 
 def pytest_configure(config: pytest.Config) -> None:

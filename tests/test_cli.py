@@ -13,10 +13,13 @@ from core.errors import StoreLockedError
 from core.store import Store
 
 
-def _cli(*args, db):
-    env = {"MODELPULSE_DB": str(db), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
+def _cli(*args, db, models_dir=None, timeout: int = 300):
+    """`python -m core ARGS` as its own process on the store at `db`."""
+    env = {"MODELPULSE_DB": str(db), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1", "MODELPULSE_THREADS": "2"}
+    if models_dir is not None:
+        env["MODELPULSE_MODELS_DIR"] = str(models_dir)
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -46,20 +49,7 @@ def test_cli_alerts_lists_plain_english(demo_settings):
 def test_cli_ingest_and_the_second_writer(copied, churn_rows, tmp_path):
     path = tmp_path / "batch.csv"
     churn_rows.drop(columns=["churn"]).head(50).to_csv(path, index=False)
-    env = {
-        "MODELPULSE_DB": str(copied.db_path),
-        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
-        "PATH": "/usr/bin:/bin",
-        "DO_NOT_TRACK": "1",
-    }
-    ok = subprocess.run(
-        [sys.executable, "-m", "core", "ingest", str(path), "--model", "churn", "--no-monitor"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    ok = _cli("ingest", str(path), "--model", "churn", "--no-monitor", db=copied.db_path, models_dir=copied.models_dir)
     assert ok.returncode == 0, ok.stderr
     assert "Stored 50 predictions for Customer churn." in ok.stdout
     holder = subprocess.Popen(
@@ -78,14 +68,7 @@ def test_cli_ingest_and_the_second_writer(copied, churn_rows, tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ready"
-        second = subprocess.run(
-            [sys.executable, "-m", "core", "ingest", str(path), "--model", "churn"],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        second = _cli("ingest", str(path), "--model", "churn", db=copied.db_path, models_dir=copied.models_dir)
         with pytest.raises(StoreLockedError):
             Store.open(copied.db_path)
     finally:
@@ -100,30 +83,11 @@ def test_cli_ingest_and_the_second_writer(copied, churn_rows, tmp_path):
 def test_cli_score_and_train_a_new_version(copied, churn_rows, tmp_path):
     path = tmp_path / "new.csv"
     churn_rows.drop(columns=["churn"]).head(40).to_csv(path, index=False)
-    env = {
-        "MODELPULSE_DB": str(copied.db_path),
-        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
-        "PATH": "/usr/bin:/bin",
-        "DO_NOT_TRACK": "1",
-        "MODELPULSE_THREADS": "2",
-    }
-    out = subprocess.run(
-        [sys.executable, "-m", "core", "score", "--model", "churn", "--data", str(path)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    out = _cli("score", "--model", "churn", "--data", str(path), db=copied.db_path, models_dir=copied.models_dir)
     assert out.returncode == 0, out.stderr
     assert "Stored 40 predictions for Customer churn. Scored by v1 (live) and 1 shadow version(s)." in out.stdout
-    trained = subprocess.run(
-        [sys.executable, "-m", "core", "train", "--model", "churn", "--max-epochs", "3"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    trained = _cli(
+        "train", "--model", "churn", "--max-epochs", "3", db=copied.db_path, models_dir=copied.models_dir, timeout=600
     )
     assert trained.returncode == 0, trained.stderr
     assert "Saved churn v3" in trained.stdout
@@ -150,12 +114,9 @@ def test_outcomes_after_people_resolved_and_acknowledged_alerts(copied, tmp_path
     later = frame[frame["arrival_at"] > last].head(300)
     later.drop(columns=[HOTEL.spec.target]).to_csv(tmp_path / "bookings.csv", index=False)
     later[["booking_id", HOTEL.spec.target]].to_csv(tmp_path / "prices.csv", index=False)
-    env = {"MODELPULSE_DB": str(copied.db_path), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
 
     def run(*args):
-        out = subprocess.run(
-            [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
+        out = _cli(*args, db=copied.db_path)
         assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
         return out.stdout
 
@@ -172,12 +133,9 @@ def test_outcomes_after_people_resolved_and_acknowledged_alerts(copied, tmp_path
 def test_cli_lists_and_removes_a_batch(copied, churn_rows, tmp_path):
     path = tmp_path / "april.csv"
     churn_rows.drop(columns=["churn"]).head(20).to_csv(path, index=False)
-    env = {"MODELPULSE_DB": str(copied.db_path), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
 
     def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
-        )
+        return _cli(*args, db=copied.db_path)
 
     assert run("ingest", str(path), "--model", "churn", "--no-monitor").returncode == 0
     listed = run("batches", "--model", "churn")
@@ -194,46 +152,23 @@ def test_cli_lists_and_removes_a_batch(copied, churn_rows, tmp_path):
 
 def test_an_uploaded_model_retrains_from_its_stored_rows(tmp_path):
     from core.intake.create import create_trained_model
-    from core.intake.mapping import Mapping
     from core.schema import ArchConfig
-    from core.schema import BusinessConfig
     from tests.conftest import churn_batch
+    from tests.conftest import churn_mapping
     from tests.conftest import make_settings
 
     cfg = make_settings(tmp_path / "up")
-    frame = churn_batch(1200)
-    mapping = Mapping(
-        name="acme",
-        title="Acme churn",
-        task="binary",
-        timestamp="signed_up_at",
-        entity="customer_id",
-        target="churn",
-        numerical=("tenure", "monthly_charges"),
-        categorical=("contract", "payment_method"),
-        positive_class="Yes",
-        window="week",
-        business=BusinessConfig(kind="revenue_at_risk", value_column="monthly_charges", entity="customer"),
-    )
     with Store.open(cfg.db_path, create=True) as store:
         create_trained_model(
             store=store,
             settings=cfg,
-            mapping=mapping,
-            frame=frame,
+            mapping=churn_mapping(name="acme", window="week"),
+            frame=churn_batch(1200),
             source="acme.csv",
             arch=ArchConfig(hidden=(16,), max_epochs=2),
             progress=lambda _: None,
         )
-    env = {"MODELPULSE_DB": str(cfg.db_path), "PATH": "/usr/bin:/bin", "DO_NOT_TRACK": "1"}
-    out = subprocess.run(
-        [sys.executable, "-m", "core", "train", "--model", "acme", "--max-epochs", "2"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = _cli("train", "--model", "acme", "--max-epochs", "2", db=cfg.db_path, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "Training on the 1,200 stored cases of Acme churn whose outcome is known." in out.stdout
     assert "Saved acme v2" in out.stdout and "windows computed" in out.stdout

@@ -18,32 +18,9 @@ from core.refresh import refresh
 from core.schema import ArchConfig
 from core.schema import BusinessConfig
 from core.store import Store
+from tests.conftest import churn_mapping
 from tests.conftest import make_settings
 from tests.conftest import refused
-
-
-def _mapping(**kw) -> Mapping:
-    base = dict(
-        name="acme_churn",
-        title="Acme churn",
-        task="binary",
-        timestamp="signed_up_at",
-        entity="customer_id",
-        target="churn",
-        numerical=("tenure", "monthly_charges"),
-        categorical=("contract", "payment_method"),
-        positive_class="Yes",
-        window="month",
-        business=BusinessConfig(
-            kind="revenue_at_risk",
-            value_column="monthly_charges",
-            entity="customer",
-            positive="customers who leave",
-            unit="revenue",
-        ),
-    )
-    base.update(kw)
-    return Mapping(**base)
 
 
 def test_target_with_one_class_is_refused(copied, churn_rows):
@@ -51,7 +28,7 @@ def test_target_with_one_class_is_refused(copied, churn_rows):
     refused(
         copied,
         lambda s: create_trained_model(
-            store=s, settings=copied, mapping=_mapping(), frame=frame, source="t.csv", progress=lambda _: None
+            store=s, settings=copied, mapping=churn_mapping(), frame=frame, source="t.csv", progress=lambda _: None
         ),
         "In t.csv, column `churn` holds only one class (`No`), so there is nothing to learn or to measure.",
     )
@@ -61,7 +38,7 @@ def test_probabilities_outside_zero_and_one(copied, churn_rows):
     p = np.linspace(0, 1.3, len(churn_rows))
     frame = churn_rows.assign(p_churn=p)
     n, first = int((p > 1).sum()), int(np.flatnonzero(p > 1)[0])
-    mapping = _mapping(name="acme_ext", probabilities=("p_churn",))
+    mapping = churn_mapping(name="acme_ext", probabilities=("p_churn",))
     refused(
         copied,
         lambda s: create_external_model(
@@ -81,7 +58,7 @@ def test_multiclass_probabilities_that_do_not_add_up(copied, churn_rows):
     p = rng.dirichlet([1, 1, 1], size=len(churn_rows))
     p[3] = [0.5, 0.2, 0.1]
     frame = churn_rows.assign(p_month=p[:, 0], p_one=p[:, 1], p_two=p[:, 2])
-    mapping = _mapping(
+    mapping = churn_mapping(
         name="acme_contract",
         task="multiclass",
         target="contract",
@@ -109,7 +86,7 @@ def test_multiclass_probabilities_that_do_not_add_up(copied, churn_rows):
 def test_import_external_predictions_then_labels(copied, churn_rows):
     rng = np.random.default_rng(1)
     frame = churn_rows.drop(columns=["churn"]).assign(p_churn=rng.random(len(churn_rows)))
-    mapping = _mapping(
+    mapping = churn_mapping(
         name="acme_ext", target=None, label_column="churn", probabilities=("p_churn",), classes=("No", "Yes")
     )
     with Store.open(copied.db_path) as store:
@@ -214,7 +191,7 @@ def test_a_file_without_ids_trains_then_takes_later_predictions_and_outcomes(tmp
 
     cfg = make_settings(tmp_path / "noid")
     frame = churn_batch(1200).drop(columns=["customer_id"])
-    mapping = _mapping(entity=None, id_from="row_order", window="week")
+    mapping = churn_mapping(entity=None, id_from="row_order", window="week")
     with Store.open(cfg.db_path, create=True) as store:
         spec, _ = create_trained_model(
             store=store,
@@ -245,7 +222,7 @@ def test_ids_from_columns_that_do_not_tell_rows_apart_are_refused(tmp_path):
 
     cfg = make_settings(tmp_path / "hash")
     frame = churn_batch(400).drop(columns=["customer_id"])
-    mapping = _mapping(entity=None, id_from="hash", id_columns=("contract", "payment_method"))
+    mapping = churn_mapping(entity=None, id_from="hash", id_columns=("contract", "payment_method"))
     Store.open(cfg.db_path, create=True).close()
     refused(
         cfg,
