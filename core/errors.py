@@ -50,3 +50,11 @@ class TrainingError(ModelPulseError):
 
 class MonitoringError(ModelPulseError):
     """A monitoring check could not run on a window."""
+
+
+class DeliveryError(ModelPulseError):
+    """A message could not be sent (the mail server or webhook refused it or could not be reached)."""
+
+
+class PermissionDenied(ModelPulseError):
+    """The signed-in person's role does not allow this change."""

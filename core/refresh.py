@@ -1,20 +1,35 @@
-"""Bring a store up to date: compute new or changed monitoring windows, then evaluate alerts.
+"""Bring a store up to date: compute new or changed monitoring windows, then evaluate alerts and owe
+the messages they call for.
 
-This is the one job the CLI (`monitor`, `ingest`), the inbox, the upload page and the demo run after
-data changes; nothing below it (monitoring, store) knows about alerts.
+This is the one job the CLI (`monitor`, `ingest`), the inbox, the scheduler, the upload page and the
+demo run after data changes; nothing below it (monitoring, store) knows about alerts. The alert
+changes of a model and the messages they owe are saved in one transaction, so a message is owed
+exactly when its alert changed. One refresh of a model runs at a time per store (`model_lock`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import defaultdict
 
 from core.alerts import evaluate_alerts
 from core.config import Settings
 from core.monitoring.runner import RunSummary
 from core.monitoring.runner import run_monitoring
 from core.monitoring.thresholds import Thresholds
+from core.notify import owed_for_changes
 from core.progress import Progress
 from core.store import Store
+
+_LOCKS: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+_LOCKS_GUARD = threading.Lock()
+
+
+def model_lock(store: Store, model: str) -> threading.Lock:
+    """The lock one refresh of `model` in this store's file holds (the scheduler skips a run it finds taken)."""
+    with _LOCKS_GUARD:
+        return _LOCKS[(str(store.path), model)]
 
 
 def refresh(
@@ -28,14 +43,29 @@ def refresh(
     """Monitor every model (or the ones named), then bring each one's alerts up to date with its live version."""
     started = time.perf_counter()
     thresholds = thresholds or Thresholds()
-    summary = run_monitoring(store=store, settings=settings, models=models, thresholds=thresholds, progress=progress)
-    for spec in store.list_specs():
-        if models is not None and spec.name not in models:
-            continue
-        live = store.live_version(spec.name)
-        if live is not None:
-            summary.alerts[spec.name] = evaluate_alerts(
-                store=store, spec=spec, version=live.version, thresholds=thresholds
-            )
+    settings = settings or Settings.under(store.path)
+    names = models if models is not None else [s.name for s in store.list_specs()]
+    locks = [model_lock(store, name) for name in sorted(set(names))]
+    for lock in locks:
+        lock.acquire()
+    try:
+        summary = run_monitoring(
+            store=store, settings=settings, models=models, thresholds=thresholds, progress=progress
+        )
+        for spec in store.list_specs():
+            if spec.name not in names:
+                continue
+            live = store.live_version(spec.name)
+            if live is None:
+                continue
+            with store.transaction():
+                changes = evaluate_alerts(store=store, spec=spec, version=live.version, thresholds=thresholds)
+                summary.owed[spec.name] = len(
+                    owed_for_changes(store=store, spec=spec, changes=changes, settings=settings)
+                )
+            summary.alerts[spec.name] = changes.counts
+    finally:
+        for lock in locks:
+            lock.release()
     summary.seconds = time.perf_counter() - started
     return summary

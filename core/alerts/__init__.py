@@ -6,6 +6,7 @@ Importing the package registers every rule in `rules.py`.
 
 from core.alerts import rules  # noqa: F401 - registers the rules
 from core.alerts.evaluate import SYSTEM
+from core.alerts.evaluate import AlertChanges
 from core.alerts.evaluate import alert_id
 from core.alerts.evaluate import episodes
 from core.alerts.evaluate import evaluate_alerts
@@ -18,6 +19,7 @@ from core.alerts.rule import default_rules
 __all__ = [
     "RULES",
     "SYSTEM",
+    "AlertChanges",
     "AlertRule",
     "AlertText",
     "Firing",

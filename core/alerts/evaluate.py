@@ -35,6 +35,15 @@ def alert_id(model: str, rule: str, subject: str) -> str:
     return f"{model}-{rule}-" + hashlib.sha1(f"{model}|{rule}|{subject}".encode()).hexdigest()[:8]
 
 
+@dataclass(frozen=True)
+class AlertChanges:
+    """What one evaluation changed: counts by event, and the alert rows and events it saved."""
+
+    counts: dict[str, int]
+    alerts: list[AlertRow]
+    events: list[AlertEvent]
+
+
 @dataclass
 class Episode:
     """A run of windows in which a rule kept firing."""
@@ -72,7 +81,7 @@ def evaluate_alerts(
     version: int,
     thresholds: Thresholds | None = None,
     rules: list[AlertRule] | None = None,
-) -> dict[str, int]:
+) -> AlertChanges:
     """Bring alerts of `spec` up to date with the stored results of its live `version`."""
     rules = rules or default_rules(spec, thresholds)
     results = store.read_results(model=spec.name, version=version, with_details=True)
@@ -170,7 +179,7 @@ def evaluate_alerts(
         if state in ("open", "acknowledged"):
             counts["open"] += 1
     store.save_alerts(upserts=upserts, events=events)
-    return counts
+    return AlertChanges(counts=counts, alerts=upserts, events=events)
 
 
 def _event(aid: str, model: str, event: str, comment: str, *, window: datetime | None = None) -> AlertEvent:

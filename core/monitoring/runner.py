@@ -40,6 +40,8 @@ class RunSummary:
     up_to_date: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     alerts: dict[str, dict[str, int]] = field(default_factory=dict)
+    owed: dict[str, int] = field(default_factory=dict)
+    """Messages owed to channels per model (sent by the delivery loop)."""
 
     @property
     def total_computed(self) -> int:

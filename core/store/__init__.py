@@ -12,6 +12,8 @@ from core.store.types import ALERT_STATES
 from core.store.types import AlertEvent
 from core.store.types import AlertRow
 from core.store.types import ModelStatus
+from core.store.types import NotifiedAlert
+from core.store.types import OutboxMessage
 from core.store.types import VersionInfo
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "AlertRow",
     "Connection",
     "ModelStatus",
+    "NotifiedAlert",
+    "OutboxMessage",
     "Store",
     "VersionInfo",
     "connect",

@@ -34,10 +34,12 @@ from core.store.alerts import AlertsFamily
 from core.store.batches import BatchesFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
+from core.store.delivery import DeliveryFamily
 from core.store.migrations import check_or_migrate
 from core.store.migrations import migrate
 from core.store.migrations import schema_version
 from core.store.models import ModelsFamily
+from core.store.outbox import OutboxFamily
 from core.store.results import ResultsFamily
 from core.store.rows import RowsFamily
 from core.store.rows import feature_columns
@@ -65,7 +67,9 @@ class Store:
         self.results = ResultsFamily(conn)
         self.alerts = AlertsFamily(conn)
         self.batches = BatchesFamily(conn)
-        self._families = (self.rows, self.results, self.alerts, self.models)
+        self.delivery = DeliveryFamily(conn)
+        self.outbox = OutboxFamily(conn)
+        self._families = (self.rows, self.results, self.alerts, self.outbox, self.delivery, self.models)
 
     # ------------------------------------------------------------------ opening and schema
     @classmethod
@@ -229,3 +233,30 @@ class Store:
     model_alert_events = _by("alerts", AlertsFamily.model_alert_events)
     save_alerts = _by("alerts", AlertsFamily.save_alerts)
     set_alert_state = _by("alerts", AlertsFamily.set_alert_state)
+
+    list_channels = _by("delivery", DeliveryFamily.list_channels)
+    save_channel = _by("delivery", DeliveryFamily.save_channel)
+    delete_channel = _by("delivery", DeliveryFamily.delete_channel)
+    mute_model = _by("delivery", DeliveryFamily.mute_model)
+    unmute_model = _by("delivery", DeliveryFamily.unmute_model)
+    muted_until = _by("delivery", DeliveryFamily.muted_until)
+    list_mutes = _by("delivery", DeliveryFamily.list_mutes)
+    set_schedule = _by("delivery", DeliveryFamily.set_schedule)
+    schedules = _by("delivery", DeliveryFamily.schedules)
+    record_run = _by("delivery", DeliveryFamily.record_run)
+    last_run = _by("delivery", DeliveryFamily.last_run)
+    list_runs = _by("delivery", DeliveryFamily.list_runs)
+    acquire_lease = _by("delivery", DeliveryFamily.acquire_lease)
+    release_lease = _by("delivery", DeliveryFamily.release_lease)
+    lease_holder = _by("delivery", DeliveryFamily.lease_holder)
+
+    enqueue = _by("outbox", OutboxFamily.enqueue)
+    claim_messages = _by("outbox", OutboxFamily.claim)
+    release_interrupted = _by("outbox", OutboxFamily.release_interrupted)
+    mark_sent = _by("outbox", OutboxFamily.mark_sent)
+    mark_failed = _by("outbox", OutboxFamily.mark_failed)
+    retry_message = _by("outbox", OutboxFamily.retry_message)
+    list_deliveries = _by("outbox", OutboxFamily.list_deliveries)
+    get_message = _by("outbox", OutboxFamily.get_message)
+    last_told = _by("outbox", OutboxFamily.last_told)
+    outbox_counts = _by("outbox", OutboxFamily.counts_by_status)

@@ -152,6 +152,72 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE batches ADD COLUMN removed_by VARCHAR",
         "ALTER TABLE batches ADD COLUMN removed_rows BIGINT",
     ],
+    5: [
+        # where alerts go, when monitoring runs, and every message ModelPulse owes or has sent
+        """CREATE TABLE channels (
+            id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            target VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            min_severity VARCHAR NOT NULL,
+            send_resolved BOOLEAN NOT NULL,
+            digest BOOLEAN NOT NULL,
+            enabled BOOLEAN NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL)""",
+        """CREATE TABLE mutes (
+            model VARCHAR PRIMARY KEY,
+            until TIMESTAMP NOT NULL,
+            muted_by VARCHAR NOT NULL,
+            reason VARCHAR,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE schedules (
+            model VARCHAR PRIMARY KEY,
+            cron VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL)""",
+        """CREATE TABLE schedule_runs (
+            job VARCHAR NOT NULL,
+            scheduled_for TIMESTAMP,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status VARCHAR NOT NULL,
+            message VARCHAR,
+            runner VARCHAR NOT NULL)""",
+        # id is a hash of what the message is about, so a message owed twice is stored once
+        """CREATE TABLE outbox (
+            id VARCHAR PRIMARY KEY,
+            channel_id VARCHAR NOT NULL,
+            channel_name VARCHAR NOT NULL,
+            recipient VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            model VARCHAR,
+            subject VARCHAR NOT NULL,
+            body_text VARCHAR NOT NULL,
+            body_html VARCHAR,
+            payload JSON NOT NULL,
+            status VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            next_attempt_at TIMESTAMP NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            claimed_by VARCHAR,
+            claimed_at TIMESTAMP,
+            sent_at TIMESTAMP,
+            last_error VARCHAR)""",
+        """CREATE TABLE outbox_alerts (
+            outbox_id VARCHAR NOT NULL,
+            channel_id VARCHAR NOT NULL,
+            alert_id VARCHAR NOT NULL,
+            event VARCHAR NOT NULL,
+            severity VARCHAR NOT NULL,
+            cost_value DOUBLE)""",
+        """CREATE TABLE leases (
+            name VARCHAR PRIMARY KEY,
+            holder VARCHAR NOT NULL,
+            acquired_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL)""",
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

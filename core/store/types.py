@@ -82,3 +82,41 @@ class AlertEvent:
     window_start: datetime | None = None
     at: datetime | None = None
     """When it happened; None stamps the time of saving."""
+
+
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "muted")
+"""pending: owed; sending: claimed by a sender; sent; failed: given up after its last attempt; muted: not
+sent because the model was muted (kept so the Settings page can say what was held back)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifiedAlert:
+    """One alert a message speaks about, and why (opened, reopened, escalated, resolved)."""
+
+    alert_id: str
+    event: str
+    severity: str
+    cost_value: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxMessage:
+    """One message owed to one recipient of one channel: its words, its state and its attempts."""
+
+    id: str
+    channel_id: str
+    channel_name: str
+    recipient: str
+    kind: str
+    """`alerts` (new, escalated, reopened or resolved alerts of one model), `digest` or `test`."""
+    model: str | None
+    subject: str
+    body_text: str
+    body_html: str | None
+    payload: dict
+    alerts: tuple[NotifiedAlert, ...] = ()
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    created_at: datetime | None = None
+    last_error: str | None = None
