@@ -368,6 +368,11 @@ def _isna(value: object) -> bool:
     return bool(pd.isna(value))
 
 
+from core.cli_delivery import register  # noqa: E402 - its commands use the helpers above
+
+register(app)
+
+
 def main() -> None:
     """Entry point for `python -m core`."""
     app(prog_name="python -m core")

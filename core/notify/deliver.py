@@ -47,15 +47,35 @@ class DeliveryReport:
     """Set when another process holds the delivery lease, so this pass sent nothing."""
 
 
-def take_lease(store: Store, *, holder: str, seconds: float) -> tuple[bool, int]:
-    """Take (or renew) the delivery lease; on first taking it, put back what stopped senders left claimed.
+def stopped(holder: str | None) -> bool:
+    """True when `holder` was a process on this machine that is no longer running (it crashed or was killed)."""
+    if not holder:
+        return False
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
-    Returns (held, messages put back).
-    """
-    had = store.lease_holder(LEASE) == holder
-    if not store.acquire_lease(name=LEASE, holder=holder, seconds=seconds):
+
+def take_lease(store: Store, *, name: str = LEASE, holder: str, seconds: float) -> tuple[bool, int]:
+    """Take (or renew) a lease, taking over from a holder on this machine that has stopped; on first taking
+    the delivery lease, put back what stopped senders left claimed. Returns (held, messages put back)."""
+    current = store.lease_holder(name)
+    dead = current if current != holder and stopped(current) else None
+    if not store.acquire_lease(name=name, holder=holder, seconds=seconds, take_from=dead):
         return False, 0
-    return True, 0 if had else store.release_interrupted(holder=holder)
+    if dead:
+        log.warning("took the %s lease over from %s, which has stopped", name, dead)
+    if name != LEASE or current == holder:
+        return True, 0
+    return True, store.release_interrupted(holder=holder)
 
 
 def deliver_due(

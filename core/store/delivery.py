@@ -93,9 +93,10 @@ class DeliveryFamily:
             if cron:
                 cur.execute("INSERT INTO schedules VALUES (?, ?, ?, ?)", [model, cron, datetime.now(), by])
 
-    def schedules(self) -> dict[str, str]:
-        """Model name to its crontab line."""
-        return dict(self.conn.fetch("SELECT model, cron FROM schedules ORDER BY model"))
+    def schedules(self) -> dict[str, tuple[str, datetime]]:
+        """Model name to (its crontab line, when the schedule was set)."""
+        rows = self.conn.fetch("SELECT model, cron, updated_at FROM schedules ORDER BY model")
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def record_run(
         self,
@@ -132,12 +133,15 @@ class DeliveryFamily:
         )
 
     # ------------------------------------------------------------------ leases
-    def acquire_lease(self, *, name: str, holder: str, seconds: float, now: datetime | None = None) -> bool:
-        """Take or renew the lease `name` for `holder`; False while another holder's lease is unexpired."""
+    def acquire_lease(
+        self, *, name: str, holder: str, seconds: float, now: datetime | None = None, take_from: str | None = None
+    ) -> bool:
+        """Take or renew the lease `name` for `holder`; False while another holder's lease is unexpired,
+        unless that holder is `take_from` (one the caller knows has stopped)."""
         now = now or datetime.now()
         with self.conn.transaction() as cur:
             rows = cur.execute("SELECT holder, expires_at FROM leases WHERE name = ?", [name]).fetchall()
-            if rows and rows[0][0] != holder and rows[0][1] > now:
+            if rows and rows[0][0] not in (holder, take_from) and rows[0][1] > now:
                 return False
             expires = now + timedelta(seconds=seconds)
             if rows and rows[0][0] == holder:
