@@ -36,6 +36,9 @@ class MailBox:
     rcpt_delay: float = 0.0
     """Seconds to wait before answering each RCPT (a slow server)."""
     rcpt_seen: threading.Event = field(default_factory=threading.Event)
+    stall_at: int = 0
+    """Stall (for a minute) on this RCPT, counting from 1: a sender killed then is mid-delivery."""
+    stalled: threading.Event = field(default_factory=threading.Event)
     rcpts: int = 0
     refused: int = 0
 
@@ -58,6 +61,9 @@ class _Handler:
 
         self.box.rcpts += 1
         self.box.rcpt_seen.set()
+        if self.box.stall_at and self.box.rcpts == self.box.stall_at:
+            self.box.stalled.set()
+            await asyncio.sleep(60)
         if self.box.rcpt_delay:
             await asyncio.sleep(self.box.rcpt_delay)
         envelope.rcpt_tos.append(address)
