@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare versions", icon=":material/compare_arrows:", url_path="compare"),
     st.Page("pages/report.py", title="Board report", icon=":material/summarize:", url_path="report"),
     st.Page("pages/upload.py", title="Bring your own data", icon=":material/upload:", url_path="upload"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
 ]
 
 

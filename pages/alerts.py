@@ -45,6 +45,11 @@ elif "model" in st.query_params:
     del st.query_params["model"]
 
 frame = data.alerts(db, None if model == "all" else model, None, None)
+# a link from an email or chat message (?alert=ID) shows that alert first, whatever the filters say
+linked = st.query_params.get("alert")
+pinned = frame[frame["id"] == linked] if linked and not frame.empty else frame.iloc[0:0]
+if linked and pinned.empty:
+    st.warning("The alert in this link no longer exists (its model may have been removed).")
 if not frame.empty:
     frame = frame[frame["severity"].isin(severity) & frame["state"].isin(states)]
     frame = frame.sort_values(
@@ -52,6 +57,7 @@ if not frame.empty:
         ascending=[False, True, False],
         key=lambda s: s.map({"open": 2, "acknowledged": 1, "resolved": 0}) if s.name == "state" else s,
     )
+    frame = pd.concat([pinned, frame[frame["id"] != linked]]) if not pinned.empty else frame
 who = st.text_input("Your name or email (recorded with what you do)", key="actor", placeholder="e.g. maya@startup.com")
 st.caption(f"{len(frame)} alert{'s' if len(frame) != 1 else ''} shown.")
 if frame.empty:
@@ -75,6 +81,8 @@ if msg := st.session_state.pop("alert_done", None):
 
 for alert in frame.to_dict("records"):
     with st.container(border=True):
+        if alert["id"] == linked:
+            st.caption(":material/link: The alert from your message")
         st.markdown(f"**{alert['title']}** {SEVERITY.get(alert['severity'], '')} {STATE.get(alert['state'], '')}")
         st.markdown(f"{alert['what']}  \n{alert['cost']}  \n**Next:** {alert['action']}")
         if pd.notna(alert["first_window"]):

@@ -65,6 +65,7 @@ def demo_env(demo_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settin
     monkeypatch.setenv("MODELPULSE_INBOX", str(demo_settings.inbox_dir))
     monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
     monkeypatch.setenv("MODELPULSE_INBOX_POLL", "0")
+    monkeypatch.setenv("MODELPULSE_SCHEDULER", "off")  # the shared demo store takes no scheduler's writes
     return demo_settings
 
 

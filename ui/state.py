@@ -46,8 +46,42 @@ def start_inbox_watcher(path: str, poll_seconds: int) -> threading.Thread | None
     return thread
 
 
+SCHEDULERS: dict = {}
+
+
+@st.cache_resource(show_spinner=False)
+def start_scheduler(path: str):
+    """The app's one scheduler for this store (scheduled monitoring, delivery, the digest; see core.schedule)."""
+    from core.schedule import Scheduler
+
+    cfg = settings()
+    if cfg.delivery.scheduler != "app":
+        return None
+    scheduler = Scheduler(store=data.open_store(path), settings=cfg).start()
+    SCHEDULERS[path] = scheduler
+    return scheduler
+
+
+def scheduler_status(store: Store, cfg: Settings) -> str:
+    """One line: who runs the schedules and sends for this store."""
+    from core.schedule import LEASE
+
+    holder = store.lease_holder(LEASE)
+    if cfg.delivery.scheduler != "app":
+        where = f"`python -m core watch` ({holder})" if holder else "nothing is running it"
+        return f"This app does not run the scheduler (setting scheduler = off); {where}."
+    if holder is None:
+        return "The scheduler is starting."
+    return (
+        f"Schedules run and messages are sent by this app's scheduler ({holder}), every {cfg.delivery.poll_seconds} s."
+    )
+
+
 def close_stores() -> None:
     """Close every store the app opened and forget cached data (tests; a store file swapped underneath)."""
+    for scheduler in SCHEDULERS.values():
+        scheduler.stop(wait=False)
+    SCHEDULERS.clear()
     for store in data.OPEN.values():
         store.close()
     data.OPEN.clear()
@@ -85,6 +119,7 @@ def store(*, create: bool = False) -> Store | None:
             Store.open(cfg.db_path, create=True).close()
         store = data.open_store(str(cfg.db_path))
         start_inbox_watcher(str(cfg.db_path), cfg.inbox_poll)
+        start_scheduler(str(cfg.db_path))
         return store
     except StoreMissingError:
         st.info(

@@ -17,6 +17,7 @@ PAGES = [
     "pages/kpis.py",
     "pages/compare.py",
     "pages/report.py",
+    "pages/settings.py",
 ]
 
 
