@@ -75,7 +75,8 @@ with channels_tab:
         with st.container(border=True):
             wants = f"{c.min_severity} and up" + (", says when resolved" if c.send_resolved else "")
             wants += ", weekly digest" if c.digest else ""
-            st.markdown(f"**{c.name}** · {c.kind} ({c.format}) · {c.shown_target}  \n{wants}")
+            kind = "Email" if c.kind == "email" else f"Webhook ({c.format})"
+            st.markdown(f"**{c.name}** · {kind} · {c.shown_target}  \n{wants}")
             b1, b2, _ = st.columns([1, 1, 3])
 
             def _test(channel=c) -> str:
@@ -200,7 +201,7 @@ with sent_tab:
             columns={"created_at": "owed at", "channel_name": "channel", "recipient": "to", "last_error": "problem"}
         )
         st.dataframe(
-            shown[["owed at", "kind", "model", "channel", "to", "subject", "status", "attempts", "sent_at", "problem"]],
+            shown[["owed at", "status", "to", "subject", "attempts", "problem", "sent_at", "channel", "kind", "model"]],
             hide_index=True,
             width="stretch",
         )

@@ -143,12 +143,15 @@ def alerts_message(spec: ModelSpec, items: list[Item], *, base_url: str, channel
 
 def _subject(spec: ModelSpec, problems: list[Item], cleared: list[Item]) -> str:
     """A subject a founder can triage from: severity, model, the worst problem, and how many more."""
+    def named(title: str) -> str:  # alert titles already start with the model's name
+        return title if title.startswith(spec.title) else f"{spec.title}: {title}"
+
     if not problems:
         more = f" (+{len(cleared) - 1} more)" if len(cleared) > 1 else ""
-        return f"Resolved · {spec.title}: {cleared[0].alert.title}{more}"
+        return f"Resolved · {named(cleared[0].alert.title)}{more}"
     worst = problems[0].alert
     more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
-    return f"{SEVERITY_WORD.get(worst.severity, worst.severity)} · {spec.title}: {worst.title}{more}"
+    return f"{SEVERITY_WORD.get(worst.severity, worst.severity)} · {named(worst.title)}{more}"
 
 
 def _intro(spec: ModelSpec, problems: list[Item], cleared: list[Item]) -> str:

@@ -35,10 +35,10 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` against a copy of the reduced demo store."""
 
-    def __init__(self, root: Path, log: Path, **extra_env: str) -> None:
+    def __init__(self, root: Path, log: Path, *, port: int | None = None, **extra_env: str) -> None:
         self.root = root
         self.db = root / "modelpulse.duckdb"
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
