@@ -27,7 +27,7 @@ the code reads `os.environ` for ModelPulse settings.
 | weekly digest   | MODELPULSE_DIGEST_CRON     | digest_cron      | 0 8 * * mon (crontab, in the time zone) |
 
 Email goes out through the `[modelpulse.smtp]` table (host, port, security = "starttls" | "tls" |
-"none", username, password, sender; each also `MODELPULSE_SMTP_<KEY>`), and channels written in the
+"none", username, password, sender, ca_file; each also `MODELPULSE_SMTP_<KEY>`), and channels written in the
 file as `[[modelpulse.channels]]` tables (name, kind = "email" | "webhook", to, format, min_severity,
 send_resolved, digest) sit beside the ones people add on the Settings page.
 """
@@ -195,6 +195,8 @@ class Smtp:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     sender: str = "ModelPulse <modelpulse@localhost>"
+    ca_file: str | None = None
+    """A CA bundle to trust for this server (a company relay with its own certificate authority)."""
     timeout: float = 20.0
 
 
@@ -343,6 +345,7 @@ def _delivery(get, secrets: dict[str, object], env: dict[str, str]) -> Delivery:
             username=str(smtp_get("username")) if smtp_get("username") else None,
             password=str(smtp_get("password")) if smtp_get("password") else None,
             sender=str(smtp_get("sender") or "ModelPulse <modelpulse@localhost>"),
+            ca_file=str(smtp_get("ca_file")) if smtp_get("ca_file") else None,
         )
     raw_channels = secrets.get("channels", [])
     if not isinstance(raw_channels, list) or not all(isinstance(c, dict) for c in raw_channels):

@@ -6,6 +6,8 @@ import email
 import email.policy
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 import warnings
@@ -81,10 +83,21 @@ class _Handler:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1, optionally asking for a username and password."""
 
-    def __init__(self, *, username: str | None = None, password: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.box = MailBox()
         self.port = free_port()
         kwargs: dict = {}
+        if starttls is not None:
+            kwargs |= {"tls_context": starttls, "require_starttls": True}
+        if implicit_tls is not None:
+            kwargs |= {"ssl_context": implicit_tls}
         if username:
 
             def authenticate(server, session, envelope, mechanism, auth_data):
@@ -93,7 +106,11 @@ class SmtpServer:
                 )
                 return AuthResult(success=ok, handled=False)
 
-            kwargs = {"authenticator": authenticate, "auth_require_tls": False, "auth_required": True}
+            kwargs |= {
+                "authenticator": authenticate,
+                "auth_require_tls": starttls is not None,
+                "auth_required": True,
+            }
         with warnings.catch_warnings():  # plain AUTH on loopback is the point of this test server
             warnings.simplefilter("ignore", UserWarning)
             self.controller = Controller(_Handler(self.box), hostname="127.0.0.1", port=self.port, **kwargs)
@@ -149,3 +166,34 @@ class WebhookReceiver:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def self_signed(root) -> tuple[ssl.SSLContext, str]:
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate (openssl CLI), and the
+    certificate's path for the client to trust."""
+    key, cert = root / "key.pem", root / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    return context, str(cert)

@@ -39,7 +39,10 @@ def send_email(m: OutboxMessage, *, smtp: Smtp | None, context: ssl.SSLContext |
         raise DeliveryError(
             "No mail server is set: add a [modelpulse.smtp] table (host, port, username, password) to secrets.toml."
         )
-    context = context or ssl.create_default_context()
+    try:
+        context = context or ssl.create_default_context(cafile=smtp.ca_file)
+    except (OSError, ssl.SSLError):
+        raise DeliveryError(f"The smtp ca_file {smtp.ca_file} could not be read as certificates.") from None
     where = f"{smtp.host}:{smtp.port}"
     try:
         if smtp.security == "tls":

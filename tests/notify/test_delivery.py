@@ -188,3 +188,23 @@ def test_wrong_smtp_password_is_a_sentence_and_the_password_is_nowhere(copied):
         with Store.open(cfg.db_path) as store:
             assert "Test message sent" in send_test(store=store, settings=good, channel=channel)
         assert server.box.wait_for(1)[0]["Subject"] == "ModelPulse test message for Founders"
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_email_over_starttls_and_tls_with_a_login(copied, tmp_path, security):
+    from tests.servers import self_signed
+
+    server_tls, cert = self_signed(tmp_path)
+    tls = {"starttls": server_tls} if security == "starttls" else {"implicit_tls": server_tls}
+    with SmtpServer(username="mp", password="s3cret", **tls) as server:
+        smtp = Smtp(
+            host="127.0.0.1", port=server.port, security=security, username="mp", password="s3cret", ca_file=cert
+        )
+        cfg = replace(copied, delivery=Delivery(smtp=smtp, base_url=BASE))
+        with Store.open(cfg.db_path) as store:
+            assert "Test message sent" in send_test(store=store, settings=cfg, channel=email_channel())
+            # without trusting that certificate the connection is refused, in a sentence
+            untrusting = replace(cfg, delivery=replace(cfg.delivery, smtp=replace(smtp, ca_file=None)))
+            with pytest.raises(DeliveryError, match="secure connection to 127.0.0.1"):
+                send_test(store=store, settings=untrusting, channel=email_channel())
+        assert server.box.wait_for(1)[0]["Subject"] == "ModelPulse test message for Founders"
