@@ -216,6 +216,10 @@ def _quality_row(spec: ModelSpec, version: int, model: TrainedModel, report: dic
     }
 
 
+DEMO_SCHEDULE = "0 7 * * *"
+"""Demo models are monitored every day at 07:00 as well as when data arrives."""
+
+
 def seed_demo(
     *,
     settings: Settings,
@@ -258,6 +262,8 @@ def seed_demo(
                 )
             )
             report.steps[name] = round(time.perf_counter() - t0, 1)
+            if name not in store.schedules():  # a daily check, so the scheduler has something to show
+                store.set_schedule(model=name, cron=DEMO_SCHEDULE, by="demo")
         if monitor:
             t0 = time.perf_counter()
             refresh(store=store, settings=settings, progress=progress)
