@@ -11,7 +11,11 @@ the code reads `os.environ` for ModelPulse settings.
 | demo data       | MODELPULSE_DATA_DIR        | data_dir         | data/ in the repository                 |
 | drop folder     | MODELPULSE_INBOX           | inbox            | <store folder>/inbox                    |
 | upload limit MB | MODELPULSE_MAX_UPLOAD_MB   | max_upload_mb    | 200                                     |
-| app password    | MODELPULSE_PASSWORD        | password         | none (no login asked)                   |
+| app password    | MODELPULSE_PASSWORD        | password         | none (one shared team password; legacy) |
+| sign-in         | MODELPULSE_SIGN_IN         | sign_in          | off, accounts or oidc (see Access)      |
+| cookie secret   | MODELPULSE_COOKIE_SECRET   | cookie_secret    | none (needed when sign-in is on)        |
+| session hours   | MODELPULSE_SESSION_HOURS   | session_hours    | 168 (a week)                            |
+| hash key        | MODELPULSE_HASH_KEY        | hash_key         | none (a key file beside the store)      |
 | random seed     | MODELPULSE_SEED            | seed             | 42                                      |
 | torch threads   | MODELPULSE_THREADS         | threads          | all cores                               |
 | inbox poll s    | MODELPULSE_INBOX_POLL      | inbox_poll       | 10 (0 turns the app's inbox watcher off)|
@@ -219,6 +223,28 @@ class Delivery:
         return ZoneInfo(self.timezone)
 
 
+SIGN_IN_MODES = ("off", "accounts", "oidc")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Access:
+    """Who may use the app: sign-in mode, the cookie secret, session length, and OIDC role mapping.
+
+    `sign_in = "accounts"` uses ModelPulse's own accounts (`python -m core users ...`); `"oidc"` uses
+    Streamlit's `st.login` with the `[auth]` provider of secrets.toml, mapping an email to a role by
+    the `admins`, `editors` and `viewers` lists (an entry `@startup.com` matches a whole domain).
+    """
+
+    sign_in: str = "off"
+    cookie_secret: str | None = field(default=None, repr=False)
+    session_hours: int = 168
+    admins: tuple[str, ...] = ()
+    editors: tuple[str, ...] = ()
+    viewers: tuple[str, ...] = ()
+    default_role: str | None = None
+    """The role of an OIDC user no list names; None refuses them."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Resolved settings; build with :func:`load_settings`."""
@@ -228,7 +254,10 @@ class Settings:
     data_dir: Path
     inbox_dir: Path
     max_upload_mb: int = 200
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
+    access: Access = field(default_factory=lambda: Access())
+    hash_key: str | None = field(default=None, repr=False)
+    """The key personal-data columns are hashed with; None: a random key kept in a file beside the store."""
     seed: int = 42
     threads: int | None = None
     inbox_poll: int = 10
@@ -296,6 +325,8 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         raise ConfigError(f"Setting earliest_date ({earliest}) must come before latest_date ({latest}).")
     return Settings(
         delivery=_delivery(get, secrets, env),
+        access=_access(get, secrets),
+        hash_key=str(get("hash_key", "MODELPULSE_HASH_KEY")) if get("hash_key", "MODELPULSE_HASH_KEY") else None,
         db_path=db_path,
         models_dir=Path(str(models_dir)).expanduser() if models_dir else db_path.parent / "models",
         inbox_dir=Path(str(inbox)).expanduser() if inbox else db_path.parent / "inbox",
@@ -380,4 +411,39 @@ def _delivery(get, secrets: dict[str, object], env: dict[str, str]) -> Delivery:
         max_attempts=_int("max_attempts", get("max_attempts", "MODELPULSE_MAX_ATTEMPTS") or 6, minimum=1),
         retry_seconds=_int("retry_seconds", get("retry_seconds", "MODELPULSE_RETRY_SECONDS") or 30, minimum=0),
         digest_cron=str(get("digest_cron", "MODELPULSE_DIGEST_CRON") or "0 8 * * mon"),
+    )
+
+
+def _access(get, secrets: dict[str, object]) -> Access:
+    """Sign-in settings; a mode that needs a secret without one is refused with a sentence."""
+    mode = str(get("sign_in", "MODELPULSE_SIGN_IN") or "off")
+    if mode not in SIGN_IN_MODES:
+        raise ConfigError(f"Setting sign_in must be off, accounts or oidc, not {mode!r}.")
+    secret = get("cookie_secret", "MODELPULSE_COOKIE_SECRET")
+    if mode == "accounts" and (not secret or len(str(secret)) < 16):
+        raise ConfigError(
+            "Sign-in with accounts needs a cookie_secret of at least 16 characters in secrets.toml "
+            "(or MODELPULSE_COOKIE_SECRET); make one with `python -c 'import secrets; print(secrets.token_hex(32))'`."
+        )
+    roles = secrets.get("roles", {})
+    if not isinstance(roles, dict):
+        raise ConfigError("The [modelpulse.roles] section of secrets.toml must be a table of lists.")
+
+    def names(key: str) -> tuple[str, ...]:
+        value = roles.get(key, [])
+        if not isinstance(value, list):
+            raise ConfigError(f"roles.{key} in secrets.toml must be a list of emails or @domains.")
+        return tuple(str(v).strip().lower() for v in value if str(v).strip())
+
+    default = roles.get("default")
+    if default is not None and default not in ("viewer", "editor", "admin"):
+        raise ConfigError(f"roles.default must be viewer, editor or admin, not {default!r}.")
+    return Access(
+        sign_in=mode,
+        cookie_secret=str(secret) if secret else None,
+        session_hours=_int("session_hours", get("session_hours", "MODELPULSE_SESSION_HOURS") or 168, minimum=1),
+        admins=names("admins"),
+        editors=names("editors"),
+        viewers=names("viewers"),
+        default_role=default,
     )
