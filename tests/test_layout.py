@@ -14,6 +14,7 @@ CORE = REPO_ROOT / "core"
 LAYERS = [
     {"errors", "config", "schema", "metrics", "results", "predictions", "progress", "wording"},
     {"store"},
+    {"access"},
     {"modeling", "business"},
     {"monitoring"},
     {"alerts", "views"},
@@ -34,6 +35,8 @@ ONLY_IN = {
     "evidently": {"monitoring/evidently_adapter.py"},
     "smtplib": {"notify/email.py"},
     "apscheduler": {"schedule"},
+    "argon2": {"access/accounts.py"},
+    "itsdangerous": {"access"},
 }
 
 

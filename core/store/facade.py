@@ -31,6 +31,7 @@ from core.errors import StoreError
 from core.predictions import Predictions
 from core.schema import ModelSpec
 from core.store.alerts import AlertsFamily
+from core.store.audit import AuditFamily
 from core.store.batches import BatchesFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
@@ -40,6 +41,7 @@ from core.store.migrations import migrate
 from core.store.migrations import schema_version
 from core.store.models import ModelsFamily
 from core.store.outbox import OutboxFamily
+from core.store.people import PeopleFamily
 from core.store.results import ResultsFamily
 from core.store.rows import RowsFamily
 from core.store.rows import feature_columns
@@ -69,7 +71,18 @@ class Store:
         self.batches = BatchesFamily(conn)
         self.delivery = DeliveryFamily(conn)
         self.outbox = OutboxFamily(conn)
-        self._families = (self.rows, self.results, self.alerts, self.outbox, self.delivery, self.models)
+        self.people = PeopleFamily(conn)
+        self.audit = AuditFamily(conn)
+        self._families = (
+            self.rows,
+            self.results,
+            self.alerts,
+            self.outbox,
+            self.delivery,
+            self.people,
+            self.audit,
+            self.models,
+        )
 
     # ------------------------------------------------------------------ opening and schema
     @classmethod

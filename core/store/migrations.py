@@ -218,6 +218,46 @@ MIGRATIONS: dict[int, list[str]] = {
             acquired_at TIMESTAMP NOT NULL,
             expires_at TIMESTAMP NOT NULL)""",
     ],
+    6: [
+        # people, their sessions, failed sign-ins (to slow guessing), share links, and who did what
+        """CREATE TABLE users (
+            email VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            password_hash VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE sessions (
+            id VARCHAR PRIMARY KEY,
+            email VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL,
+            revoked_at TIMESTAMP)""",
+        """CREATE TABLE login_failures (
+            key VARCHAR NOT NULL,
+            at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE share_links (
+            id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            view VARCHAR NOT NULL,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL,
+            revoked_at TIMESTAMP,
+            revoked_by VARCHAR,
+            uses INTEGER NOT NULL,
+            last_used_at TIMESTAMP)""",
+        """CREATE TABLE audit_log (
+            at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            role VARCHAR,
+            action VARCHAR NOT NULL,
+            model VARCHAR,
+            detail VARCHAR,
+            outcome VARCHAR NOT NULL,
+            client VARCHAR)""",
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
