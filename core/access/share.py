@@ -45,8 +45,11 @@ def create_link(store: Store, access: Access, *, model: str, view: str, days: in
     return _signer(access).dumps({"id": link_id, "model": model, "view": view})
 
 
-def open_link(store: Store, access: Access, token: str | None, *, count: bool = False) -> Identity:
+def open_link(
+    store: Store, access: Access, token: str | None, *, count: bool = False, now: datetime | None = None
+) -> Identity:
     """The read-only identity a link grants, or ShareRefused with a sentence."""
+    now = now or datetime.now()
     try:
         claims = _signer(access).loads(token or "")
     except BadSignature:
@@ -56,10 +59,10 @@ def open_link(store: Store, access: Access, token: str | None, *, count: bool = 
         raise ShareRefused("This share link is not valid any more. Ask for a new one.")
     if pd.notna(link["revoked_at"]):
         raise ShareRefused("This share link was turned off by the person who shared it. Ask for a new one.")
-    if link["expires_at"] <= datetime.now():
+    if link["expires_at"] <= now:
         raise ShareRefused(f"This share link expired on {link['expires_at']:%d %b %Y}. Ask for a new one.")
     if count:
-        store.people.use_share_link(link["id"], at=datetime.now())
+        store.people.use_share_link(link["id"], at=now)
         store.audit.record(actor=f"share link {link['id']}", role="viewer", action="share.open", model=link["model"])
     return Identity(
         name=f"share link ({link['view']})",

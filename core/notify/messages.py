@@ -143,6 +143,7 @@ def alerts_message(spec: ModelSpec, items: list[Item], *, base_url: str, channel
 
 def _subject(spec: ModelSpec, problems: list[Item], cleared: list[Item]) -> str:
     """A subject a founder can triage from: severity, model, the worst problem, and how many more."""
+
     def named(title: str) -> str:  # alert titles already start with the model's name
         return title if title.startswith(spec.title) else f"{spec.title}: {title}"
 

@@ -47,9 +47,9 @@ class AuditFamily:
     ) -> pd.DataFrame:
         """Lines newest first, filtered by any of person, action, model and time."""
         return self.conn.query_df(
-            "SELECT at, actor, role, action, model, detail, outcome, client FROM audit_log "
+            "SELECT happened_at AS at, actor, role, action, model, detail, outcome, client FROM audit_log "
             "WHERE (? IS NULL OR actor = ?) AND (? IS NULL OR action = ?) AND (? IS NULL OR model = ?) "
-            "AND (? IS NULL OR at >= ?) ORDER BY at DESC LIMIT ?",
+            "AND (? IS NULL OR happened_at >= ?) ORDER BY happened_at DESC LIMIT ?",
             [actor, actor, action, action, model, model, since, since, limit],
         )
 

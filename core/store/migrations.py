@@ -236,7 +236,7 @@ MIGRATIONS: dict[int, list[str]] = {
             revoked_at TIMESTAMP)""",
         """CREATE TABLE login_failures (
             key VARCHAR NOT NULL,
-            at TIMESTAMP NOT NULL)""",
+            failed_at TIMESTAMP NOT NULL)""",
         """CREATE TABLE share_links (
             id VARCHAR PRIMARY KEY,
             model VARCHAR NOT NULL,
@@ -249,7 +249,7 @@ MIGRATIONS: dict[int, list[str]] = {
             uses INTEGER NOT NULL,
             last_used_at TIMESTAMP)""",
         """CREATE TABLE audit_log (
-            at TIMESTAMP NOT NULL,
+            happened_at TIMESTAMP NOT NULL,
             actor VARCHAR NOT NULL,
             role VARCHAR,
             action VARCHAR NOT NULL,

@@ -93,7 +93,7 @@ class PeopleFamily:
     def failures_since(self, key: str, *, since: datetime) -> tuple[int, datetime | None]:
         """(failed sign-ins for `key` since `since`, the latest one)."""
         n, last = self.conn.fetch(
-            "SELECT count(*), max(at) FROM login_failures WHERE key = ? AND at > ?", [key, since]
+            "SELECT count(*), max(failed_at) FROM login_failures WHERE key = ? AND failed_at > ?", [key, since]
         )[0]
         return int(n), last
 
