@@ -1,4 +1,7 @@
-"""ModelPulse: the Streamlit router. Page config, the login gate, navigation, run."""
+"""ModelPulse: the Streamlit router. Page config, who is here, the pages their role opens, run.
+
+Served by `serve.py` (sign-in routes in front); AppTest drives this file directly.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +9,45 @@ import hmac
 
 import streamlit as st
 
+from core.access import VIEWS
+from core.access import allowed
+from core.errors import ModelPulseError
+from core.errors import StoreMissingError
+from core.store import Store
+from ui import data
+from ui.auth import current_identity
+from ui.auth import sign_in_screen
+from ui.auth import sign_out_link
+from ui.state import IDENTITY
 from ui.state import ROUTER_FLAG
 from ui.state import settings
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/monitor_heart:", url_path="overview", default=True),
-    st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:", url_path="alerts"),
-    st.Page("pages/health.py", title="Model health", icon=":material/query_stats:", url_path="health"),
-    st.Page("pages/kpis.py", title="Business KPIs", icon=":material/payments:", url_path="kpis"),
-    st.Page("pages/compare.py", title="Compare versions", icon=":material/compare_arrows:", url_path="compare"),
-    st.Page("pages/report.py", title="Board report", icon=":material/summarize:", url_path="report"),
-    st.Page("pages/upload.py", title="Bring your own data", icon=":material/upload:", url_path="upload"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
-]
 
+def _page(path: str, title: str, icon: str, url: str, **kw) -> st.Page:
+    return st.Page(path, title=title, icon=f":material/{icon}:", url_path=url, **kw)
+
+
+READ = [
+    _page("pages/overview.py", "Overview", "monitor_heart", "overview", default=True),
+    _page("pages/alerts.py", "Alerts", "notifications", "alerts"),
+    _page("pages/health.py", "Model health", "query_stats", "health"),
+    _page("pages/kpis.py", "Business KPIs", "payments", "kpis"),
+    _page("pages/compare.py", "Compare versions", "compare_arrows", "compare"),
+    _page("pages/report.py", "Board report", "summarize", "report"),
+]
+EDIT = [
+    (_page("pages/upload.py", "Bring your own data", "upload", "upload"), "data.upload"),
+    (_page("pages/settings.py", "Settings", "settings", "settings"), "delivery.edit"),
+    (_page("pages/admin.py", "People and audit", "admin_panel_settings", "admin"), "people.manage"),
+]
+PAGES = READ + [p for p, _ in EDIT]
 
 # Streamlit's default top padding pushes the overview's cards below the fold on a 1366x768 laptop.
 COMPACT_CSS = "<style>.block-container{padding-top:2.2rem;padding-bottom:1rem}</style>"
 
 
 def _password_ok(expected: str) -> bool:
+    """The legacy shared team password (setting `password`), for a store without accounts."""
     if st.session_state.get("modelpulse_authed"):
         return True
     st.title("ModelPulse")
@@ -41,17 +63,42 @@ def _password_ok(expected: str) -> bool:
     return False
 
 
+def _store_or_none(cfg) -> Store | None:
+    try:
+        return data.open_store(str(cfg.db_path))
+    except StoreMissingError:
+        return None
+    except ModelPulseError as exc:
+        st.error(exc.user_message)
+        st.stop()
+
+
+def _pages_for(identity) -> list[st.Page]:
+    if identity.via == "share":
+        wanted = VIEWS[identity.view]
+        return [p for p in READ if p.url_path == wanted]
+    return READ + [p for p, action in EDIT if allowed(identity, action)]
+
+
 def run() -> None:
-    """Build the navigation, gate it behind the team password when one is set, and run the page."""
+    """Find who is here, build the navigation their role allows, gate it, and run the page."""
     st.set_page_config(page_title="ModelPulse", page_icon=":material/monitor_heart:", layout="wide")
-    password = settings().password
-    signed_in = not password or st.session_state.get("modelpulse_authed", False)
+    cfg = settings()
+    identity = current_identity(_store_or_none(cfg), cfg)
+    password = cfg.password if identity is not None and identity.via == "local" else None
+    signed_in = identity is not None and (not password or st.session_state.get("modelpulse_authed", False))
     # the gate sits after st.navigation so a shared deep link survives signing in
-    page = st.navigation(PAGES, position="sidebar" if signed_in else "hidden")
+    pages = _pages_for(identity) if identity is not None else PAGES
+    page = st.navigation(pages, position="sidebar" if signed_in and len(pages) > 1 else "hidden")
     st.session_state[ROUTER_FLAG] = True
+    st.session_state[IDENTITY] = identity
     st.markdown(COMPACT_CSS, unsafe_allow_html=True)
+    if identity is None:
+        sign_in_screen(cfg)
+        st.stop()
     if password and not _password_ok(password):
         st.stop()
+    sign_out_link(identity)
     page.run()
 
 

@@ -7,8 +7,12 @@ import streamlit as st
 
 from core.errors import ModelPulseError
 from ui import data
+from ui.state import actor
+from ui.state import actor_field
+from ui.state import change
 from ui.state import clear_caches
 from ui.state import guard
+from ui.state import may
 from ui.state import require_models
 from ui.widgets import SEVERITY
 from ui.widgets import STATE
@@ -45,6 +49,7 @@ elif "model" in st.query_params:
     del st.query_params["model"]
 
 frame = data.alerts(db, None if model == "all" else model, None, None)
+frame = frame[frame["model"].isin(titles)] if not frame.empty else frame  # only the models this visitor may see
 # a link from an email or chat message (?alert=ID) shows that alert first, whatever the filters say
 linked = st.query_params.get("alert")
 pinned = frame[frame["id"] == linked] if linked and not frame.empty else frame.iloc[0:0]
@@ -58,15 +63,20 @@ if not frame.empty:
         key=lambda s: s.map({"open": 2, "acknowledged": 1, "resolved": 0}) if s.name == "state" else s,
     )
     frame = pd.concat([pinned, frame[frame["id"] != linked]]) if not pinned.empty else frame
-who = st.text_input("Your name or email (recorded with what you do)", key="actor", placeholder="e.g. maya@startup.com")
+actor_field("actor")
 st.caption(f"{len(frame)} alert{'s' if len(frame) != 1 else ''} shown.")
 if frame.empty:
     st.success("No alerts match these filters.")
 
 
-def _change(alert_id: str, state: str, comment: str) -> None:
+def _change(alert_id: str, state: str, comment: str, model: str) -> None:
     try:
-        store.set_alert_state(alert_id=alert_id, state=state, actor=who, comment=comment)
+        change(
+            "alert.change",
+            lambda: store.set_alert_state(alert_id=alert_id, state=state, actor=actor("actor"), comment=comment),
+            model=model,
+            detail=f"{alert_id} -> {state}" + (f": {comment}" if comment else ""),
+        )
     except ModelPulseError as exc:
         st.session_state["alert_error"] = exc.user_message
         return
@@ -88,23 +98,33 @@ for alert in frame.to_dict("records"):
         if pd.notna(alert["first_window"]):
             span = f"{pd.Timestamp(alert['first_window']):%-d %b %Y} to {pd.Timestamp(alert['last_window']):%-d %b %Y}"
             st.caption(f"{titles.get(alert['model'], alert['model'])} · seen in {alert['windows']} window(s), {span}")
-        with st.expander("Act on it, or see its history"):
-            comment = st.text_input("Comment (optional)", key=f"comment-{alert['id']}")
-            b1, b2, b3 = st.columns(3)
-            if alert["state"] != "acknowledged":
-                b1.button(
-                    "Acknowledge",
-                    key=f"ack-{alert['id']}",
-                    on_click=_change,
-                    args=(alert["id"], "acknowledged", comment),
-                    disabled=alert["state"] == "resolved",
-                )
-            if alert["state"] != "resolved":
-                b2.button(
-                    "Resolve", key=f"res-{alert['id']}", on_click=_change, args=(alert["id"], "resolved", comment)
-                )
-            else:
-                b3.button("Reopen", key=f"reo-{alert['id']}", on_click=_change, args=(alert["id"], "open", comment))
+        with st.expander("Act on it, or see its history" if may("alert.change") else "See its history"):
+            if may("alert.change"):
+                comment = st.text_input("Comment (optional)", key=f"comment-{alert['id']}")
+                b1, b2, b3 = st.columns(3)
+                args = (alert["id"], "acknowledged", comment, alert["model"])
+                if alert["state"] != "acknowledged":
+                    b1.button(
+                        "Acknowledge",
+                        key=f"ack-{alert['id']}",
+                        on_click=_change,
+                        args=args,
+                        disabled=alert["state"] == "resolved",
+                    )
+                if alert["state"] != "resolved":
+                    b2.button(
+                        "Resolve",
+                        key=f"res-{alert['id']}",
+                        on_click=_change,
+                        args=(alert["id"], "resolved", comment, alert["model"]),
+                    )
+                else:
+                    b3.button(
+                        "Reopen",
+                        key=f"reo-{alert['id']}",
+                        on_click=_change,
+                        args=(alert["id"], "open", comment, alert["model"]),
+                    )
             history = data.alert_history(db, alert["id"])
             if not history.empty:
                 st.dataframe(

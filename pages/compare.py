@@ -9,8 +9,12 @@ from core.metrics import METRICS
 from core.views.charts import compare_chart
 from core.views.compare import COMPARABLE
 from ui import data
+from ui.state import actor
+from ui.state import actor_field
+from ui.state import change
 from ui.state import clear_caches
 from ui.state import guard
+from ui.state import may
 from ui.state import require_models
 from ui.widgets import model_picker
 
@@ -75,25 +79,34 @@ with st.expander(f"Per {spec.window}"):
         },
     )
 
-st.subheader("Make a version live")
-with st.form("promote"):
-    target = st.selectbox(
-        "Version to make live",
-        numbers,
-        index=numbers.index(result.recommended),
-        format_func=lambda n: f"v{n}" + (" (live)" if n == live else ""),
-        help="Preselected: the version the comparison above supports (the live one unless the other is really better).",
-    )
-    who = st.text_input("Your name or email", placeholder="e.g. maya@startup.com")
-    note = st.text_input("Why (optional)")
-    if st.form_submit_button("Make it live", type="primary"):
-        try:
-            store.set_live(model=spec.name, version=int(target), by=who, note=note)
-        except ModelPulseError as exc:
-            st.error(exc.user_message)
-        else:
-            clear_caches()
-            st.success(f"v{target} is now live for {spec.title}. Monitoring switches to it on the next run.")
+if may("model.promote"):
+    st.subheader("Make a version live")
+    with st.form("promote"):
+        target = st.selectbox(
+            "Version to make live",
+            numbers,
+            index=numbers.index(result.recommended),
+            format_func=lambda n: f"v{n}" + (" (live)" if n == live else ""),
+            help="Preselected: the version the comparison above supports (the live one unless the other is "
+            "really better).",
+        )
+        actor_field("promote_actor", "Your name or email")
+        note = st.text_input("Why (optional)")
+        if st.form_submit_button("Make it live", type="primary"):
+            try:
+                change(
+                    "model.promote",
+                    lambda: store.set_live(model=spec.name, version=int(target), by=actor("promote_actor"), note=note),
+                    model=spec.name,
+                    detail=f"v{target} live" + (f": {note}" if note else ""),
+                )
+            except ModelPulseError as exc:
+                st.error(exc.user_message)
+            else:
+                clear_caches()
+                st.success(f"v{target} is now live for {spec.title}. Monitoring switches to it on the next run.")
+else:
+    st.caption("An editor can make another version live here.")
 history = data.promotions(db, spec.name)
 if not history.empty:
     st.caption("Who made which version live, and when")

@@ -12,8 +12,10 @@ from core.views.charts import kpi_chart
 from core.views.kpis import kpis_for
 from core.wording import format_value
 from ui import data
+from ui.state import change
 from ui.state import clear_caches
 from ui.state import guard
+from ui.state import may
 from ui.state import require_models
 from ui.widgets import model_picker
 
@@ -83,39 +85,45 @@ table = table.rename(
 with st.expander("The numbers behind the chart"):
     st.dataframe(table, hide_index=True, width="stretch")
 
-with st.expander("Edit KPI definitions and money values", icon=":material/edit:"):
-    with st.form("money"):
-        currency = st.text_input("Currency symbol", value=b.currency, max_chars=4)
-        value_per_positive, retention = b.value_per_positive, b.retention_rate
-        if spec.task == "binary":
-            value_per_positive = st.number_input(
-                f"Money per {b.positive[:-1] if b.positive.endswith('s') else b.positive} (when no column gives it)",
-                min_value=0.0,
-                value=float(b.value_per_positive),
-                step=50.0,
-            )
-            retention = st.slider(
-                "Share of flagged cases you can save",
-                0.0,
-                1.0,
-                float(b.retention_rate),
-                0.05,
-                help="Used for 'saved': flagged cases who would have left, times this share.",
-            )
-        assumption = st.text_area("Assumption shown with the numbers", value=b.assumption)
-        if st.form_submit_button("Save"):
-            try:
-                update_business(
-                    store,
-                    model=spec.name,
-                    currency=currency,
-                    value_per_positive=value_per_positive,
-                    retention_rate=retention,
-                    assumption=assumption,
+if may("money.edit"):
+    with st.expander("Edit KPI definitions and money values", icon=":material/edit:"):
+        with st.form("money"):
+            currency = st.text_input("Currency symbol", value=b.currency, max_chars=4)
+            value_per_positive, retention = b.value_per_positive, b.retention_rate
+            if spec.task == "binary":
+                value_per_positive = st.number_input(
+                    f"Money per {b.positive.removesuffix('s')} (when no column gives it)",
+                    min_value=0.0,
+                    value=float(b.value_per_positive),
+                    step=50.0,
                 )
-            except ModelPulseError as exc:
-                st.error(exc.user_message)
-            else:
-                clear_caches()
-                st.session_state["kpi_saved"] = spec.name
-                st.rerun()
+                retention = st.slider(
+                    "Share of flagged cases you can save",
+                    0.0,
+                    1.0,
+                    float(b.retention_rate),
+                    0.05,
+                    help="Used for 'saved': flagged cases who would have left, times this share.",
+                )
+            assumption = st.text_area("Assumption shown with the numbers", value=b.assumption)
+            if st.form_submit_button("Save"):
+                try:
+                    change(
+                        "money.edit",
+                        lambda: update_business(
+                            store,
+                            model=spec.name,
+                            currency=currency,
+                            value_per_positive=value_per_positive,
+                            retention_rate=retention,
+                            assumption=assumption,
+                        ),
+                        model=spec.name,
+                        detail=f"currency {currency}, value per case {value_per_positive}, saved share {retention}",
+                    )
+                except ModelPulseError as exc:
+                    st.error(exc.user_message)
+                else:
+                    clear_caches()
+                    st.session_state["kpi_saved"] = spec.name
+                    st.rerun()

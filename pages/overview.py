@@ -7,6 +7,7 @@ import streamlit as st
 from core.views.charts import sparkline
 from ui import data
 from ui.state import guard
+from ui.state import identity
 from ui.state import require_store
 from ui.state import settings
 from ui.widgets import BADGE
@@ -16,6 +17,9 @@ st.subheader("Model health overview", anchor=False)
 store = require_store()
 db = str(settings().db_path)
 cards, changes = data.health(db)
+seen = [c for c in cards if identity().may_see(c.model)]  # a share link shows its one model
+changes = [line for line in changes if any(line.startswith(f"**{c.title}**") for c in seen)]
+cards = seen
 if not cards:
     st.info("The store holds no models yet. Run `python -m core demo` for the demo, or bring your own data.")
     st.page_link("pages/upload.py", label="Upload your own data", icon=":material/upload:")

@@ -14,7 +14,10 @@ import streamlit as st
 
 from core.business import KINDS
 from core.business import kinds_for_task
+from core.errors import DataError
 from core.intake.mapping import Mapping
+from core.intake.mapping import check_privacy
+from core.intake.privacy import PersonalColumn
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
 from core.schema import BusinessConfig
@@ -103,6 +106,40 @@ def _money(task: str, target_unit: str, kind: str, numerical: list[str], positiv
     return fields
 
 
+PRIVACY = {
+    "keep": "Keep it as it is",
+    "drop": "Drop it (never stored)",
+    "hash": "Store a keyed hash instead",
+}
+
+
+def _personal(flags: list[PersonalColumn], *, key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One choice per column that looks like personal data, inside the form: (hashed, dropped)."""
+    if not flags:
+        return (), ()
+    st.markdown("**Personal data**")
+    st.caption(
+        "These columns look like personal data. Your choice applies to this file and to every later file of this "
+        "model. A keyed hash turns each value into a code: the same value always gives the same code, so it still "
+        "works as an id or a category input, and the real value is never stored."
+    )
+    hashed, dropped = [], []
+    for flag in flags:
+        choice = st.radio(
+            f"`{flag.column}`: {flag.reason}",
+            list(PRIVACY),
+            index=list(PRIVACY).index(flag.suggested),
+            format_func=PRIVACY.get,
+            horizontal=True,
+            key=f"privacy-{key}-{flag.column}",
+        )
+        if choice == "hash":
+            hashed.append(flag.column)
+        elif choice == "drop":
+            dropped.append(flag.column)
+    return tuple(hashed), tuple(dropped)
+
+
 def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: str) -> MappingChoice | None:
     """Render the mapping step; returns the choice once the form is sent, else None."""
     cols = list(frame.columns)
@@ -136,6 +173,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
     for sentence in dict.fromkeys(guess.leaks.values()):
         st.warning(f"{sentence} It is left out of the inputs; tick it only if it is known before the outcome.")
     with st.form(f"mapping-{key}"):
+        hashed, dropped = _personal(guess.personal, key=key)
         st.markdown("**Columns**")
         c1, c2 = st.columns(2)
         timestamp = c1.selectbox("Time of each row", cols, index=cols.index(guess.timestamp) if guess.timestamp else 0)
@@ -206,8 +244,8 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
                 )
         if not st.form_submit_button("Create the model", type="primary"):
             return None
-    # the model's own outputs and the special columns are never inputs, whatever the lists say
-    outputs = {prediction, *probabilities, timestamp, entity, target, *id_columns} - {None, NONE}
+    # the model's own outputs, the special columns and dropped ones are never inputs, whatever the lists say
+    outputs = {prediction, *probabilities, timestamp, entity, target, *id_columns, *dropped} - {None, NONE}
     numerical = [c for c in numerical if c not in outputs]
     categorical = [c for c in categorical if c not in outputs and c not in numerical]
     try:
@@ -237,8 +275,14 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
             positive_class=positive,
             window=window,
             business=business,
+            hashed_columns=hashed,
+            dropped_columns=dropped,
         )
+        check_privacy(mapping)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         st.error(f"The mapping is not complete: {str(exc).splitlines()[-1].strip()}")
+        return None
+    except DataError as exc:
+        st.error(exc.user_message)
         return None
     return MappingChoice(how=how, mapping=mapping, reference=reference)

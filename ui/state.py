@@ -90,6 +90,47 @@ def close_stores() -> None:
 
 
 ROUTER_FLAG = "_modelpulse_router"
+IDENTITY = "_modelpulse_identity"
+
+
+def identity():
+    """Who this session is (set by the router on every run)."""
+    from core.access import LOCAL
+
+    return st.session_state.get(IDENTITY) or LOCAL
+
+
+def who() -> str:
+    """The name the store records for this session's changes."""
+    return identity().label
+
+
+def actor_field(key: str, label: str = "Your name or email (recorded with what you do)") -> None:
+    """With sign-in off, a box for a name to record changes under; signed in, the identity is used."""
+    if identity().via == "local":
+        st.text_input(label, key=key, placeholder="e.g. maya@startup.com")
+
+
+def actor(key: str) -> str:
+    """The name a change is recorded under, read when the button is clicked (see `actor_field`)."""
+    if identity().via == "local":
+        return str(st.session_state.get(key, "")).strip()
+    return identity().label
+
+
+def change(action: str, fn, *, model: str | None = None, detail: str | None = None, together: bool = True):
+    """Make a change as this session's identity: refused with a sentence when its role may not."""
+    from core.access import act
+
+    return act(data.open_store(str(settings().db_path)), identity(), action, fn, model=model, detail=detail,
+               together=together)
+
+
+def may(action: str) -> bool:
+    """True when this session's role may make `action` (pages hide what it may not)."""
+    from core.access import allowed
+
+    return allowed(identity(), action)
 
 
 def guard() -> None:
@@ -145,7 +186,7 @@ def require_models(*, empty: str = "No models yet. Load the demo or bring your o
     """(store, db path, model specs) for a page that needs at least one model; otherwise say so and stop."""
     s = require_store()
     db = str(settings().db_path)
-    specs = data.specs(db)
+    specs = [s for s in data.specs(db) if identity().may_see(s.name)]
     if not specs:
         st.info(empty)
         st.page_link("pages/upload.py", label="Bring your own data", icon=":material/upload:")
