@@ -31,7 +31,7 @@ seed: install
 	$(PY) -m core demo --if-missing
 
 run: seed
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run serve.py --server.port $(PORT)
 
 demo: install
 	$(PY) -m core demo --fresh

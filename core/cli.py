@@ -368,9 +368,11 @@ def _isna(value: object) -> bool:
     return bool(pd.isna(value))
 
 
-from core.cli_delivery import register  # noqa: E402 - its commands use the helpers above
+from core.cli_access import register as register_access  # noqa: E402 - their commands use the helpers above
+from core.cli_delivery import register  # noqa: E402
 
 register(app)
+register_access(app)
 
 
 def main() -> None:

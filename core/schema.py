@@ -46,6 +46,43 @@ def validate_column_name(name: str) -> str:
     return name
 
 
+def privacy_problem(
+    *,
+    hashed: tuple[str, ...],
+    dropped: tuple[str, ...],
+    timestamp: str,
+    target: str,
+    entity: str,
+    numerical: tuple[str, ...],
+    features: list[str],
+    id_columns: tuple[str, ...],
+    outputs: tuple[str, ...],
+    money: tuple[str, ...],
+) -> str | None:
+    """Why personal-data choices do not fit the columns' roles, or None: a dropped column plays no part, and a
+    hashed one only a part its real values are not needed for (an id, a category input)."""
+    for col in (*hashed, *dropped):
+        validate_column_name(col)
+    both = sorted(set(hashed) & set(dropped))
+    if both:
+        return f"`{both[0]}` is set to be both dropped and hashed; pick one"
+    roles = {timestamp: "the time column", target: "the target"}
+    roles.update({c: "an output of the model" for c in outputs})
+    roles.update({c: "a money column" for c in money})
+    for col in hashed:
+        if col in roles:
+            return f"`{col}` is {roles[col]}, which needs its real values, so it cannot be hashed"
+        if col in numerical:
+            return f"`{col}` is hashed, so it is text: make it a category input, not a number input"
+    roles.update({c: "an input" for c in features})
+    roles.update({c: "part of each row's id" for c in id_columns})
+    roles[entity] = "the id of each row"
+    for col in dropped:
+        if col in roles:
+            return f"`{col}` is {roles[col]}, so it cannot be dropped; keep it or hash it"
+    return None
+
+
 class BusinessConfig(BaseModel):
     """What one outcome of the model is worth, so alerts and KPIs can speak in money.
 
@@ -108,6 +145,11 @@ class ModelSpec(BaseModel):
     """Where each row's id comes from: the `entity` column of the file, the row's time and its order
     among rows with the same time, or a hash of `id_columns`; the last two fill `ID_COLUMN`."""
     id_columns: tuple[str, ...] = ()
+    hashed_columns: tuple[str, ...] = ()
+    """Personal-data columns kept only as a keyed hash (`core.intake.privacy`): an id still joins, an input
+    is a category. Every file of the model is hashed the same way before it is checked or stored."""
+    dropped_columns: tuple[str, ...] = ()
+    """Personal-data columns removed from every file of the model before it is checked or stored."""
 
     @field_validator("name")
     @classmethod
@@ -139,6 +181,7 @@ class ModelSpec(BaseModel):
             raise ValueError(f"{', '.join(sorted(clash))} cannot be both a feature and the target, time or id column")
         if len(special) != 3:
             raise ValueError("the target, timestamp and entity id must be three different columns")
+        self._privacy(features)
         if self.task == "binary":
             if len(self.classes) != 2:
                 raise ValueError("a binary model needs exactly two classes")
@@ -147,6 +190,22 @@ class ModelSpec(BaseModel):
         if self.task == "multiclass" and len(self.classes) < 3:
             raise ValueError("a multiclass model needs at least three classes")
         return self
+
+    def _privacy(self, features: list[str]) -> None:
+        problem = privacy_problem(
+            hashed=self.hashed_columns,
+            dropped=self.dropped_columns,
+            timestamp=self.timestamp,
+            target=self.target,
+            entity=self.entity,
+            numerical=self.numerical,
+            features=features,
+            id_columns=self.id_columns,
+            outputs=(*self.probability_columns, *([self.prediction_column] if self.prediction_column else [])),
+            money=tuple(c for c in (self.business.value_column, self.business.quantity_column) if c),
+        )
+        if problem:
+            raise ValueError(problem)
 
     @property
     def features(self) -> list[str]:

@@ -19,6 +19,9 @@ from core.notify import send_test
 from core.schedule import describe
 from core.schedule import preset
 from core.schedule import set_schedule
+from ui.state import actor
+from ui.state import actor_field
+from ui.state import change
 from ui.state import clear_caches
 from ui.state import guard
 from ui.state import require_models
@@ -30,12 +33,12 @@ st.title("Settings")
 store, db, specs = require_models(empty="No models yet: add one before choosing where its alerts go.")
 cfg = settings()
 titles = {s.name: s.title for s in specs}
-st.text_input("Your name or email (recorded with what you change)", key="settings_actor")
+actor_field("settings_actor", "Your name or email (recorded with what you change)")
 
 
 def _who() -> str:
     """Who is changing something, read when they click (a callback sees the previous run's variables)."""
-    return str(st.session_state.get("settings_actor", "")).strip()
+    return actor("settings_actor")
 
 
 def _done(message: str) -> None:
@@ -43,12 +46,12 @@ def _done(message: str) -> None:
     clear_caches()
 
 
-def _guarded(fn, *args, **kwargs) -> None:
-    """Run a change; a problem a person can fix is shown as its sentence."""
+def _guarded(fn, action: str = "delivery.edit", detail: str | None = None) -> None:
+    """Make a change as this session's identity; a problem a person can fix is shown as its sentence."""
     try:
         if not _who():
             raise ModelPulseError("Say who you are (a name or email) before changing settings.")
-        _done(fn(*args, **kwargs))
+        _done(change(action, fn, detail=detail))
     except ModelPulseError as exc:
         st.session_state["settings_error"] = exc.user_message
 
@@ -82,7 +85,9 @@ with channels_tab:
             def _test(channel=c) -> str:
                 return send_test(store=store, settings=cfg, channel=channel)
 
-            b1.button("Send a test message", key=f"test-{c.id}", on_click=_guarded, args=(_test,))
+            b1.button(
+                "Send a test message", key=f"test-{c.id}", on_click=_guarded, args=(_test, "delivery.test", c.name)
+            )
             if c.source == "secrets":
                 b2.caption("Set in secrets.toml")
             else:

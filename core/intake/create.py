@@ -14,6 +14,7 @@ from core.intake.mapping import Mapping
 from core.intake.mapping import labels_of
 from core.intake.mapping import rows_of
 from core.intake.mapping import validate_model_file
+from core.intake.privacy import key_for
 from core.metrics import task_metrics
 from core.modeling.training import train_with_yardstick
 from core.modeling.versions import register_version
@@ -55,7 +56,8 @@ def create_trained_model(
     Returns the spec and the version's quality next to the yardstick's, one row per split.
     """
     _refuse_existing(store, mapping.name)
-    parts = validate_model_file(mapping, frame, source=source, external=False, limits=settings.limits)
+    key = key_for(mapping.hashed_columns, settings, store.path)
+    parts = validate_model_file(mapping, frame, source=source, external=False, limits=settings.limits, key=key)
     spec = parts.spec
     typed = parts.features.copy()
     typed[spec.target] = (
@@ -129,7 +131,8 @@ def create_external_model(
     """Import predictions of the user's own model: rows inside the chosen period are the reference."""
     _refuse_existing(store, mapping.name)
     limits = (settings or load_settings()).limits
-    parts = validate_model_file(mapping, frame, source=source, external=True, limits=limits)
+    key = key_for(mapping.hashed_columns, settings, store.path)
+    parts = validate_model_file(mapping, frame, source=source, external=True, limits=limits, key=key)
     spec, ts, labels = parts.spec, parts.ts, parts.labels
     in_ref = (ts >= pd.Timestamp(reference_start)) & (ts <= pd.Timestamp(reference_end))
     if int(in_ref.sum()) < 50:

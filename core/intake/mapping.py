@@ -25,10 +25,12 @@ from core.intake.checks import require_columns
 from core.intake.checks import validate_features
 from core.intake.files import normalise_columns
 from core.intake.ids import with_ids
+from core.intake.privacy import apply_choices
 from core.predictions import Predictions
 from core.schema import ID_COLUMN
 from core.schema import BusinessConfig
 from core.schema import ModelSpec
+from core.schema import privacy_problem
 from core.store import stored_rows
 
 
@@ -60,6 +62,10 @@ class Mapping(BaseModel):
     window: str = "week"
     min_rows: int = Field(default=100, ge=1)
     business: BusinessConfig = BusinessConfig()
+    hashed_columns: tuple[str, ...] = ()
+    """Personal-data columns to keep only as a keyed hash, in this file and every later one."""
+    dropped_columns: tuple[str, ...] = ()
+    """Personal-data columns to remove from this file and every later one."""
 
 
 def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str) -> ModelSpec:
@@ -69,6 +75,10 @@ def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str
             f"There is no kind of money setting called `{mapping.business.kind}`; use one of {', '.join(KINDS)}."
         )
     positive = mapping.positive_class
+    hashed = set(mapping.hashed_columns)
+    # a hashed value is text: a number input that is hashed becomes a category input
+    numerical = tuple(c for c in mapping.numerical if c not in hashed)
+    categorical = (*mapping.categorical, *(c for c in mapping.numerical if c in hashed))
     if mapping.task == "binary":
         positive = positive if positive in classes else classes[-1]
     try:
@@ -82,8 +92,8 @@ def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str
             entity=mapping.entity if mapping.id_from == "column" else ID_COLUMN,
             id_from=mapping.id_from,  # type: ignore[arg-type]
             id_columns=mapping.id_columns,
-            numerical=mapping.numerical,
-            categorical=mapping.categorical,
+            numerical=numerical,
+            categorical=categorical,
             classes=classes,
             positive_class=positive if mapping.task == "binary" else None,
             window=mapping.window,  # type: ignore[arg-type]
@@ -92,10 +102,33 @@ def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str
             source=source,  # type: ignore[arg-type]
             prediction_column=mapping.prediction,
             probability_columns=mapping.probabilities,
+            hashed_columns=mapping.hashed_columns,
+            dropped_columns=mapping.dropped_columns,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
         raise DataError(f"The mapping is not usable: {first['msg'].removeprefix('Value error, ')}.") from exc
+
+
+def check_privacy(mapping: Mapping) -> None:
+    """The personal-data choices fit the columns' roles (checked before they change the frame)."""
+    try:
+        problem = privacy_problem(
+            hashed=mapping.hashed_columns,
+            dropped=mapping.dropped_columns,
+            timestamp=mapping.timestamp,
+            target=mapping.target or mapping.label_column,
+            entity=str(mapping.entity) if mapping.id_from == "column" else ID_COLUMN,
+            numerical=(),  # a hashed number input becomes a category input (`spec_from_mapping`)
+            features=[*mapping.numerical, *mapping.categorical],
+            id_columns=mapping.id_columns,
+            outputs=(*mapping.probabilities, *([mapping.prediction] if mapping.prediction else [])),
+            money=tuple(c for c in (mapping.business.value_column, mapping.business.quantity_column) if c),
+        )
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise DataError(f"The mapping is not usable: {problem}.")
 
 
 def rows_of(
@@ -172,9 +205,19 @@ class ValidatedFile:
 
 
 def validate_model_file(
-    mapping: Mapping, frame: pd.DataFrame, *, source: str, external: bool, limits: Limits = DEFAULT_LIMITS
+    mapping: Mapping,
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    external: bool,
+    limits: Limits = DEFAULT_LIMITS,
+    key: bytes | None = None,
 ) -> ValidatedFile:
-    """Check a whole file against its mapping (and the limits on what it may hold) before anything is written."""
+    """Check a whole file against its mapping (and the limits on what it may hold) before anything is written.
+
+    Personal-data choices come first: dropped columns leave the frame and hashed ones are replaced by their
+    keyed hash (`key`) before any check reads a value, so no raw value reaches a message or the store.
+    """
     frame = normalise_columns(frame, source=source) if any(c != c.lower() for c in frame.columns) else frame
     needed = {mapping.timestamp: "the timestamp"}
     if mapping.id_from == "column":
@@ -195,7 +238,13 @@ def validate_model_file(
             raise DataError("Map the column that holds your model's probability of the positive class.")
     elif not mapping.target:
         raise DataError("Training needs a target column: map the column with the real outcome.")
+    for col in mapping.hashed_columns:
+        needed.setdefault(col, "personal data to store as a keyed hash")
+    for col in mapping.dropped_columns:
+        needed.setdefault(col, "personal data to drop")
     require_columns(frame, needed, source=source)
+    check_privacy(mapping)
+    frame = apply_choices(frame, hashed=mapping.hashed_columns, dropped=mapping.dropped_columns, key=key)
     classes = classes_for(mapping, frame, source=source)
     spec = spec_from_mapping(mapping, classes=classes, source="external" if external else "trained")
     ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits)

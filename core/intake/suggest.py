@@ -3,7 +3,8 @@
 The guesses are conservative where a wrong default hurts: the id is never the time column, nor a
 column with repeats or gaps (with no unique column the rows are numbered instead); the target is
 never an input; and columns that are the outcome under another name (equal to it, adding up to it,
-or predicting it almost perfectly) are flagged with a sentence and left out of the inputs.
+or predicting it almost perfectly) are flagged with a sentence and left out of the inputs, and so are
+columns that look like personal data (`privacy.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from core.intake.privacy import PersonalColumn
+from core.intake.privacy import personal_columns
 from core.metrics import roc_auc_binary
 
 ID_HINTS = ("id", "key", "uuid", "code", "number", "no", "ref")
@@ -40,6 +43,9 @@ class Suggestion:
     window: str = "week"
     leaks: dict[str, str] = field(default_factory=dict)
     """Column -> the sentence saying why it looks like the outcome itself; left out of the inputs."""
+    personal: list[PersonalColumn] = field(default_factory=list)
+    """Columns that look like personal data, each with why and whether to drop or hash it; left out of the
+    inputs (the person decides: keep, drop, or keep a keyed hash)."""
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -85,7 +91,9 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
         task = "binary" if n == 2 else ("multiclass" if 2 < n <= 20 or not _is_numeric(frame[target]) else "regression")
     rest = [c for c in cols if c not in (timestamp, entity, target)]
     leaks = leaky_columns(frame, target=target, task=task, columns=rest) if target else {}
-    inputs = [c for c in rest if c not in leaks and c not in candidates]
+    personal = personal_columns(frame, exclude=[c for c in (timestamp, target) if c])
+    flagged = {p.column for p in personal}
+    inputs = [c for c in rest if c not in leaks and c not in candidates and c not in flagged]
     numerical = [c for c in inputs if _is_numeric(frame[c]) and frame[c].nunique() > 2]
     categorical = [c for c in inputs if c not in numerical]
     window = "week"
@@ -102,6 +110,7 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
         id_from="column" if entity else "row_order",
         window=window,
         leaks=leaks,
+        personal=personal,
     )
 
 

@@ -29,6 +29,9 @@ from core.intake.ids import with_ids
 from core.intake.mapping import external_predictions
 from core.intake.mapping import labels_of
 from core.intake.mapping import rows_of
+from core.intake.privacy import apply_choices
+from core.intake.privacy import choices_note
+from core.intake.privacy import key_for
 from core.modeling.versions import scoring_versions
 from core.schema import ModelSpec
 from core.store import Store
@@ -72,7 +75,9 @@ def log_predictions(
     limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
-        frame = with_ids(spec, normalise_columns(frame, source=source), source=source, limits=limits)
+        frame = normalise_columns(frame, source=source)
+        columns = list(frame.columns)
+        frame = with_ids(spec, _private(spec, frame, settings, st), source=source, limits=limits)
         external = spec.source == "external"
         needed = {spec.timestamp: "the timestamp", spec.entity: "the id of each row"}
         needed.update({c: "a feature" for c in spec.features})
@@ -115,7 +120,8 @@ def log_predictions(
             batch_id=batch,
             message=f"Stored {len(rows):,} predictions for {spec.title}"
             + (f" with {n_labels:,} outcomes." if n_labels else ".")
-            + _ignored_note(spec, frame),
+            + _ignored_note(spec, frame)
+            + choices_note(hashed=spec.hashed_columns, dropped=spec.dropped_columns, columns=columns),
         )
 
 
@@ -136,7 +142,8 @@ def log_labels(
     limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
-        frame = with_ids(spec, normalise_columns(frame, source=source), source=source, limits=limits)
+        frame = _private(spec, normalise_columns(frame, source=source), settings, st)
+        frame = with_ids(spec, frame, source=source, limits=limits)
         require_columns(frame, {spec.entity: "the id of each row", spec.target: "the outcome"}, source=source)
         check_unique(frame, spec.entity, source=source, what="label file")
         ids = frame[spec.entity].astype("string").str.strip()
@@ -167,6 +174,18 @@ def log_labels(
             batch_id=batch,
             message=f"Stored {len(frame):,} outcomes for {spec.title}.",
         )
+
+
+def _private(spec: ModelSpec, frame: pd.DataFrame, settings: Settings | None, store: Store) -> pd.DataFrame:
+    """The file as the model's personal-data choices want it, before any check reads a value: dropped
+    columns removed, hashed ones replaced by their keyed hash (the same key as the model's first file)."""
+    hashed = [c for c in spec.hashed_columns if c in frame.columns]
+    return apply_choices(
+        frame,
+        hashed=hashed,
+        dropped=spec.dropped_columns,
+        key=key_for(hashed, settings, store.path),
+    )
 
 
 def _ignored_note(spec: ModelSpec, frame: pd.DataFrame) -> str:

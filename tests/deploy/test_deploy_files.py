@@ -119,7 +119,7 @@ def test_dockerfile_base_port_and_command(dockerfile):
     assert _only(dockerfile, "WORKDIR") == ["/app"]
     assert str(APP_PORT) in _only(dockerfile, "EXPOSE")[-1].split()
     cmd = _args(_only(dockerfile, "CMD")[-1])
-    assert cmd[:4] == ["python", "-m", "streamlit", "run"] and "app.py" in cmd
+    assert cmd[:4] == ["python", "-m", "streamlit", "run"] and "serve.py" in cmd
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
     assert cmd[cmd.index("--server.port") + 1] == str(APP_PORT)
 
@@ -179,7 +179,7 @@ def _copy_sources(dockerfile) -> list[str]:
 
 def test_every_copied_path_exists_in_the_repository(dockerfile):
     sources = _copy_sources(dockerfile)
-    assert {"requirements.txt", "app.py", "core/", "ui/", "pages/", "data/"} <= set(sources)
+    assert {"requirements.txt", "app.py", "serve.py", "core/", "ui/", "pages/", "data/"} <= set(sources)
     assert [s for s in sources if not (REPO_ROOT / s).exists()] == []
 
 
@@ -370,7 +370,7 @@ def test_units_exclude_each_other(name):
 
 def test_app_unit_runs_streamlit_behind_the_proxy():
     command = shlex.split(_unit("modelpulse.service")["Service"]["ExecStart"])
-    assert command[1:5] == ["-m", "streamlit", "run", "app.py"]
+    assert command[1:5] == ["-m", "streamlit", "run", "serve.py"]
     assert command[command.index("--server.address") + 1] == "127.0.0.1"
     assert command[command.index("--server.port") + 1] == str(APP_PORT)
 

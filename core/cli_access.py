@@ -1,0 +1,121 @@
+"""`python -m core users ...`: built-in accounts for self-hosting without an identity provider."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from core.cli import _say
+from core.cli import _settings
+from core.cli import friendly
+
+users_app = typer.Typer(
+    add_completion=False,
+    invoke_without_command=True,
+    help="List, add or remove accounts, change roles, reset passwords.",
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `users` commands to the main CLI."""
+    app.add_typer(users_app, name="users")
+
+
+def _password(stdin: bool) -> str:
+    """A password from standard input (scripts) or asked twice without echo (people); never an argument."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _store():
+    from core.store import Store
+
+    settings = _settings()
+    if not settings.db_path.exists():
+        return Store.open(settings.db_path, create=True)
+    return Store.open(settings.db_path)
+
+
+@users_app.callback()
+@friendly
+def users(ctx: typer.Context) -> None:
+    """List the accounts: email, name, role, since when."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with _store() as store:
+        frame = store.people.list_users()
+    for u in frame.to_dict("records"):
+        _say(f"{u['email']:<32} {u['role']:<7} {u['name']}  (since {u['created_at']:%Y-%m-%d}, by {u['created_by']})")
+    if frame.empty:
+        _say("No accounts yet: `python -m core users add you@company.com --role admin`.")
+
+
+@users_app.command("add")
+@friendly
+def add(
+    email: Annotated[str, typer.Argument(help="Their email: the account's name.")],
+    role: Annotated[str, typer.Option(help="viewer, editor or admin.")] = "viewer",
+    name: Annotated[str | None, typer.Option(help="How pages name them.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    by: Annotated[str, typer.Option(help="Who is adding them (recorded).")] = "cli",
+) -> None:
+    """Add an account (the password is asked, never given on the command line)."""
+    from core.access import add_user
+    from core.access import cli
+
+    password = _password(password_stdin)
+    with _store() as store:
+        said = add_user(store, email=email, password=password, role=role, name=name, by=by)
+        store.audit.record(actor=cli(by).label, role="admin", action="people.manage", detail=f"added {email} as {role}")
+    _say(said)
+
+
+@users_app.command("remove")
+@friendly
+def remove(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    by: Annotated[str, typer.Option(help="Who is removing them (recorded).")] = "cli",
+) -> None:
+    """Remove an account and end its sessions."""
+    from core.access import remove_user
+
+    with _store() as store:
+        said = remove_user(store, email=email)
+        store.audit.record(actor=by, role="admin", action="people.manage", detail=f"removed {email}")
+    _say(said)
+
+
+@users_app.command("set-role")
+@friendly
+def set_role_command(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    role: Annotated[str, typer.Argument(help="viewer, editor or admin.")],
+    by: Annotated[str, typer.Option(help="Who is changing it (recorded).")] = "cli",
+) -> None:
+    """Change what an account may do."""
+    from core.access import set_role
+
+    with _store() as store:
+        said = set_role(store, email=email, role=role, by=by)
+        store.audit.record(actor=by, role="admin", action="people.manage", detail=f"{email}: role {role}")
+    _say(said)
+
+
+@users_app.command("reset-password")
+@friendly
+def reset(
+    email: Annotated[str, typer.Argument(help="The account's email.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    by: Annotated[str, typer.Option(help="Who is resetting it (recorded).")] = "cli",
+) -> None:
+    """Give an account a new password (its sessions end)."""
+    from core.access import reset_password
+
+    password = _password(password_stdin)
+    with _store() as store:
+        said = reset_password(store, email=email, password=password, by=by)
+        store.audit.record(actor=by, role="admin", action="people.manage", detail=f"{email}: new password")
+    _say(said)
