@@ -38,7 +38,8 @@ SHARE = 0.5
 """A column is flagged when at least this share of its sampled values look personal."""
 KEY_FILE = "hash.key"
 
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+EMAIL_RE = re.compile(r"^[\w.%+'-]+@[\w-]+(\.[\w-]+)*\.[^\W\d_]{2,}$")
+"""Local part, @, a domain with a dot and a top-level name of letters (any script: `tomás@café.fr` counts)."""
 PHONE_RE = re.compile(r"^\+?\(?\d[\d\s().-]*$")
 DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 PHONE_HINTS = {"phone", "mobile", "tel", "telephone", "cell", "msisdn", "fax"}
@@ -131,11 +132,16 @@ def _is_text(series: pd.Series) -> bool:
     )
 
 
+def _matches(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
+    """Python's own regex on each value (pandas may hand `str.match` to an engine whose \\w is ASCII only)."""
+    return text.map(lambda v: bool(pattern.match(v))).astype(bool)
+
+
 def _phone_share(text: pd.Series, *, hinted: bool) -> float:
     """Share of values that are phone numbers: 7 to 15 digits, with an optional + and spaces, dashes,
     dots or parentheses. Bare digits count only when the column is named like a phone (else ids would)."""
     digits = text.str.count(r"\d")
-    shaped = text.str.match(PHONE_RE) & digits.between(7, 15) & ~text.str.match(DATE_LIKE)
+    shaped = _matches(text, PHONE_RE) & digits.between(7, 15) & ~_matches(text, DATE_LIKE)
     if not hinted:
         shaped &= text.str.contains(r"[+\s().-]", regex=True)
     return float(shaped.mean())
@@ -186,7 +192,7 @@ def _classify(col: str, series: pd.Series) -> PersonalColumn | None:
     if text.empty:
         return None
     if _is_text(series):
-        emails = text.str.match(EMAIL_RE)
+        emails = _matches(text, EMAIL_RE)
         share = float(emails.mean())
         if share >= SHARE:
             example = mask_email(str(text[emails].iloc[0]))
