@@ -129,6 +129,15 @@ with more_tab:
             + ", ".join(f"`{c}`" for c in need)
             + (" (optional `label_time`: when each outcome became known)." if kind == "labels" else ".")
         )
+        if spec.hashed_columns or spec.dropped_columns:
+            st.caption(
+                "Personal data, as chosen when the model was created: "
+                + "; ".join(
+                    [f"`{c}` is replaced by a keyed hash" for c in spec.hashed_columns]
+                    + [f"`{c}` is dropped" for c in spec.dropped_columns]
+                )
+                + ", in every file, before anything is stored."
+            )
         more = st.file_uploader("File", type=["csv", "parquet"], key=f"more-{model}-{kind}")
         if more is not None and st.button("Import", type="primary"):
             frame = _read(more)
