@@ -65,7 +65,8 @@ def _secrets(path: Path) -> dict[str, object]:
     section = data.get("modelpulse", {})
     if not isinstance(section, dict):
         raise ConfigError(f"The [modelpulse] section of {path} must be a table of settings.")
-    return section
+    # Streamlit's own [auth] section (an OIDC provider for st.login) turns OIDC sign-in on by default
+    return {"_oidc_configured": isinstance(data.get("auth"), dict), **section}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -416,7 +417,7 @@ def _delivery(get, secrets: dict[str, object], env: dict[str, str]) -> Delivery:
 
 def _access(get, secrets: dict[str, object]) -> Access:
     """Sign-in settings; a mode that needs a secret without one is refused with a sentence."""
-    mode = str(get("sign_in", "MODELPULSE_SIGN_IN") or "off")
+    mode = str(get("sign_in", "MODELPULSE_SIGN_IN") or ("oidc" if secrets.get("_oidc_configured") else "off"))
     if mode not in SIGN_IN_MODES:
         raise ConfigError(f"Setting sign_in must be off, accounts or oidc, not {mode!r}.")
     secret = get("cookie_secret", "MODELPULSE_COOKIE_SECRET")

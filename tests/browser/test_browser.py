@@ -33,9 +33,11 @@ def free_port() -> int:
 
 
 class Server:
-    """`streamlit run app.py` against a copy of the reduced demo store."""
+    """`streamlit run serve.py` (as `make run` does) against a copy of the reduced demo store."""
 
-    def __init__(self, root: Path, log: Path, *, port: int | None = None, **extra_env: str) -> None:
+    def __init__(
+        self, root: Path, log: Path, *, port: int | None = None, script: str = "serve.py", **extra_env: str
+    ) -> None:
         self.root = root
         self.db = root / "modelpulse.duckdb"
         self.port = port or free_port()
@@ -56,7 +58,7 @@ class Server:
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,
                 "--server.port",
                 str(self.port),
                 "--server.address",
@@ -151,14 +153,14 @@ def visit(pg, server: Server, path: str) -> None:
     settle(pg)
 
 
-def shoot(pg, name: str, *, height: int | None = None) -> Path:
+def shoot(pg, name: str, *, height: int | None = None, min_bytes: int = 20_000) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     if height:
         pg.set_viewport_size({"width": 1366, "height": height})
         time.sleep(1.5)
     path = SHOTS / f"{name}.png"
     pg.screenshot(path=str(path))
-    assert path.stat().st_size > 20_000  # a real rendering, not a blank page
+    assert path.stat().st_size > min_bytes  # a real rendering, not a blank page
     return path
 
 
