@@ -1,0 +1,45 @@
+"""The upload page's mapping form under AppTest: each column that looks like personal data gets a choice
+(keep, drop, keyed hash) with its reason, starting from the suggestion, and the choice reaches the mapping."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from core.config import REPO_ROOT
+from core.demo.datasets import CHURN
+from tests.intake.test_privacy import uploaded
+from tests.intake.test_privacy import with_personal_data
+
+
+def _form(path: str) -> None:
+    import pandas as pd
+    import streamlit as st
+
+    from core.intake.suggest import suggest_mapping
+    from ui.mapping_form import mapping_form
+
+    frame = pd.read_parquet(path)
+    choice = mapping_form(frame, suggest_mapping(frame), filename="crm_export.csv", key="crm")
+    if choice is not None:
+        st.session_state["choice"] = choice
+
+
+def test_the_form_offers_keep_drop_or_hash_for_each_flagged_column(tmp_path):
+    path = tmp_path / "crm.parquet"
+    uploaded(with_personal_data(CHURN.load(REPO_ROOT / "data").head(600))).to_parquet(path)
+    at = AppTest.from_function(_form, args=(str(path),), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    radios = {r.label.split("`")[1]: r for r in at.radio if r.label.startswith("`")}
+    assert set(radios) == {"email", "full_name", "phone", "notes", "last_ticket"}
+    assert radios["email"].value == "hash" and radios["notes"].value == "drop"
+    assert "look like e-mail addresses" in radios["email"].label
+    assert radios["email"].options == ["Keep it as it is", "Drop it (never stored)", "Store a keyed hash instead"]
+    radios["phone"].set_value("keep")
+    radios["full_name"].set_value("hash")
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    mapping = at.session_state["choice"].mapping
+    assert mapping.hashed_columns == ("email", "full_name")
+    assert mapping.dropped_columns == ("notes", "last_ticket")
+    assert not {"notes", "last_ticket"} & {*mapping.numerical, *mapping.categorical}
