@@ -75,8 +75,9 @@ def _store_or_none(cfg) -> Store | None:
 
 def _pages_for(identity) -> list[st.Page]:
     if identity.via == "share":
-        wanted = VIEWS[identity.view]
-        return [p for p in READ if p.url_path == wanted]
+        if identity.view == "dashboard":
+            return [READ[0]]  # the overview, the root page
+        return [p for p in READ if p.url_path == VIEWS[identity.view]]
     return READ + [p for p, action in EDIT if allowed(identity, action)]
 
 

@@ -45,11 +45,26 @@ def current_identity(store: Store | None, cfg: Settings) -> Identity | None:
     return shared
 
 
-def sign_in_screen(cfg: Settings, refused: str | None = None) -> None:
+def oidc_refusal(cfg: Settings) -> str | None:
+    """The sentence for someone the identity provider signed in but no role list names, else None."""
+    if cfg.access.sign_in != "oidc" or not st.user.is_logged_in:
+        return None
+    email = str(st.user.get("email") or "this account")
+    return (
+        f"{email} has no role in this ModelPulse. Ask an admin to add your email or domain to the roles in "
+        "secrets.toml, or sign in with another account."
+    )
+
+
+def sign_in_screen(cfg: Settings) -> None:
     """What someone who is not signed in sees: nothing of the data, one way in."""
     st.title("ModelPulse")
+    refused = oidc_refusal(cfg)
     if refused:
         st.error(refused)
+        if st.button("Sign out"):
+            st.logout()
+        return
     if cfg.access.sign_in == "oidc":
         st.write("Sign in with your company account to see the dashboard.")
         if st.button("Sign in", type="primary"):

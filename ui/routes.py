@@ -179,12 +179,19 @@ ROUTES = [
 
 class SignInGate:
     """ASGI middleware: with accounts on, a page request without a live session (or share link) goes
-    to the sign-in form, carrying the page it asked for; no page is served before signing in."""
+    to the sign-in form, carrying the page it asked for; no page is served before signing in. It also
+    sends `/overview` to `/`, where Streamlit serves the default page."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/") == "/overview":
+            # the overview is the root page: Streamlit serves a default page at "/" only, and would flash
+            # "Page not found" for its own name; send the name to the root, keeping the query
+            query = scope.get("query_string", b"").decode()
+            await RedirectResponse("/" + (f"?{query}" if query else ""), status_code=307)(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"].startswith(OPEN_PATHS):
             await self.app(scope, receive, send)
             return

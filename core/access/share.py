@@ -17,8 +17,8 @@ from core.errors import ConfigError
 from core.errors import PermissionDenied
 from core.store import Store
 
-VIEWS = {"dashboard": "overview", "report": "report"}
-"""What a link can show, and the page it opens."""
+VIEWS = {"dashboard": "", "report": "report"}
+"""What a link can show, and the path of the page it opens (the overview is the app's root page)."""
 
 
 class ShareRefused(PermissionDenied):

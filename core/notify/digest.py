@@ -56,7 +56,7 @@ def digest_message(store: Store, settings: Settings, *, now: datetime | None = N
         opened_total += len(opened)
         resolved_total += len(resolved)
         week = f"This week: {len(opened)} alert{'s' if len(opened) != 1 else ''} opened, {len(resolved)} resolved."
-        link = f"{base}/overview?model={card.model}"
+        link = f"{base}/?model={card.model}"
         text += [_line(card), week]
         text += [f"  - new: {t}" for t in opened[:3]]
         text += [f"Open it: {link}", ""]

@@ -173,13 +173,13 @@ def test_message(*, channel_name: str, base_url: str) -> Rendered:
     subject = f"ModelPulse test message for {channel_name}"
     text = (
         f"This is a test from ModelPulse. Alerts sent to the channel {channel_name!r} will arrive like this.\n"
-        f"Open ModelPulse: {base_url}/overview"
+        f"Open ModelPulse: {base_url}/"
     )
     body = (
         f"<p>This is a test from ModelPulse. Alerts sent to the channel <b>{_e(channel_name)}</b> "
         "will arrive like this.</p>"
     )
-    body += f"<p><a href='{_e(base_url)}/overview'>Open ModelPulse</a></p>"
+    body += f"<p><a href='{_e(base_url)}/'>Open ModelPulse</a></p>"
     return Rendered(
         subject=subject, text=text, html=_page(subject, body), payload={"event": "test", "subject": subject}
     )

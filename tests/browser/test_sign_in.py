@@ -170,7 +170,7 @@ def test_a_share_link_shows_one_model_only_and_bad_links_are_refused(browser, se
     pg = ctx.new_page()
     pg.goto(f"{served.url}/_mp/share/{served.links['good']}")
     settle(pg)
-    assert pg.url.startswith(f"{served.url}/overview?model=churn")
+    assert pg.url.startswith(f"{served.url}/?model=churn")
     body = pg.inner_text("body")
     assert "Customer churn" in body and "Hotel room price" not in body and "Flight delays" not in body
     assert "A read-only shared view." in body
