@@ -28,17 +28,17 @@ def _page(path: str, title: str, icon: str, url: str, **kw) -> st.Page:
 
 
 READ = [
-    _page("pages/overview.py", "Overview", "monitor_heart", "overview", default=True),
-    _page("pages/alerts.py", "Alerts", "notifications", "alerts"),
-    _page("pages/health.py", "Model health", "query_stats", "health"),
-    _page("pages/kpis.py", "Business KPIs", "payments", "kpis"),
-    _page("pages/compare.py", "Compare versions", "compare_arrows", "compare"),
-    _page("pages/report.py", "Board report", "summarize", "report"),
+    _page("screens/overview.py", "Overview", "monitor_heart", "overview", default=True),
+    _page("screens/alerts.py", "Alerts", "notifications", "alerts"),
+    _page("screens/health.py", "Model health", "query_stats", "health"),
+    _page("screens/kpis.py", "Business KPIs", "payments", "kpis"),
+    _page("screens/compare.py", "Compare versions", "compare_arrows", "compare"),
+    _page("screens/report.py", "Board report", "summarize", "report"),
 ]
 EDIT = [
-    (_page("pages/upload.py", "Bring your own data", "upload", "upload"), "data.upload"),
-    (_page("pages/settings.py", "Settings", "settings", "settings"), "delivery.edit"),
-    (_page("pages/admin.py", "People and audit", "admin_panel_settings", "admin"), "people.manage"),
+    (_page("screens/upload.py", "Bring your own data", "upload", "upload"), "data.upload"),
+    (_page("screens/settings.py", "Settings", "settings", "settings"), "delivery.edit"),
+    (_page("screens/admin.py", "People and audit", "admin_panel_settings", "admin"), "people.manage"),
 ]
 PAGES = READ + [p for p, _ in EDIT]
 

@@ -100,7 +100,7 @@ def test_no_module_outgrows_one_concept(path):
     assert n <= MAX_LINES, f"{path.relative_to(CORE)} has {n} lines; split it by concept"
 
 
-@pytest.mark.parametrize("path", sorted((REPO_ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((REPO_ROOT / "screens").glob("*.py")), ids=lambda p: p.name)
 def test_pages_stay_thin(path):
     heavy = {m.split(".")[0] for _, m in _imports(path)} & {"duckdb", "torch", "evidently"}
     assert not heavy, f"{path.name} imports {heavy}"

@@ -136,7 +136,7 @@ def may(action: str) -> bool:
 def guard() -> None:
     """Send a page that was opened without the router back through `app.py` (and its login gate).
 
-    Streamlit treats a `pages/` folder beside the main script as its old multipage mode until the
+    Streamlit treats a `screens/` folder beside the main script as its old multipage mode until the
     router has run once: the very first deep link after a server start (`/alerts`) would run the page
     file directly, skipping the login gate. Every page calls this first.
     """
@@ -167,7 +167,7 @@ def store(*, create: bool = False) -> Store | None:
             f"There is no ModelPulse store yet at `{cfg.db_path}`. Run `make run` (it seeds the demo) or "
             "`python -m core demo`, or bring your own data."
         )
-        st.page_link("pages/upload.py", label="Upload your own data", icon=":material/upload:")
+        st.page_link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
         return None
     except ModelPulseError as exc:
         st.error(exc.user_message)
@@ -189,7 +189,7 @@ def require_models(*, empty: str = "No models yet. Load the demo or bring your o
     specs = [s for s in data.specs(db) if identity().may_see(s.name)]
     if not specs:
         st.info(empty)
-        st.page_link("pages/upload.py", label="Bring your own data", icon=":material/upload:")
+        st.page_link("screens/upload.py", label="Bring your own data", icon=":material/upload:")
         st.stop()
     return s, db, specs
 

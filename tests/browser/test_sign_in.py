@@ -29,7 +29,7 @@ PASSWORD = "correct horse battery"
 ACCESS = Access(sign_in="accounts", cookie_secret=SECRET)
 PAGES = [
     "",
-    "overview",
+    "?model=churn",
     "alerts",
     "health?model=hotel",
     "kpis",
@@ -84,6 +84,9 @@ def test_no_page_is_served_before_signing_in(served):
             return None
 
     opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as answer:  # the overview's own name goes to the root page first
+        opener.open(f"{served.url}/overview?model=churn", timeout=10)
+    assert answer.value.code == 307 and answer.value.headers["Location"] == "/?model=churn"
     for path in PAGES:
         with pytest.raises(urllib.error.HTTPError) as answer:
             opener.open(f"{served.url}/{path}", timeout=10)

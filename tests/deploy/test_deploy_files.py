@@ -179,7 +179,7 @@ def _copy_sources(dockerfile) -> list[str]:
 
 def test_every_copied_path_exists_in_the_repository(dockerfile):
     sources = _copy_sources(dockerfile)
-    assert {"requirements.txt", "app.py", "serve.py", "core/", "ui/", "pages/", "data/"} <= set(sources)
+    assert {"requirements.txt", "app.py", "serve.py", "core/", "ui/", "screens/", "data/"} <= set(sources)
     assert [s for s in sources if not (REPO_ROOT / s).exists()] == []
 
 

@@ -174,7 +174,13 @@ def test_multiclass_end_to_end(tmp_path):
 
     os.environ["MODELPULSE_DB"] = str(cfg.db_path)
     try:
-        for page in ("pages/overview.py", "pages/health.py", "pages/kpis.py", "pages/alerts.py", "pages/report.py"):
+        for page in (
+            "screens/overview.py",
+            "screens/health.py",
+            "screens/kpis.py",
+            "screens/alerts.py",
+            "screens/report.py",
+        ):
             at = AppTest.from_file(APP, default_timeout=120)
             at.query_params["model"] = "delay_class"
             at.run()

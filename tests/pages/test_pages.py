@@ -11,13 +11,13 @@ from core.views.overview import health_card
 
 APP = str(REPO_ROOT / "app.py")
 PAGES = [
-    "pages/overview.py",
-    "pages/alerts.py",
-    "pages/health.py",
-    "pages/kpis.py",
-    "pages/compare.py",
-    "pages/report.py",
-    "pages/settings.py",
+    "screens/overview.py",
+    "screens/alerts.py",
+    "screens/health.py",
+    "screens/kpis.py",
+    "screens/compare.py",
+    "screens/report.py",
+    "screens/settings.py",
 ]
 
 
@@ -69,7 +69,7 @@ def test_alerts_page_lists_the_stored_alerts(app, demo_settings):
     with Store.open(demo_settings.db_path, read_only=True) as store:
         alerts = store.list_alerts(model="flights")
     active = alerts[alerts["state"].isin(["open", "acknowledged"])]
-    _run(app, "pages/alerts.py", model="flights")
+    _run(app, "screens/alerts.py", model="flights")
     text = " ".join(md.value for md in app.markdown)
     for title in active["title"]:
         assert title in text
@@ -82,7 +82,7 @@ def test_compare_page_shows_core_comparison(app, demo_settings):
     with Store.open(demo_settings.db_path, read_only=True) as store:
         spec = store.get_spec("churn")
         expected = compare_versions(spec, store.read_window_stats(model="churn"), a=1, b=2, metric="roc_auc")
-    _run(app, "pages/compare.py", model="churn")
+    _run(app, "screens/compare.py", model="churn")
     shown = {m.label: m.value for m in app.metric}
     assert shown["v1"] == f"{expected.pooled_a:.3f}"
     assert shown["v2"] == f"{expected.pooled_b:.3f}"
@@ -99,7 +99,7 @@ def test_kpi_page_headline_equals_core(app, demo_settings):
         spec = store.get_spec("hotel")
         series = kpi_series(spec, store.read_daily_stats(model="hotel", version=1), period="window", version=1)
     full = series[series["complete"]]
-    _run(app, "pages/kpis.py", model="hotel")
+    _run(app, "screens/kpis.py", model="hotel")
     shown = {m.label: m.value for m in app.metric}
     assert shown["Pricing error"] == format_value("money", full["pricing_error"].iloc[-1])
 
@@ -142,18 +142,18 @@ def test_password_gate_shows_nothing_before_signing_in(monkeypatch, demo_env):
 
 def test_upload_page_renders_with_and_without_a_store(monkeypatch, tmp_path, demo_env):
     at = AppTest.from_file(APP, default_timeout=60)
-    _run(at, "pages/upload.py")
+    _run(at, "screens/upload.py")
     assert any("Upload a file to start" in i.value for i in at.info)
     _close_cached_stores()
     monkeypatch.setenv("MODELPULSE_DB", str(tmp_path / "fresh.duckdb"))
     at = AppTest.from_file(APP, default_timeout=60)
-    _run(at, "pages/upload.py")
+    _run(at, "screens/upload.py")
     assert any("Create a model first" in i.value for i in at.info)
     assert not (tmp_path / "fresh.duckdb").exists()  # nothing is created until a model is
 
 
 def test_upload_page_lists_imports_and_says_when_the_inbox_is_off(app, demo_settings):
-    _run(app, "pages/upload.py")
+    _run(app, "screens/upload.py")
     frames = [f.value for f in app.dataframe]
     imports = next(f for f in frames if "removable" not in f.columns and {"what", "source", "by"} <= set(f.columns))
     assert "predictions" in set(imports["what"]) and "demo" in set(imports["by"])

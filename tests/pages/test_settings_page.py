@@ -24,7 +24,7 @@ def app(copied, monkeypatch):
     monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("screens/settings.py").run()
     yield at
     from ui.state import close_stores
 
@@ -115,7 +115,7 @@ def test_an_alert_link_opens_that_alert_first_even_when_filtered_out(copied, mon
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"alert": target["id"]})
     at.run()
-    at.switch_page("pages/alerts.py")
+    at.switch_page("screens/alerts.py")
     at.query_params.update({"alert": target["id"]})
     _ok(at.run())
     titles = [m.value for m in at.markdown if m.value.startswith("**")]

@@ -61,7 +61,7 @@ def test_editing_money_values_changes_the_kpis(demo_settings, tmp_path, monkeypa
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["model"] = "flights"
     at.run()
-    at.switch_page("pages/kpis.py").run()
+    at.switch_page("screens/kpis.py").run()
     assert not at.exception
     before = {m.label: m.value for m in at.metric}["Cost of delays"]
     at.number_input[0].set_value(3000.0)

@@ -22,7 +22,7 @@ changes = [line for line in changes if any(line.startswith(f"**{c.title}**") for
 cards = seen
 if not cards:
     st.info("The store holds no models yet. Run `python -m core demo` for the demo, or bring your own data.")
-    st.page_link("pages/upload.py", label="Upload your own data", icon=":material/upload:")
+    st.page_link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
     st.stop()
 
 red = [c for c in cards if c.status == "red"]
@@ -68,8 +68,8 @@ for i, card in enumerate(cards):
         )
         a, b = st.columns(2)
         a.page_link(
-            "pages/alerts.py", label="Alerts", icon=":material/notifications:", query_params={"model": card.model}
+            "screens/alerts.py", label="Alerts", icon=":material/notifications:", query_params={"model": card.model}
         )
         b.page_link(
-            "pages/health.py", label="Model health", icon=":material/query_stats:", query_params={"model": card.model}
+            "screens/health.py", label="Model health", icon=":material/query_stats:", query_params={"model": card.model}
         )

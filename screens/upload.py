@@ -104,7 +104,7 @@ with new_tab:
                     short = [q for q in quality if not q["within target"]]
                     if short:
                         st.warning(yardstick_warning(short[-1]))
-                st.page_link("pages/overview.py", label="Go to the overview", icon=":material/monitor_heart:")
+                st.page_link("screens/overview.py", label="Go to the overview", icon=":material/monitor_heart:")
 
 with more_tab:
     store = open_store() if cfg.db_path.exists() else None
