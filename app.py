@@ -19,12 +19,17 @@ from ui.auth import current_identity
 from ui.auth import sign_in_screen
 from ui.auth import sign_out_link
 from ui.state import IDENTITY
+from ui.state import OPEN_PAGES
 from ui.state import ROUTER_FLAG
 from ui.state import settings
 
+FILES: dict[int, str] = {}
+
 
 def _page(path: str, title: str, icon: str, url: str, **kw) -> st.Page:
-    return st.Page(path, title=title, icon=f":material/{icon}:", url_path=url, **kw)
+    page = st.Page(path, title=title, icon=f":material/{icon}:", url_path=url, **kw)
+    FILES[id(page)] = path
+    return page
 
 
 READ = [
@@ -93,6 +98,7 @@ def run() -> None:
     page = st.navigation(pages, position="sidebar" if signed_in and len(pages) > 1 else "hidden")
     st.session_state[ROUTER_FLAG] = True
     st.session_state[IDENTITY] = identity
+    st.session_state[OPEN_PAGES] = {FILES[id(p)] for p in pages}
     st.markdown(COMPACT_CSS, unsafe_allow_html=True)
     if identity is None:
         sign_in_screen(cfg)

@@ -8,6 +8,7 @@ from core.views.charts import sparkline
 from ui import data
 from ui.state import guard
 from ui.state import identity
+from ui.state import link
 from ui.state import require_store
 from ui.state import settings
 from ui.widgets import BADGE
@@ -22,7 +23,7 @@ changes = [line for line in changes if any(line.startswith(f"**{c.title}**") for
 cards = seen
 if not cards:
     st.info("The store holds no models yet. Run `python -m core demo` for the demo, or bring your own data.")
-    st.page_link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
+    link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
     st.stop()
 
 red = [c for c in cards if c.status == "red"]
@@ -67,9 +68,14 @@ for i, card in enumerate(cards):
             f"live v{card.live_version} · {card.predictions:,} predictions · outcomes in for {card.label_coverage:.0%}"
         )
         a, b = st.columns(2)
-        a.page_link(
-            "screens/alerts.py", label="Alerts", icon=":material/notifications:", query_params={"model": card.model}
-        )
-        b.page_link(
-            "screens/health.py", label="Model health", icon=":material/query_stats:", query_params={"model": card.model}
-        )
+        with a:
+            link(
+                "screens/alerts.py", label="Alerts", icon=":material/notifications:", query_params={"model": card.model}
+            )
+        with b:
+            link(
+                "screens/health.py",
+                label="Model health",
+                icon=":material/query_stats:",
+                query_params={"model": card.model},
+            )

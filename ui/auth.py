@@ -6,6 +6,9 @@ cookie) or from Streamlit's own OIDC sign-in (`st.user`), so a reload or a new t
 
 from __future__ import annotations
 
+import html
+from urllib.parse import quote
+
 import streamlit as st
 
 from core.access import COOKIE
@@ -72,7 +75,7 @@ def sign_in_screen(cfg: Settings) -> None:
         return
     target = st.context.url or "/"
     path = "/" + target.split("/", 3)[3] if target.count("/") >= 3 else "/"
-    st.link_button("Sign in", f"/_mp/signin?next={path}", type="primary")
+    _same_tab_link("Sign in", f"/_mp/signin?next={quote(path, safe='')}")
 
 
 def sign_out_link(identity: Identity) -> None:
@@ -88,4 +91,15 @@ def sign_out_link(identity: Identity) -> None:
         if st.sidebar.button("Sign out"):
             st.logout()
     else:
-        st.sidebar.link_button("Sign out", "/_mp/signout")
+        with st.sidebar:
+            _same_tab_link("Sign out", "/_mp/signout")
+
+
+def _same_tab_link(label: str, href: str) -> None:
+    """A button-looking link that stays in this tab (st.link_button opens a new one)."""
+    st.markdown(
+        f"<a href='{html.escape(href)}' target='_self' style='display:inline-block;padding:6px 14px;"
+        "border:1px solid #ccd;border-radius:8px;text-decoration:none;color:inherit'>"
+        f"{html.escape(label)}</a>",
+        unsafe_allow_html=True,
+    )

@@ -91,6 +91,13 @@ def close_stores() -> None:
 
 ROUTER_FLAG = "_modelpulse_router"
 IDENTITY = "_modelpulse_identity"
+OPEN_PAGES = "_modelpulse_open_pages"
+
+
+def link(page: str, **kwargs) -> None:
+    """`st.page_link` to a page this session may open (a share link or a viewer has fewer); else nothing."""
+    if page in st.session_state.get(OPEN_PAGES, {page}):
+        st.page_link(page, **kwargs)
 
 
 def identity():
@@ -122,8 +129,9 @@ def change(action: str, fn, *, model: str | None = None, detail: str | None = No
     """Make a change as this session's identity: refused with a sentence when its role may not."""
     from core.access import act
 
-    return act(data.open_store(str(settings().db_path)), identity(), action, fn, model=model, detail=detail,
-               together=together)
+    return act(
+        data.open_store(str(settings().db_path)), identity(), action, fn, model=model, detail=detail, together=together
+    )
 
 
 def may(action: str) -> bool:
@@ -167,7 +175,7 @@ def store(*, create: bool = False) -> Store | None:
             f"There is no ModelPulse store yet at `{cfg.db_path}`. Run `make run` (it seeds the demo) or "
             "`python -m core demo`, or bring your own data."
         )
-        st.page_link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
+        link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
         return None
     except ModelPulseError as exc:
         st.error(exc.user_message)
@@ -189,7 +197,7 @@ def require_models(*, empty: str = "No models yet. Load the demo or bring your o
     specs = [s for s in data.specs(db) if identity().may_see(s.name)]
     if not specs:
         st.info(empty)
-        st.page_link("screens/upload.py", label="Bring your own data", icon=":material/upload:")
+        link("screens/upload.py", label="Bring your own data", icon=":material/upload:")
         st.stop()
     return s, db, specs
 
