@@ -21,10 +21,16 @@ from core.modeling.yardstick import yardstick_warning
 from core.refresh import refresh
 from ui import data
 from ui.mapping_form import mapping_form
+from ui.state import actor
+from ui.state import actor_field
+from ui.state import audit
+from ui.state import change
 from ui.state import clear_caches
 from ui.state import guard
+from ui.state import require_role
 from ui.state import settings
 from ui.state import store as open_store
+from ui.state import who
 
 guard()
 st.title("Bring your own data")
@@ -66,6 +72,7 @@ with new_tab:
                 if store is None:
                     st.stop()
                 try:
+                    require_role("data.upload", model=choice.mapping.name)
                     with st.status("Creating the model...", expanded=True) as status:
                         if choice.how == "train":
                             spec, quality = create_trained_model(
@@ -93,6 +100,13 @@ with new_tab:
                             quality = []
                         _monitor(spec.name, status)
                         status.update(label=f"{spec.title} is ready", state="complete", expanded=False)
+                    audit(
+                        "data.upload",
+                        model=spec.name,
+                        detail=f"new model from {uploaded.name} ({len(frame):,} rows, "
+                        + ("trained" if choice.how == "train" else "its own predictions imported")
+                        + ")",
+                    )
                 except ModelPulseError as exc:
                     st.error(exc.user_message)
                     st.stop()
@@ -143,14 +157,14 @@ with more_tab:
             frame = _read(more)
             if frame is not None:
                 try:
+                    require_role("data.upload", model=model)
                     with st.status("Importing...", expanded=True) as status:
                         fn = log_predictions if kind == "predictions" else log_labels
-                        result = fn(
-                            model=model, frame=frame, store=store, settings=cfg, source=more.name, by="upload page"
-                        )
+                        result = fn(model=model, frame=frame, store=store, settings=cfg, source=more.name, by=who())
                         status.write(result.message)
                         _monitor(model, status)
                         status.update(label=result.message, state="complete", expanded=False)
+                    audit("data.upload", model=model, detail=f"{kind} from {more.name}: {result.message}")
                 except ModelPulseError as exc:
                     st.error(exc.user_message)
                 else:
@@ -191,7 +205,7 @@ with imports_tab:
                     for r in removable.to_dict("records")
                 }
                 batch = st.selectbox("Import to take back", list(labels), format_func=labels.get)
-                who = st.text_input("Your name or email (recorded)", placeholder="e.g. maya@startup.com")
+                actor_field("remove_actor", "Your name or email (recorded)")
                 sure = st.checkbox("Remove its rows, every version's predictions on them and their outcomes")
                 if st.form_submit_button("Remove this import", type="primary"):
                     if not sure:
@@ -199,7 +213,13 @@ with imports_tab:
                     else:
                         try:
                             with st.spinner("Removing and recomputing the windows it touched..."):
-                                removal = remove_batch(store, batch_id=batch, by=who, settings=cfg)
+                                removal = change(
+                                    "data.remove",
+                                    lambda: remove_batch(store, batch_id=batch, by=actor("remove_actor"), settings=cfg),
+                                    model=model,
+                                    detail=f"batch {batch}",
+                                    together=False,
+                                )
                         except ModelPulseError as exc:
                             st.error(exc.user_message)
                         else:

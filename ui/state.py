@@ -134,6 +134,20 @@ def change(action: str, fn, *, model: str | None = None, detail: str | None = No
     )
 
 
+def require_role(action: str, *, model: str | None = None) -> None:
+    """Refuse (with a sentence, logged) when this session's role may not make `action`."""
+    from core.access import require
+
+    require(data.OPEN.get(str(settings().db_path)), identity(), action, model=model)
+
+
+def audit(action: str, *, model: str | None = None, detail: str | None = None) -> None:
+    """Log a change this session made (for long changes made in steps, after `require_role`)."""
+    store = data.open_store(str(settings().db_path))
+    me = identity()
+    store.audit.record(actor=me.label, role=me.role, action=action, model=model, detail=detail)
+
+
 def may(action: str) -> bool:
     """True when this session's role may make `action` (pages hide what it may not)."""
     from core.access import allowed
