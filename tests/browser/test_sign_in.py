@@ -210,3 +210,7 @@ def test_the_audit_log_holds_sign_ins_failures_and_share_openings(served):
     assert {("sign-in", "wrong password"), ("sign-in", "slowed"), ("sign-in", "done"), ("sign-out", "done")} <= outcomes
     assert ("share.open", "done") in outcomes
     assert set(log[log["action"] == "sign-in"]["client"]) == {"127.0.0.1"}
+    # neither the cookie secret nor any password reached the server's log or the audit log
+    server_log = (served.root / "streamlit.log").read_text(encoding="utf-8")
+    for secret in (SECRET, PASSWORD, "not the password"):
+        assert secret not in server_log and secret not in log.to_json()
