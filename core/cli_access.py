@@ -19,8 +19,9 @@ users_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `users` commands to the main CLI."""
+    """Add the `users` and `delete` commands to the main CLI."""
     app.add_typer(users_app, name="users")
+    app.command()(delete)
 
 
 def _password(stdin: bool) -> str:
@@ -119,3 +120,28 @@ def reset(
         said = reset_password(store, email=email, password=password, by=by)
         store.audit.record(actor=by, role="admin", action="people.manage", detail=f"{email}: new password")
     _say(said)
+
+
+@friendly
+def delete(
+    model: Annotated[str, typer.Argument(help="The model to delete for good.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: rows, outcomes, results, alerts and files go.")] = False,
+    by: Annotated[str, typer.Option(help="Who is deleting it (recorded).")] = "cli",
+) -> None:
+    """Delete a model for good: its rows, outcomes, versions, results, alerts, messages and model files."""
+    import shutil
+
+    from core.access import act
+    from core.access import cli
+    from core.errors import ModelPulseError
+
+    if not yes:
+        raise ModelPulseError(f"This deletes {model} and everything stored for it; add --yes to confirm.")
+    settings = _settings()
+    with _store() as store:
+        store.get_spec(model)
+        files = settings.models_dir / model
+        act(store, cli(by), "model.delete", lambda: store.delete_model(model), model=model, detail="deleted for good")
+    if files.is_dir():
+        shutil.rmtree(files)
+    _say(f"{model} is deleted: its rows, outcomes, results, alerts and model files ({files}) are gone.")

@@ -175,3 +175,17 @@ def test_an_uploaded_model_retrains_from_its_stored_rows(tmp_path):
     with Store.open(cfg.db_path, read_only=True) as store:
         assert not store.read_window_stats(model="acme", version=2).empty
         assert store.rows_without_predictions(spec=store.get_spec("acme"), version=2).empty
+
+
+def test_delete_removes_a_model_for_good_and_logs_it(copied):
+    assert (copied.models_dir / "hotel").is_dir()
+    refused = _cli("delete", "hotel", db=copied.db_path, models_dir=copied.models_dir)
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    done = _cli("delete", "hotel", "--yes", "--by", "maya@startup.com", db=copied.db_path, models_dir=copied.models_dir)
+    assert done.returncode == 0, done.stderr
+    assert not (copied.models_dir / "hotel").exists()
+    with Store.open(copied.db_path, read_only=True) as store:
+        assert "hotel" not in [s.name for s in store.list_specs()]
+        assert store.list_alerts(model="hotel").empty and store.read_results(model="hotel", version=1).empty
+        log = store.audit.read(action="model.delete")
+    assert list(log["actor"]) == ["maya@startup.com"] and list(log["model"]) == ["hotel"]
