@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     """Add the `users` and `delete` commands to the main CLI."""
     app.add_typer(users_app, name="users")
     app.command()(delete)
+    app.command()(retention)
 
 
 def _password(stdin: bool) -> str:
@@ -145,3 +146,36 @@ def delete(
     if files.is_dir():
         shutil.rmtree(files)
     _say(f"{model} is deleted: its rows, outcomes, results, alerts and model files ({files}) are gone.")
+
+
+@friendly
+def retention(
+    model: Annotated[str, typer.Argument(help="The model.")],
+    days: Annotated[int, typer.Option(help="Keep rows and outcomes this many days; 0 keeps everything.")],
+    by: Annotated[str, typer.Option(help="Who is changing it (recorded).")] = "cli",
+) -> None:
+    """Keep a model's rows and outcomes N days; older ones are deleted at the next monitoring run (its
+    monitoring results, daily numbers and alerts are kept)."""
+    from core.access import act
+    from core.access import cli
+    from core.errors import ModelPulseError
+    from core.progress import quiet
+    from core.refresh import refresh
+
+    if days < 0:
+        raise ModelPulseError("--days is a number of days, 0 or more.")
+    settings = _settings()
+    with _store() as store:
+        store.get_spec(model)
+        act(
+            store,
+            cli(by),
+            "model.retention",
+            lambda: store.retention.set_retention(model=model, days=days or None, by=by),
+            model=model,
+            detail=f"keep {days} days" if days else "keep everything",
+        )
+        summary = refresh(store=store, settings=settings, models=[model], progress=quiet)
+    rows, outcomes = summary.purged.get(model, (0, 0))
+    kept = f"{model} keeps {days} days of rows and outcomes" if days else f"{model} keeps everything"
+    _say(f"{kept}; {rows:,} rows and {outcomes:,} outcomes deleted now (monitoring results kept).")

@@ -12,12 +12,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from datetime import datetime
+from datetime import timedelta
+
+import pandas as pd
 
 from core.alerts import evaluate_alerts
 from core.config import Settings
 from core.monitoring.runner import RunSummary
 from core.monitoring.runner import run_monitoring
 from core.monitoring.thresholds import Thresholds
+from core.monitoring.windows import make_window
 from core.notify import owed_for_changes
 from core.progress import Progress
 from core.store import Store
@@ -49,6 +54,7 @@ def refresh(
     for lock in locks:
         lock.acquire()
     try:
+        purged = {name: apply_retention(store, model=name) for name in names}
         summary = run_monitoring(
             store=store, settings=settings, models=models, thresholds=thresholds, progress=progress
         )
@@ -67,5 +73,26 @@ def refresh(
     finally:
         for lock in locks:
             lock.release()
+    summary.purged = {name: counts for name, counts in purged.items() if counts != (0, 0)}
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def apply_retention(store: Store, *, model: str, now: datetime | None = None) -> tuple[int, int]:
+    """Delete `model`'s production rows and outcomes older than its retention (whole windows, so every
+    window is either complete or frozen with its results); returns (rows, outcomes) deleted."""
+    days = store.retention.retention_days(model)
+    if not days:
+        return 0, 0
+    spec = store.get_spec(model)
+    cutoff = make_window(pd.Timestamp((now or datetime.now()) - timedelta(days=days)), spec.window).start
+    rows, outcomes = store.retention.purge_before(model=model, cutoff=cutoff)
+    if rows or outcomes:
+        store.audit.record(
+            actor="modelpulse",
+            action="model.retention",
+            model=model,
+            detail=f"deleted {rows} rows and {outcomes} outcomes dated before {cutoff:%Y-%m-%d} (kept {days} days); "
+            "the monitoring results of those windows are kept",
+        )
+    return rows, outcomes

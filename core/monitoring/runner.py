@@ -41,6 +41,8 @@ class RunSummary:
     seconds: float = 0.0
     alerts: dict[str, dict[str, int]] = field(default_factory=dict)
     owed: dict[str, int] = field(default_factory=dict)
+    purged: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """(rows, outcomes) deleted by retention per model, before monitoring."""
     """Messages owed to channels per model (sent by the delivery loop)."""
 
     @property
@@ -84,6 +86,10 @@ def monitor_version(
     """Compute every window of one version that is new or changed. Returns (computed, up to date)."""
     scope = "full" if info.is_live else "performance"
     done = store.computed_windows(model=spec.name, version=info.version, scope=scope)
+    frozen = store.retention.frozen_before(spec.name)
+    if frozen is not None:  # windows whose rows retention deleted keep their results as computed
+        fingerprints = fingerprints[pd.to_datetime(fingerprints["window_start"]) >= pd.Timestamp(frozen)]
+        done = {w: fp for w, fp in done.items() if pd.Timestamp(w) >= pd.Timestamp(frozen)}
     present = {pd.Timestamp(w) for w in fingerprints["window_start"]}
     gone = [w for w in done if w not in present]
     if gone:  # every row of these windows was taken back: what was computed on them goes too

@@ -43,6 +43,7 @@ from core.store.models import ModelsFamily
 from core.store.outbox import OutboxFamily
 from core.store.people import PeopleFamily
 from core.store.results import ResultsFamily
+from core.store.retention import RetentionFamily
 from core.store.rows import RowsFamily
 from core.store.rows import feature_columns
 from core.store.types import ModelStatus
@@ -73,7 +74,9 @@ class Store:
         self.outbox = OutboxFamily(conn)
         self.people = PeopleFamily(conn)
         self.audit = AuditFamily(conn)
+        self.retention = RetentionFamily(conn)
         self._families = (
+            self.retention,
             self.rows,
             self.results,
             self.alerts,

@@ -258,6 +258,16 @@ MIGRATIONS: dict[int, list[str]] = {
             outcome VARCHAR NOT NULL,
             client VARCHAR)""",
     ],
+    7: [
+        # how long a model's rows and outcomes are kept, and up to when they were deleted (the monitoring
+        # results of those windows stay, and are never recomputed from the rows that are gone)
+        """CREATE TABLE retention (
+            model VARCHAR PRIMARY KEY,
+            days INTEGER NOT NULL,
+            purged_before TIMESTAMP,
+            updated_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL)""",
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -128,7 +128,7 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     settle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(files / "delays_outcomes.csv"))
     settle(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import", exact=True).click(timeout=120_000)  # the upload settles first
     page.get_by_text("outcomes for Their delay model").first.wait_for(timeout=300_000)
     settle(page)
 
@@ -156,14 +156,14 @@ def test_a_file_without_ids_and_with_a_leak_from_upload_to_taking_a_batch_back(p
     settle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(files / "noid_later.csv"))
     settle(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import", exact=True).click(timeout=120_000)  # the upload settles first
     page.get_by_text("Stored 200 predictions for No-id churn").first.wait_for(timeout=300_000)
     settle(page)
     page.get_by_text("Outcomes that arrived").click()
     settle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(files / "noid_outcomes.csv"))
     settle(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import", exact=True).click(timeout=120_000)  # the upload settles first
     page.get_by_text("Stored 200 outcomes for No-id churn").first.wait_for(timeout=300_000)
     settle(page)
 

@@ -1,0 +1,68 @@
+"""How long rows and outcomes are kept: the `retention` table, and deleting what is older.
+
+Deleting keeps every derived aggregate (monitoring results, window and daily statistics, alerts): the
+windows before `purged_before` are frozen, and monitoring never recomputes them from the rows left.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.store.connection import Connection
+from core.store.connection import quote_ident
+from core.store.rows import rows_table_name
+
+
+class RetentionFamily:
+    """Per-model retention settings and the purge of production rows older than a cut-off."""
+
+    tables = ("retention",)
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def set_retention(self, *, model: str, days: int | None, by: str) -> None:
+        """Keep `model`'s rows `days` days (None keeps everything; what was deleted stays deleted)."""
+        with self.conn.transaction() as cur:
+            old = cur.execute("SELECT purged_before FROM retention WHERE model = ?", [model]).fetchall()
+            cur.execute("DELETE FROM retention WHERE model = ?", [model])
+            purged = old[0][0] if old else None
+            if days is not None or purged is not None:
+                cur.execute(
+                    "INSERT INTO retention VALUES (?, ?, ?, ?, ?)", [model, days or 0, purged, datetime.now(), by]
+                )
+
+    def retention_days(self, model: str) -> int | None:
+        """How many days `model`'s rows are kept, or None for ever."""
+        rows = self.conn.fetch("SELECT days FROM retention WHERE model = ?", [model])
+        return int(rows[0][0]) if rows and rows[0][0] else None
+
+    def frozen_before(self, model: str) -> datetime | None:
+        """Windows starting before this time lost their rows to retention: their results are kept as they are."""
+        rows = self.conn.fetch("SELECT purged_before FROM retention WHERE model = ?", [model])
+        return rows[0][0] if rows else None
+
+    def purge_before(self, *, model: str, cutoff: datetime) -> tuple[int, int]:
+        """Delete production rows of `model` dated before `cutoff`, their predictions, and the outcomes no
+        remaining row needs, in one transaction. Returns (rows, outcomes) deleted."""
+        table = quote_ident(rows_table_name(model))
+        old = f"SELECT _row_id FROM {table} WHERE _split = 'production' AND _ts < ?"  # noqa: S608
+        with self.conn.transaction() as cur:
+            cur.execute(f"DELETE FROM predictions WHERE model = ? AND row_id IN ({old})", [model, cutoff])  # noqa: S608
+            purge = f"DELETE FROM {table} WHERE _split = 'production' AND _ts < ? RETURNING _row_id"  # noqa: S608
+            n_rows = cur.execute(purge, [cutoff]).fetchall()
+            n_labels = cur.execute(
+                f"DELETE FROM labels WHERE model = ? AND entity_id NOT IN (SELECT _entity_id FROM {table}) "  # noqa: S608
+                "RETURNING entity_id",
+                [model],
+            ).fetchall()
+            cur.execute(
+                "UPDATE retention SET purged_before = greatest(coalesce(purged_before, ?), ?) WHERE model = ?",
+                [cutoff, cutoff, model],
+            )
+        return len(n_rows), len(n_labels)
+
+    def delete_model(self, model: str) -> None:
+        """Forget `model`'s retention setting (inside the caller's transaction)."""
+        with self.conn.transaction() as cur:
+            cur.execute("DELETE FROM retention WHERE model = ?", [model])
