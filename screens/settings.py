@@ -62,8 +62,8 @@ if msg := st.session_state.pop("settings_done", None):
     st.success(msg)
 
 st.caption(scheduler_status(store, cfg))
-channels_tab, schedules_tab, quiet_tab, sent_tab, digest_tab = st.tabs(
-    ["Channels", "Schedules", "Quiet periods", "Deliveries", "Weekly digest"]
+channels_tab, schedules_tab, quiet_tab, sent_tab, digest_tab, kept_tab = st.tabs(
+    ["Channels", "Schedules", "Quiet periods", "Deliveries", "Weekly digest", "Data kept"]
 )
 
 with channels_tab:
@@ -227,3 +227,23 @@ with digest_tab:
     preview = digest_message(store, cfg)
     st.markdown(f"**Subject:** {preview.subject}")
     st.html(preview.html)
+
+with kept_tab:
+    st.markdown(
+        "How long each model's rows and outcomes are kept. Older ones are deleted at the next monitoring run; "
+        "the monitoring results, daily business numbers and alerts of those weeks and months are kept. Admins only."
+    )
+    for spec in specs:
+        days = store.retention.retention_days(spec.name)
+        c1, c2, c3 = st.columns([3, 2, 1])
+        c1.markdown(f"**{spec.title}**: " + (f"rows kept {days} days" if days else "everything kept"))
+        c2.number_input(
+            "Days (0 keeps everything)", min_value=0, max_value=36500, value=days or 0, key=f"keep-{spec.name}"
+        )
+
+        def _keep(model=spec.name) -> str:
+            n = int(st.session_state[f"keep-{model}"])
+            store.retention.set_retention(model=model, days=n or None, by=_who())
+            return f"{titles[model]} keeps " + (f"{n} days of rows and outcomes." if n else "everything.")
+
+        c3.button("Save", key=f"keep-save-{spec.name}", on_click=_guarded, args=(_keep, "model.retention"))

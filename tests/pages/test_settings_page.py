@@ -124,3 +124,14 @@ def test_an_alert_link_opens_that_alert_first_even_when_filtered_out(copied, mon
     from ui.state import close_stores
 
     close_stores()
+
+
+def test_settings_page_sets_how_long_rows_are_kept(app, copied):
+    app.text_input(key="settings_actor").input("maya@startup.com")
+    app.number_input(key="keep-hotel").set_value(30)
+    _ok(app.button(key="keep-save-hotel").click().run())
+    assert any("Hotel room price keeps 30 days" in s.value for s in app.success)
+    with _store(copied) as store:
+        assert store.retention.retention_days("hotel") == 30
+        line = store.audit.read(action="model.retention").iloc[0]
+    assert line["actor"] == "anyone (sign-in is off)" and line["role"] == "admin" and line["outcome"] == "done"
