@@ -105,7 +105,9 @@ with new_tab:
                         model=spec.name,
                         detail=f"new model from {uploaded.name} ({len(frame):,} rows, "
                         + ("trained" if choice.how == "train" else "its own predictions imported")
-                        + ")",
+                        + ")"
+                        + (f"; personal data hashed: {', '.join(spec.hashed_columns)}" if spec.hashed_columns else "")
+                        + (f"; dropped: {', '.join(spec.dropped_columns)}" if spec.dropped_columns else ""),
                     )
                 except ModelPulseError as exc:
                     st.error(exc.user_message)

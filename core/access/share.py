@@ -31,8 +31,10 @@ def _signer(access: Access) -> URLSafeSerializer:
     return URLSafeSerializer(access.cookie_secret, salt="share")
 
 
-def create_link(store: Store, access: Access, *, model: str, view: str, days: int, by: str) -> str:
-    """A new link token for `model`'s `view`, valid for `days`."""
+def create_link(
+    store: Store, access: Access, *, model: str, view: str, days: int, by: str, now: datetime | None = None
+) -> str:
+    """A new link token for `model`'s `view`, valid for `days` from `now`."""
     store.get_spec(model)
     if view not in VIEWS:
         raise ConfigError(f"A share link shows the dashboard or the report, not {view!r}.")
@@ -40,7 +42,7 @@ def create_link(store: Store, access: Access, *, model: str, view: str, days: in
         raise ConfigError("A share link lasts between 1 and 365 days.")
     link_id = secrets.token_urlsafe(12)
     store.people.add_share_link(
-        link_id=link_id, model=model, view=view, by=by, expires_at=datetime.now() + timedelta(days=days)
+        link_id=link_id, model=model, view=view, by=by, expires_at=(now or datetime.now()) + timedelta(days=days)
     )
     return _signer(access).dumps({"id": link_id, "model": model, "view": view})
 

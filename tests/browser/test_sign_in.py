@@ -53,7 +53,13 @@ def served(demo_settings, tmp_path_factory):
         (first,) = store.people.list_share_links()["id"]
         store.people.revoke_share_link(str(first), by="maya@startup.com")
         good = create_link(store, ACCESS, model="churn", view="dashboard", days=7, by="maya@startup.com")
-        links = {"good": good, "revoked": revoked}
+        from datetime import datetime
+        from datetime import timedelta
+
+        expired = create_link(
+            store, ACCESS, model="churn", view="report", days=1, by="ed", now=datetime.now() - timedelta(days=2)
+        )
+        links = {"good": good, "revoked": revoked, "expired": expired}
     srv = Server(
         root,
         root / "streamlit.log",
@@ -192,7 +198,12 @@ def test_a_share_link_shows_one_model_only_and_bad_links_are_refused(browser, se
         assert "Hotel room price" not in body and "Flight delays" not in body, path
         assert "Acknowledge" not in body and "Make it live" not in body, path
     ctx.close()
-    for token, words in ((served.links["revoked"], "turned off"), (served.links["good"][:-4], "not valid")):
+    bad_links = (
+        (served.links["revoked"], "turned off"),
+        (served.links["expired"], "expired on"),
+        (served.links["good"][:-4], "not valid"),
+    )
+    for token, words in bad_links:
         bad = _context(browser)
         pg = bad.new_page()
         answer = pg.goto(f"{served.url}/_mp/share/{token}")
