@@ -6,17 +6,18 @@ is a bug and shows its traceback.
 
 from __future__ import annotations
 
-import functools
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from core.cli_common import _say
+from core.cli_common import _settings
+from core.cli_common import friendly
+from core.cli_common import pd_ts
 from core.config import Settings
-from core.config import load_settings
 from core.errors import ModelPulseError
 
 app = typer.Typer(
@@ -25,28 +26,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     help="ModelPulse: is the model behind the business healthy?",
 )
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def friendly(fn: Callable) -> Callable:
-    """Turn a ModelPulseError into one line on stderr and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ModelPulseError as exc:
-            typer.secho(f"Error: {exc.user_message}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(code=1) from None
-
-    return wrapper
-
-
-def _settings() -> Settings:
-    return load_settings()
 
 
 def _read(path: Path, settings: Settings):
@@ -355,20 +334,13 @@ def remove_batch(
         _say(remove(store, batch_id=batch_id, by=by, settings=settings).message)
 
 
-def pd_ts(value: object) -> str:
-    """A stored time as `2024-03-01 10:15`."""
-    import pandas as pd
-
-    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
-
-
 def _isna(value: object) -> bool:
     import pandas as pd
 
     return bool(pd.isna(value))
 
 
-from core.cli_access import register as register_access  # noqa: E402 - their commands use the helpers above
+from core.cli_access import register as register_access  # noqa: E402 - after `app` and its commands
 from core.cli_delivery import register  # noqa: E402
 
 register(app)

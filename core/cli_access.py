@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from core.cli import _say
-from core.cli import _settings
-from core.cli import friendly
+from core.cli_common import _say
+from core.cli_common import _settings
+from core.cli_common import friendly
 
 users_app = typer.Typer(
     add_completion=False,
@@ -41,6 +41,15 @@ def _store():
     return Store.open(settings.db_path)
 
 
+def _manage(by: str, change, *, detail: str) -> str:
+    """Make an accounts change as the person at the shell, through the role gate and its audit line."""
+    from core.access import act
+    from core.access import cli
+
+    with _store() as store:
+        return act(store, cli(by), "people.manage", lambda: change(store), detail=detail)
+
+
 @users_app.callback()
 @friendly
 def users(ctx: typer.Context) -> None:
@@ -66,13 +75,10 @@ def add(
 ) -> None:
     """Add an account (the password is asked, never given on the command line)."""
     from core.access import add_user
-    from core.access import cli
 
     password = _password(password_stdin)
-    with _store() as store:
-        said = add_user(store, email=email, password=password, role=role, name=name, by=by)
-        store.audit.record(actor=cli(by).label, role="admin", action="people.manage", detail=f"added {email} as {role}")
-    _say(said)
+    add = lambda store: add_user(store, email=email, password=password, role=role, name=name, by=by)  # noqa: E731
+    _say(_manage(by, add, detail=f"added {email} as {role}"))
 
 
 @users_app.command("remove")
@@ -84,10 +90,7 @@ def remove(
     """Remove an account and end its sessions."""
     from core.access import remove_user
 
-    with _store() as store:
-        said = remove_user(store, email=email)
-        store.audit.record(actor=by, role="admin", action="people.manage", detail=f"removed {email}")
-    _say(said)
+    _say(_manage(by, lambda store: remove_user(store, email=email), detail=f"removed {email}"))
 
 
 @users_app.command("set-role")
@@ -100,10 +103,7 @@ def set_role_command(
     """Change what an account may do."""
     from core.access import set_role
 
-    with _store() as store:
-        said = set_role(store, email=email, role=role, by=by)
-        store.audit.record(actor=by, role="admin", action="people.manage", detail=f"{email}: role {role}")
-    _say(said)
+    _say(_manage(by, lambda store: set_role(store, email=email, role=role, by=by), detail=f"{email}: role {role}"))
 
 
 @users_app.command("reset-password")
@@ -117,10 +117,8 @@ def reset(
     from core.access import reset_password
 
     password = _password(password_stdin)
-    with _store() as store:
-        said = reset_password(store, email=email, password=password, by=by)
-        store.audit.record(actor=by, role="admin", action="people.manage", detail=f"{email}: new password")
-    _say(said)
+    reset = lambda store: reset_password(store, email=email, password=password, by=by)  # noqa: E731
+    _say(_manage(by, reset, detail=f"{email}: new password"))
 
 
 @friendly

@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from core.cli import _say
-from core.cli import _settings
-from core.cli import friendly
-from core.cli import pd_ts
+from core.cli_common import _say
+from core.cli_common import _settings
+from core.cli_common import friendly
+from core.cli_common import pd_ts
 from core.errors import ModelPulseError
 
 channels_app = typer.Typer(
