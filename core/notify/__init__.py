@@ -12,7 +12,7 @@ from core.notify.deliver import holder_id
 from core.notify.digest import digest_message
 from core.notify.digest import owe_digest
 from core.notify.owed import owed_for_changes
-from core.notify.test_send import send_test
+from core.notify.probe import send_test
 
 __all__ = [
     "SENDERS",

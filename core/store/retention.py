@@ -46,9 +46,12 @@ class RetentionFamily:
         """Delete production rows of `model` dated before `cutoff`, their predictions, and the outcomes no
         remaining row needs, in one transaction. Returns (rows, outcomes) deleted."""
         table = quote_ident(rows_table_name(model))
-        old = f"SELECT _row_id FROM {table} WHERE _split = 'production' AND _ts < ?"  # noqa: S608
         with self.conn.transaction() as cur:
-            cur.execute(f"DELETE FROM predictions WHERE model = ? AND row_id IN ({old})", [model, cutoff])  # noqa: S608
+            cur.execute(
+                "DELETE FROM predictions WHERE model = ? AND row_id IN "  # noqa: S608 - a quoted identifier
+                f"(SELECT _row_id FROM {table} WHERE _split = 'production' AND _ts < ?)",
+                [model, cutoff],
+            )
             purge = f"DELETE FROM {table} WHERE _split = 'production' AND _ts < ? RETURNING _row_id"  # noqa: S608
             n_rows = cur.execute(purge, [cutoff]).fetchall()
             n_labels = cur.execute(
