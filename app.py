@@ -15,6 +15,7 @@ from core.errors import ModelPulseError
 from core.errors import StoreMissingError
 from core.store import Store
 from ui import data
+from ui import timing
 from ui.auth import current_identity
 from ui.auth import sign_in_screen
 from ui.auth import sign_out_link
@@ -88,6 +89,7 @@ def _pages_for(identity) -> list[st.Page]:
 
 def run() -> None:
     """Find who is here, build the navigation their role allows, gate it, and run the page."""
+    started = timing.start()  # None unless MODELPULSE_TIMING_LOG is set
     st.set_page_config(page_title="ModelPulse", page_icon=":material/monitor_heart:", layout="wide")
     cfg = settings()
     identity = current_identity(_store_or_none(cfg), cfg)
@@ -106,7 +108,8 @@ def run() -> None:
     if password and not _password_ok(password):
         st.stop()
     sign_out_link(identity)
-    page.run()
+    with timing.timed(page, started):
+        page.run()
 
 
 run()
