@@ -32,6 +32,14 @@ class StoreLockedError(StoreError):
     """Another process holds the store file open for writing."""
 
 
+class StoreReadOnlyError(StoreError):
+    """The store file (or its folder) can be read but not written: permissions, immutable, or a read-only disk."""
+
+
+class StoreDamagedError(StoreError):
+    """Part of the store file fails DuckDB's block checksums or cannot be read back."""
+
+
 class DataError(ModelPulseError):
     """Input data does not have the columns, types or values we need."""
 

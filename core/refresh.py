@@ -19,12 +19,16 @@ import pandas as pd
 
 from core.alerts import evaluate_alerts
 from core.config import Settings
+from core.errors import ModelFileError
+from core.modeling.registry import load_version
 from core.monitoring.runner import RunSummary
 from core.monitoring.runner import run_monitoring
 from core.monitoring.thresholds import Thresholds
 from core.monitoring.windows import make_window
+from core.monitoring.windows import window_start
 from core.notify import owed_for_changes
 from core.progress import Progress
+from core.schema import ModelSpec
 from core.store import Store
 
 _LOCKS: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
@@ -51,10 +55,13 @@ def refresh(
     settings = settings or Settings.under(store.path)
     names = models if models is not None else [s.name for s in store.list_specs()]
     locks = [model_lock(store, name) for name in sorted(set(names))]
+    scored: dict[str, dict[int, int]] = {}
     for lock in locks:
         lock.acquire()
     try:
         purged = {name: apply_retention(store, model=name) for name in names}
+        for name in names:
+            scored[name] = catch_up_scoring(store, spec=store.get_spec(name), progress=progress)
         summary = run_monitoring(
             store=store, settings=settings, models=models, thresholds=thresholds, progress=progress
         )
@@ -74,8 +81,46 @@ def refresh(
         for lock in locks:
             lock.release()
     summary.purged = {name: counts for name, counts in purged.items() if counts != (0, 0)}
+    summary.caught_up = {name: done for name, done in scored.items() if done}
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def catch_up_scoring(store: Store, *, spec: ModelSpec, progress: Progress = print) -> dict[int, int]:
+    """Score the stored rows a version has not scored yet (its file was missing when they arrived, or a kill
+    stopped a scoring), for every version whose file loads now; returns rows scored per version.
+
+    Each version's catch-up is one transaction that also forgets that version's results for the windows the
+    rows fall in, so the monitoring run right after recomputes them on every row. A version whose file is
+    still missing is left for a later run (the model page says it cannot score).
+    """
+    versions = [v for v in store.list_versions(spec.name) if v.weights_path]
+    backlog = store.scoring_backlog(spec=spec, versions=[v.version for v in versions])
+    done: dict[int, int] = {}
+    for info in versions:
+        if info.version not in backlog:
+            continue
+        try:
+            model = load_version(store, model=spec.name, version=info.version)
+        except ModelFileError:
+            continue
+        rows = store.rows_without_predictions(spec=spec, version=info.version)
+        if rows.empty:
+            continue
+        progress(f"  {spec.name} v{info.version}: scoring {len(rows):,} stored rows it missed")
+        starts = [pd.Timestamp(w).to_pydatetime() for w in sorted(window_start(rows["_ts"], spec.window).unique())]
+        with store.transaction():
+            store.write_predictions(
+                spec=spec,
+                version=info.version,
+                row_ids=rows["_row_id"].to_numpy(),
+                ts=rows["_ts"].to_numpy(),
+                entity_ids=rows["_entity_id"].to_numpy(),
+                predictions=model.predict(rows),
+            )
+            store.forget_windows(model=spec.name, version=info.version, starts=starts)
+        done[info.version] = len(rows)
+    return done
 
 
 def apply_retention(store: Store, *, model: str, now: datetime | None = None) -> tuple[int, int]:

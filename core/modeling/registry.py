@@ -10,6 +10,7 @@ problem becomes one :class:`ModelFileError` sentence.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -40,12 +41,41 @@ def sha256_file(path: Path) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary name, fsync it, rename it over `path` and fsync the folder, so a kill at
+    any moment leaves either the old file or the whole new one, never a part."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def recorded_path(weights: Path, *, store_path: Path) -> str:
+    """How the store records a weights file: relative to the store's folder when it lies under it, so a
+    store copied or restored with its `models/` folder works wherever it lands; absolute otherwise."""
+    weights, base = Path(weights).resolve(), Path(store_path).resolve().parent
+    try:
+        return weights.relative_to(base).as_posix()
+    except ValueError:
+        return str(weights)
+
+
+def weights_file(store: Store, info) -> Path:
+    """Where a version's weights file is now: a relative record is read from the store's folder; an absolute
+    one (older stores) gives way to the same version's file in `models/` beside the store when that exists,
+    which is where a restored backup puts it."""
+    recorded = Path(info.weights_path)
+    base = Path(store.path).parent
+    if not recorded.is_absolute():
+        return base / recorded
+    beside = base / "models" / info.model / f"v{info.version}" / "weights.pt"
+    return beside if beside.is_file() and not recorded.is_file() else recorded
 
 
 def build_metadata(model: TrainedModel, *, version: int, extra: dict) -> dict:
@@ -75,9 +105,9 @@ def save_model(
     folder = Path(models_dir) / model.spec.name / f"v{version}"
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / "weights.pt"
-    tmp = weights.with_suffix(".pt.tmp")
-    torch.save(model.net.state_dict(), tmp)
-    os.replace(tmp, weights)
+    buffer = io.BytesIO()
+    torch.save(model.net.state_dict(), buffer)
+    _atomic_write(weights, buffer.getvalue())
     digest = sha256_file(weights)
     meta = build_metadata(model, version=version, extra=extra or {})
     meta["weights_sha256"] = digest
@@ -169,4 +199,4 @@ def load_version(store: Store, *, model: str, version: int | None = None) -> Tra
         raise ModelFileError(
             f"Model `{model}` v{info.version} makes its predictions outside ModelPulse; there is no network to load."
         )
-    return load_model(info.weights_path, expected_sha256=info.weights_sha256)
+    return load_model(weights_file(store, info), expected_sha256=info.weights_sha256)

@@ -14,8 +14,10 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import DataError
+from core.errors import ModelFileError
 from core.modeling.features import target_codes
 from core.modeling.registry import load_version
+from core.modeling.registry import recorded_path
 from core.modeling.registry import save_model
 from core.modeling.scoring import TrainedModel
 from core.modeling.training import train_with_yardstick
@@ -28,11 +30,36 @@ from core.store import stored_rows
 
 
 def scoring_versions(store: Store, name: str) -> dict[int, TrainedModel]:
-    """Every version of `name` that has a network: the live one scores, the others shadow-score."""
+    """Every version of `name` whose network loads: the live one scores, the others shadow-score.
+
+    A live version that cannot load stops the caller (one sentence); a shadow version that cannot load is
+    left out, so one missing file never blocks the live version's traffic. Its rows wait in its scoring
+    backlog (`Store.scoring_backlog`) until the file is back; :func:`cannot_score` says which and why.
+    """
     out = {}
     for info in store.list_versions(name):
-        if info.weights_path:
+        if not info.weights_path:
+            continue
+        try:
             out[info.version] = load_version(store, model=name, version=info.version)
+        except ModelFileError as exc:
+            if info.is_live:
+                raise ModelFileError(
+                    f"v{info.version} of `{name}` is live but cannot score, so nothing was stored: {exc.user_message}"
+                ) from exc
+    return out
+
+
+def cannot_score(store: Store, name: str) -> dict[int, str]:
+    """Versions of `name` with a network that cannot be loaded now, each with the reason in a sentence."""
+    out = {}
+    for info in store.list_versions(name):
+        if not info.weights_path:
+            continue
+        try:
+            load_version(store, model=name, version=info.version)
+        except ModelFileError as exc:
+            out[info.version] = f"v{info.version} cannot score: {exc.user_message}"
     return out
 
 
@@ -71,7 +98,7 @@ def register_version(
         store.add_version(
             model=spec.name,
             version=version,
-            weights_path=str(path),
+            weights_path=recorded_path(path, store_path=store.path),
             weights_sha256=digest,
             reference_set=reference_set,
             metadata={k: v for k, v in meta.items() if k != "preprocessor"},

@@ -41,6 +41,8 @@ class RunSummary:
     seconds: float = 0.0
     alerts: dict[str, dict[str, int]] = field(default_factory=dict)
     owed: dict[str, int] = field(default_factory=dict)
+    caught_up: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Rows scored late per model and version (a version's file was missing, or a kill stopped a scoring)."""
     purged: dict[str, tuple[int, int]] = field(default_factory=dict)
     """(rows, outcomes) deleted by retention per model, before monitoring."""
     """Messages owed to channels per model (sent by the delivery loop)."""
@@ -74,6 +76,34 @@ def calibration_rows(store: Store, ctx: VersionContext, window: Window) -> pd.Da
     return store.read_calibration(spec=ctx.spec, version=ctx.info.version, start=start, end=end, known_by=window.start)
 
 
+def _pending(
+    store: Store, spec: ModelSpec, info: VersionInfo, fingerprints: pd.DataFrame
+) -> tuple[str, pd.DataFrame, list[tuple[pd.Series, str]], list]:
+    """(scope, fingerprints in scope, windows to compute with their fingerprints, computed windows now empty)."""
+    scope = "full" if info.is_live else "performance"
+    done = store.computed_windows(model=spec.name, version=info.version, scope=scope)
+    frozen = store.retention.frozen_before(spec.name)
+    if frozen is not None:  # windows whose rows retention deleted keep their results as computed
+        fingerprints = fingerprints[pd.to_datetime(fingerprints["window_start"]) >= pd.Timestamp(frozen)]
+        done = {w: fp for w, fp in done.items() if pd.Timestamp(w) >= pd.Timestamp(frozen)}
+    present = {pd.Timestamp(w) for w in fingerprints["window_start"]}
+    gone = [w for w in done if w not in present]
+    todo = [(row, fingerprint(row, scope)) for _, row in fingerprints.iterrows()]
+    todo = [(row, fp) for row, fp in todo if done.get(pd.Timestamp(row["window_start"])) != fp]
+    return scope, fingerprints, todo, gone
+
+
+def windows_behind(store: Store, spec: ModelSpec) -> int:
+    """How many (version, window) results are missing or stale: work a kill or a failure left pending, which
+    the next monitoring run does. Reads fingerprints and computed windows only, never rows."""
+    fingerprints = store.window_fingerprints(spec=spec)
+    total = 0
+    for info in store.list_versions(spec.name):
+        _, _, todo, gone = _pending(store, spec, info, fingerprints)
+        total += len(todo) + len(gone)
+    return total
+
+
 def monitor_version(
     store: Store,
     spec: ModelSpec,
@@ -84,20 +114,11 @@ def monitor_version(
     progress: Progress,
 ) -> tuple[int, int]:
     """Compute every window of one version that is new or changed. Returns (computed, up to date)."""
-    scope = "full" if info.is_live else "performance"
-    done = store.computed_windows(model=spec.name, version=info.version, scope=scope)
-    frozen = store.retention.frozen_before(spec.name)
-    if frozen is not None:  # windows whose rows retention deleted keep their results as computed
-        fingerprints = fingerprints[pd.to_datetime(fingerprints["window_start"]) >= pd.Timestamp(frozen)]
-        done = {w: fp for w, fp in done.items() if pd.Timestamp(w) >= pd.Timestamp(frozen)}
-    present = {pd.Timestamp(w) for w in fingerprints["window_start"]}
-    gone = [w for w in done if w not in present]
+    scope, fingerprints, todo, gone = _pending(store, spec, info, fingerprints)
     if gone:  # every row of these windows was taken back: what was computed on them goes too
         store.forget_windows(
             model=spec.name, version=info.version, starts=[pd.Timestamp(w).to_pydatetime() for w in gone]
         )
-    todo = [(row, fingerprint(row, scope)) for _, row in fingerprints.iterrows()]
-    todo = [(row, fp) for row, fp in todo if done.get(pd.Timestamp(row["window_start"])) != fp]
     if not todo:
         return 0, len(fingerprints)
     ctx = version_context(store, spec, info, thresholds)

@@ -10,6 +10,7 @@ table families into one commit without any of them knowing.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 import uuid
@@ -20,9 +21,11 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.errors import StoreDamagedError
 from core.errors import StoreError
 from core.errors import StoreLockedError
 from core.errors import StoreMissingError
+from core.errors import StoreReadOnlyError
 
 DUCKDB_MAGIC = b"DUCK"
 MEMORY_LIMIT = "1GB"
@@ -37,6 +40,29 @@ def quote_ident(name: str) -> str:
     if not isinstance(name, str) or not name or '"' in name or re.search(r"[\x00-\x1f]", name):
         raise StoreError(f"{name!r} cannot be used as a table or column name.")
     return f'"{name}"'
+
+
+DAMAGE_SIGNS = ("corrupt database file", "checksum", "could not read enough bytes", "failed to read")
+READ_ONLY_SIGNS = ("permission denied", "operation not permitted", "read-only file system")
+
+
+def damaged(path: Path, exc: Exception) -> StoreDamagedError | None:
+    """The sentence for a DuckDB error that says the file's bytes are damaged, or None for any other error."""
+    text = str(exc).lower()
+    if not isinstance(exc, duckdb.IOException) or not any(sign in text for sign in DAMAGE_SIGNS):
+        return None
+    return StoreDamagedError(
+        f"The store file {path} is damaged: part of it no longer reads back as it was written "
+        f"({str(exc).split(':', 1)[-1].strip()[:160]}). Nothing more was written to it. Run `python -m core check` "
+        "to see what is affected, and restore the last backup (`python -m core restore BACKUP`)."
+    )
+
+
+def _read_only(path: Path, why: str) -> StoreReadOnlyError:
+    return StoreReadOnlyError(
+        f"The store {path} can be read but not written ({why}). Reading commands such as `python -m core status` "
+        "and `check` work; to change it, make the file and its folder writable, or copy it somewhere writable."
+    )
 
 
 def _describe_lock(exc: Exception) -> str:
@@ -68,6 +94,10 @@ def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duc
                 f"The store file {path} is not a DuckDB database (it is empty, damaged or another kind of file); "
                 "it was left untouched. Move it away or set MODELPULSE_DB to another path."
             )
+        if not read_only and not os.access(path, os.W_OK):
+            raise _read_only(path, "the file is read-only or immutable")
+    if not read_only and not os.access(path.parent, os.W_OK):
+        raise _read_only(path, f"its folder {path.parent} is read-only, and DuckDB writes its journal there")
     try:
         return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
     except duckdb.IOException as exc:
@@ -77,7 +107,12 @@ def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duc
                 f"Send data through the app instead: drop the file into {path.parent / 'inbox'}/<model>/ "
                 "(labels into <model>/labels/), or use the upload page; or stop that process first."
             ) from exc
-        raise StoreError(f"The store file {path} could not be opened: it looks damaged ({exc}).") from exc
+        if any(sign in str(exc).lower() for sign in READ_ONLY_SIGNS):
+            raise _read_only(path, "the system refused to open it for writing") from exc
+        raise damaged(path, exc) or StoreDamagedError(
+            f"The store file {path} could not be opened: it looks damaged ({exc}). It was left untouched; "
+            "restore the last backup (`python -m core restore BACKUP`)."
+        ) from exc
     except duckdb.Error as exc:
         raise StoreError(f"The store file {path} could not be opened: {exc}.") from exc
 
@@ -117,6 +152,11 @@ class Connection:
         cur = self._con.cursor()
         try:
             yield cur
+        except duckdb.IOException as exc:
+            sign = damaged(self.path, exc)
+            if sign is None:
+                raise
+            raise sign from exc
         finally:
             cur.close()
 
@@ -149,10 +189,13 @@ class Connection:
             self._local.cursor = cur
             try:
                 yield cur
-            except BaseException:
+            except BaseException as exc:
                 self._local.cursor = None
-                cur.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
                 cur.close()
+                if isinstance(exc, duckdb.IOException) and (sign := damaged(self.path, exc)):
+                    raise sign from exc
                 raise
             self._local.cursor = None
             try:
@@ -160,7 +203,9 @@ class Connection:
             except duckdb.Error as exc:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
-                raise StoreError(f"Saving to the store failed and nothing was written: {exc}") from exc
+                raise damaged(self.path, exc) or StoreError(
+                    f"Saving to the store failed and nothing was written: {exc}"
+                ) from exc
             finally:
                 cur.close()
 
@@ -183,6 +228,24 @@ class Connection:
             cols = ", ".join(quote_ident(c) for c in frame.columns)
             sql = f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {source}"  # noqa: S608
             cur.execute(sql)
+
+    def verify(self) -> list[tuple[str, int | None, str | None]]:
+        """Read every value of every table once (DuckDB checks each block's checksum as it reads).
+
+        Returns (table, rows, problem) per table: rows None and a sentence when the table cannot be read.
+        A store of 10 million predictions reads in a few seconds (bench/RESULTS.md).
+        """
+        out = []
+        for table in sorted(self.tables()):
+            # hashing every column forces every block to be read; count(*) alone reads none of them
+            sql = f"SELECT count(*), min(hash(COLUMNS(*))) FROM {quote_ident(table)}"  # noqa: S608
+            try:
+                with self.reading() as cur:
+                    rows = int(cur.execute(sql).fetchone()[0])
+                out.append((table, rows, None))
+            except StoreDamagedError as exc:
+                out.append((table, None, exc.user_message))
+        return out
 
     def tables(self) -> set[str]:
         """Names of the tables in the main schema."""

@@ -227,6 +227,7 @@ class Store:
     read_window = _by("rows", RowsFamily.read_window)
     read_labelled = _by("rows", RowsFamily.read_labelled)
     rows_without_predictions = _by("rows", RowsFamily.rows_without_predictions)
+    scoring_backlog = _by("rows", RowsFamily.scoring_backlog)
     window_fingerprints = _by("rows", RowsFamily.window_fingerprints)
     read_calibration = _by("rows", RowsFamily.read_calibration)
 

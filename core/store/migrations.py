@@ -11,8 +11,10 @@ from datetime import datetime
 
 import duckdb
 
+from core.errors import StoreDamagedError
 from core.errors import StoreError
 from core.store.connection import Connection
+from core.store.connection import damaged
 
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -306,7 +308,9 @@ def check_or_migrate(conn: Connection) -> None:
             )
         current = schema_version(conn)
     except duckdb.Error as exc:
-        raise StoreError(f"The store file {conn.path} could not be read: it looks damaged ({exc}).") from exc
+        raise damaged(conn.path, exc) or StoreDamagedError(
+            f"The store file {conn.path} could not be read: it looks damaged ({exc})."
+        ) from exc
     if current > SCHEMA_VERSION:
         raise StoreError(
             f"The store {conn.path} was written by a newer ModelPulse (schema {current}, this code knows "

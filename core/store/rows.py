@@ -363,6 +363,15 @@ class RowsFamily:
             [spec.name, int(version)],
         )
 
+    def scoring_backlog(self, *, spec: ModelSpec, versions: list[int]) -> dict[int, int]:
+        """How many stored rows each of `versions` has not scored yet (counts only: cheap on every refresh)."""
+        table = quote_ident(rows_table_name(spec.name))
+        n_rows = int(self.conn.fetch(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608
+        scored = dict(
+            self.conn.fetch("SELECT version, count(*) FROM predictions WHERE model = ? GROUP BY version", [spec.name])
+        )
+        return {v: n_rows - int(scored.get(v, 0)) for v in versions if n_rows > int(scored.get(v, 0))}
+
     def read_labelled(self, *, spec: ModelSpec) -> pd.DataFrame:
         """Every stored case with a known outcome, once per id (its latest row): `_ts`, `_entity_id`, the
         stored feature columns and `_label` (a reference row's target, or the outcome that arrived)."""
