@@ -178,29 +178,6 @@ def score(
 
 @app.command()
 @friendly
-def status() -> None:
-    """Per model: versions, which is live, rows stored, label coverage and date range."""
-    from core.store import Store
-
-    settings = _settings()
-    with Store.open(settings.db_path, read_only=True) as store:
-        specs = store.list_specs()
-        if not specs:
-            _say(f"The store at {settings.db_path} holds no models yet. Run `python -m core demo`.")
-            return
-        _say(f"Store: {settings.db_path} (schema {store.schema_version()})")
-        for spec in specs:
-            st = store.model_status(spec.name)
-            span = f"{st.first_ts:%Y-%m-%d} to {st.last_ts:%Y-%m-%d}" if st.first_ts else "no production rows"
-            _say(
-                f"{spec.name:<10} {spec.title:<20} versions {', '.join(f'v{v}' for v in st.versions) or '-'}; "
-                f"live v{st.live_version}; {st.production_rows:,} production rows, {st.predictions:,} predictions; "
-                f"labels {st.label_coverage:.0%}; {span}"
-            )
-
-
-@app.command()
-@friendly
 def ingest(
     file: Annotated[Path, typer.Argument(help="CSV or Parquet file.")],
     model: Annotated[str, typer.Option(help="The model the rows belong to.")],
@@ -257,33 +234,6 @@ def monitor(
         _say(f"Monitoring took {summary.seconds:.1f}s.")
 
 
-@app.command()
-@friendly
-def alerts(
-    state: Annotated[str | None, typer.Option(help="open, acknowledged or resolved.")] = None,
-    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
-    severity: Annotated[str | None, typer.Option(help="critical or warning.")] = None,
-) -> None:
-    """List alerts with their plain-English explanation."""
-    from core.store import Store
-
-    if state and state not in ("open", "acknowledged", "resolved"):
-        raise ModelPulseError(f"State must be open, acknowledged or resolved, not {state!r}.")
-    settings = _settings()
-    with Store.open(settings.db_path, read_only=True) as store:
-        frame = store.list_alerts(model=model, state=state, severity=severity)
-        if frame.empty:
-            _say("No alerts match.")
-            return
-        for a in frame.to_dict("records"):
-            span = ""
-            if a["first_window"] is not None and not _isna(a["first_window"]):
-                span = f" [{a['first_window']:%Y-%m-%d} .. {a['last_window']:%Y-%m-%d}, {a['windows']} windows]"
-            _say(f"[{a['severity'].upper()}] [{a['state']}] {a['title']}{span}  (id {a['id']})")
-            for part in ("what", "cost", "action"):
-                _say(f"    {a[part]}")
-
-
 batches_app = typer.Typer(
     add_completion=False,
     invoke_without_command=True,
@@ -334,17 +284,13 @@ def remove_batch(
         _say(remove(store, batch_id=batch_id, by=by, settings=settings).message)
 
 
-def _isna(value: object) -> bool:
-    import pandas as pd
-
-    return bool(pd.isna(value))
-
-
 from core.cli_access import register as register_access  # noqa: E402 - after `app` and its commands
 from core.cli_delivery import register  # noqa: E402
+from core.cli_upkeep import register as register_upkeep  # noqa: E402
 
 register(app)
 register_access(app)
+register_upkeep(app)
 
 
 def main() -> None:

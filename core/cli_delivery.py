@@ -47,12 +47,16 @@ def watch(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    from core.upkeep.endpoint import Endpoint
+
     with Store.open(settings.db_path) as store:
         scheduler = Scheduler(store=store, settings=settings, inbox=True).start()
+        endpoint = Endpoint(store=store, settings=settings).start()  # `status`, `check`, `backup` beside it
         _say(f"Watching {settings.db_path} as {scheduler.holder}; Ctrl-C stops.")
         try:
             stop.wait(seconds or None)
         finally:
+            endpoint.stop()
             scheduler.stop()
     _say("Stopped.")
 

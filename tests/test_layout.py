@@ -21,8 +21,8 @@ LAYERS = [
     {"notify"},
     {"refresh"},
     {"intake"},
-    {"demo", "schedule"},
-    {"cli", "cli_common", "cli_delivery", "cli_access", "__init__", "__main__"},
+    {"demo", "schedule", "upkeep"},
+    {"cli", "cli_common", "cli_delivery", "cli_access", "cli_upkeep", "__init__", "__main__"},
 ]
 """Lowest first: a module may import its own room or rooms on a lower floor, never one higher; rooms beside
 each other (modeling and business, alerts and views) do not import each other. The loose modules of the

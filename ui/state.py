@@ -62,6 +62,20 @@ def start_scheduler(path: str):
     return scheduler
 
 
+ENDPOINTS: dict = {}
+
+
+@st.cache_resource(show_spinner=False)
+def start_endpoint(path: str):
+    """The local door through which `python -m core status`, `alerts`, `check`, `report` and `backup` are
+    answered while this app holds the store (DuckDB keeps other processes out); see core.upkeep.endpoint."""
+    from core.upkeep.endpoint import Endpoint
+
+    endpoint = Endpoint(store=data.open_store(path), settings=settings()).start()
+    ENDPOINTS[path] = endpoint
+    return endpoint
+
+
 def scheduler_status(store: Store, cfg: Settings) -> str:
     """One line: who runs the schedules and sends for this store."""
     from core.schedule import LEASE
@@ -82,6 +96,9 @@ def close_stores() -> None:
     for scheduler in SCHEDULERS.values():
         scheduler.stop(wait=False)
     SCHEDULERS.clear()
+    for endpoint in ENDPOINTS.values():
+        endpoint.stop()
+    ENDPOINTS.clear()
     for store in data.OPEN.values():
         store.close()
     data.OPEN.clear()
@@ -183,6 +200,7 @@ def store(*, create: bool = False) -> Store | None:
         store = data.open_store(str(cfg.db_path))
         start_inbox_watcher(str(cfg.db_path), cfg.inbox_poll)
         start_scheduler(str(cfg.db_path))
+        start_endpoint(str(cfg.db_path))
         return store
     except StoreMissingError:
         st.info(

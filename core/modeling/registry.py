@@ -67,15 +67,19 @@ def recorded_path(weights: Path, *, store_path: Path) -> str:
 
 
 def weights_file(store: Store, info) -> Path:
-    """Where a version's weights file is now: a relative record is read from the store's folder; an absolute
-    one (older stores) gives way to the same version's file in `models/` beside the store when that exists,
-    which is where a restored backup puts it."""
+    """Where a version's weights file is now.
+
+    A relative record is read from the store's folder. Older stores recorded absolute paths, or paths
+    relative to the directory the demo was seeded from; when that file is gone, the same version's file in
+    `models/` beside the store is used, which is where a copied or restored store has it.
+    """
     recorded = Path(info.weights_path)
     base = Path(store.path).parent
-    if not recorded.is_absolute():
-        return base / recorded
-    beside = base / "models" / info.model / f"v{info.version}" / "weights.pt"
-    return beside if beside.is_file() and not recorded.is_file() else recorded
+    primary = recorded if recorded.is_absolute() else base / recorded
+    for candidate in (primary, base / "models" / info.model / f"v{info.version}" / "weights.pt", recorded):
+        if candidate.is_file():
+            return candidate
+    return primary
 
 
 def build_metadata(model: TrainedModel, *, version: int, extra: dict) -> dict:

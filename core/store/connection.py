@@ -65,6 +65,14 @@ def _read_only(path: Path, why: str) -> StoreReadOnlyError:
     )
 
 
+def quote_literal(text: str) -> str:
+    """A SQL string literal for a statement that takes no parameters (ATTACH): quotes doubled, no control
+    characters."""
+    if re.search(r"[\x00-\x1f]", text):
+        raise StoreError(f"{text!r} cannot be used as a file path for the store.")
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _describe_lock(exc: Exception) -> str:
     match = re.search(r"PID (\d+)", str(exc))
     return f" (process {match.group(1)})" if match else ""
@@ -246,6 +254,35 @@ class Connection:
             except StoreDamagedError as exc:
                 out.append((table, None, exc.user_message))
         return out
+
+    def checksums(self) -> dict[str, tuple[int, int]]:
+        """(rows, order-independent checksum of every value) per table: what a backup's manifest records and
+        a restore compares."""
+        out = {}
+        for table in sorted(self.tables()):
+            sql = f"SELECT count(*), coalesce(bit_xor(hash(t)), 0) FROM {quote_ident(table)} t"  # noqa: S608
+            rows, digest = self.fetch(sql)[0]
+            out[table] = (int(rows), int(digest))
+        return out
+
+    def copy_to(self, target: Path) -> None:
+        """Write a consistent copy of the whole database to the new file `target`, while writers go on.
+
+        `COPY FROM DATABASE` reads one snapshot in one statement, so the copy is of one moment even while
+        the app writes; nothing here takes the write lock.
+        """
+        target = Path(target)
+        if target.exists():
+            raise StoreError(f"{target} already exists; a backup is written to a new file only.")
+        alias = quote_ident(f"copy_{uuid.uuid4().hex}")
+        with self.reading() as cur:
+            source = quote_ident(cur.execute("SELECT current_database()").fetchone()[0])
+            # ATTACH takes no parameters: the path goes in as a quoted literal, checked like an identifier
+            cur.execute(f"ATTACH {quote_literal(str(target))} AS {alias} (READ_WRITE)")
+            try:
+                cur.execute(f"COPY FROM DATABASE {source} TO {alias}")
+            finally:
+                cur.execute(f"DETACH {alias}")
 
     def tables(self) -> set[str]:
         """Names of the tables in the main schema."""

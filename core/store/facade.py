@@ -129,6 +129,18 @@ class Store:
         """Run a read query with parameters on a fresh cursor and return a DataFrame."""
         return self.conn.query_df(sql, params)
 
+    def verify(self) -> list[tuple[str, int | None, str | None]]:
+        """Read every value of every table once: (table, rows, problem) per table (see Connection.verify)."""
+        return self.conn.verify()
+
+    def checksums(self) -> dict[str, tuple[int, int]]:
+        """(rows, checksum) per table, as a backup's manifest records them."""
+        return self.conn.checksums()
+
+    def copy_to(self, target: Path | str) -> None:
+        """Write a consistent copy of the database to the new file `target` while writers go on."""
+        self.conn.copy_to(Path(target))
+
     def schema_version(self) -> int:
         """The schema version recorded in the file (0 for an empty database)."""
         return schema_version(self.conn)
@@ -218,6 +230,7 @@ class Store:
     promotions = _by("models", ModelsFamily.promotions)
     list_versions = _by("models", ModelsFamily.list_versions)
     get_version = _by("models", ModelsFamily.get_version)
+    set_weights_path = _by("models", ModelsFamily.set_weights_path)
     live_version = _by("models", ModelsFamily.live_version)
 
     write_batch = _by("rows", RowsFamily.write_batch)
@@ -228,6 +241,7 @@ class Store:
     read_labelled = _by("rows", RowsFamily.read_labelled)
     rows_without_predictions = _by("rows", RowsFamily.rows_without_predictions)
     scoring_backlog = _by("rows", RowsFamily.scoring_backlog)
+    reference_rows = _by("rows", RowsFamily.reference_rows)
     window_fingerprints = _by("rows", RowsFamily.window_fingerprints)
     read_calibration = _by("rows", RowsFamily.read_calibration)
 

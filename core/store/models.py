@@ -97,6 +97,13 @@ class ModelsFamily:
             if live:
                 self.promote(model=model, version=version, by=by, note="first live version")
 
+    def set_weights_path(self, *, model: str, version: int, path: str) -> None:
+        """Record where a version's weights file now is (a backup or restore moved the model files)."""
+        with self.conn.transaction() as cur:
+            cur.execute(
+                "UPDATE model_versions SET weights_path = ? WHERE model = ? AND version = ?", [path, model, version]
+            )
+
     def promote(self, *, model: str, version: int, by: str, note: str | None) -> None:
         """Make `version` the live one and record who did it."""
         with self.conn.transaction() as cur:

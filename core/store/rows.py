@@ -363,6 +363,12 @@ class RowsFamily:
             [spec.name, int(version)],
         )
 
+    def reference_rows(self, *, spec: ModelSpec, reference_set: str) -> int:
+        """How many training and validation rows a reference set holds (0 means a version cannot be monitored)."""
+        table = quote_ident(rows_table_name(spec.name))
+        sql = f"SELECT count(*) FROM {table} WHERE _set = ? AND _split IN ('train', 'validation')"  # noqa: S608
+        return int(self.conn.fetch(sql, [reference_set])[0][0])
+
     def scoring_backlog(self, *, spec: ModelSpec, versions: list[int]) -> dict[int, int]:
         """How many stored rows each of `versions` has not scored yet (counts only: cheap on every refresh)."""
         table = quote_ident(rows_table_name(spec.name))

@@ -1,0 +1,93 @@
+"""The reading and upkeep commands: `status`, `alerts`, `check`, `report`, `backup`, `restore`.
+
+The reading ones open the store read-only; when the running app (or `watch`) holds it, they are answered
+by that process through its local endpoint instead (see core.upkeep.endpoint), so they work beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.cli_common import _say
+from core.cli_common import _settings
+from core.cli_common import friendly
+from core.errors import StoreLockedError
+
+
+def answer(command: str, **args: object) -> None:
+    """Answer a reading command here, or through the process that holds the store; exit 1 when it failed."""
+    from core.store import Store
+    from core.upkeep.answers import ANSWERS
+    from core.upkeep.endpoint import ask
+
+    settings = _settings()
+    try:
+        with Store.open(settings.db_path, read_only=True) as store:
+            result = ANSWERS[command](store, settings, **args)
+    except StoreLockedError:
+        result = ask(settings.db_path, command, args)
+        if result is None:
+            raise
+    for line in result.lines:
+        _say(line)
+    if not result.ok:
+        raise typer.Exit(code=1)
+
+
+@friendly
+def status() -> None:
+    """Per model: versions, which is live, rows stored, label coverage and date range."""
+    answer("status")
+
+
+@friendly
+def alerts(
+    state: Annotated[str | None, typer.Option(help="open, acknowledged or resolved.")] = None,
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    severity: Annotated[str | None, typer.Option(help="critical or warning.")] = None,
+) -> None:
+    """List alerts with their plain-English explanation."""
+    answer("alerts", state=state, model=model, severity=severity)
+
+
+@friendly
+def check() -> None:
+    """Read every table in full, check every model file's checksum and every version; exit 1 on damage."""
+    answer("check")
+
+
+@friendly
+def report(
+    model: Annotated[str, typer.Option(help="The model to report on.")],
+    out: Annotated[Path, typer.Option(help="HTML file (or folder) to write.")] = Path("."),
+    period: Annotated[str, typer.Option(help="month or week.")] = "month",
+) -> None:
+    """Write a model's board report as one self-contained HTML file."""
+    answer("report", model=model, out=str(out.expanduser().resolve()), period=period)
+
+
+@friendly
+def backup(
+    path: Annotated[Path, typer.Argument(help="A new (or empty) folder for the backup.")],
+) -> None:
+    """Write a consistent backup (store, model files, manifest), also while the app is running."""
+    answer("backup", dest=str(path.expanduser().resolve()))
+
+
+@friendly
+def restore(
+    path: Annotated[Path, typer.Argument(help="A backup folder written by `backup`.")],
+) -> None:
+    """Check a backup whole, then bring it back as the store (the replaced store is kept beside it)."""
+    from core.upkeep.backup import restore_store
+
+    _say(restore_store(path, settings=_settings()).message)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the `python -m core` app."""
+    for fn in (status, alerts, check, report, backup, restore):
+        app.command(name=fn.__name__)(fn)
