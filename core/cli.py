@@ -101,7 +101,7 @@ def train(
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         spec = store.get_spec(model)
         base = store.get_version(model, like) if like else store.live_version(model)
         arch = ArchConfig.model_validate(base.metadata["arch"]) if base and "arch" in base.metadata else ArchConfig()
@@ -166,7 +166,7 @@ def score(
 
     settings = _settings()
     frame = _read(data, settings)
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         result = log_predictions(model=model, frame=frame, store=store, settings=settings, source=data.name, by="cli")
         versions = [v.version for v in store.list_versions(model) if v.weights_path]
         live = store.live_version(model)
@@ -193,7 +193,7 @@ def ingest(
 
     settings = _settings()
     frame = _read(file, settings)
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         fn = log_labels if labels else log_predictions
         result = fn(model=model, frame=frame, store=store, settings=settings, source=file.name, by="cli")
         _say(result.message)
@@ -217,7 +217,7 @@ def monitor(
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         names = [model] if model else [s.name for s in store.list_specs()]
         for name in names:
             store.get_spec(name)
@@ -280,7 +280,7 @@ def remove_batch(
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         _say(remove(store, batch_id=batch_id, by=by, settings=settings).message)
 
 

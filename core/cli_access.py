@@ -38,7 +38,7 @@ def _store():
     settings = _settings()
     if not settings.db_path.exists():
         return Store.open(settings.db_path, create=True)
-    return Store.open(settings.db_path)
+    return Store.open(settings.db_path, verify=True)
 
 
 def _manage(by: str, change, *, detail: str) -> str:

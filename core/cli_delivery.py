@@ -49,7 +49,7 @@ def watch(
         signal.signal(sig, lambda *_: stop.set())
     from core.upkeep.endpoint import Endpoint
 
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         scheduler = Scheduler(store=store, settings=settings, inbox=True).start()
         endpoint = Endpoint(store=store, settings=settings).start()  # `status`, `check`, `backup` beside it
         _say(f"Watching {settings.db_path} as {scheduler.holder}; Ctrl-C stops.")
@@ -69,7 +69,7 @@ def deliver() -> None:
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         report = deliver_due(store=store, settings=settings, holder=holder_id())
     if report.lease_held_by:
         raise ModelPulseError(f"Another sender ({report.lease_held_by}) is delivering for this store; nothing sent.")
@@ -109,7 +109,7 @@ def schedule(
         line = preset(every, at=at, day=day)
     else:
         raise ModelPulseError("Say when: --every daily --at 07:00, --cron '0 7 * * *', or --off.")
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         _say(set_schedule(store=store, settings=settings, model=model, cron=line, by=by))
 
 
@@ -130,7 +130,7 @@ def mute(
     if end <= datetime.now():
         raise ModelPulseError(f"--until {until} is already past.")
     settings = _settings()
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         store.get_spec(model)
         store.mute_model(model=model, until=end, by=by, reason=reason)
     _say(f"No messages about {model} until {end:%d %b %Y %H:%M}.")
@@ -141,7 +141,7 @@ def unmute(model: Annotated[str, typer.Argument(help="The model.")]) -> None:
     """Let messages about a model go out again."""
     from core.store import Store
 
-    with Store.open(_settings().db_path) as store:
+    with Store.open(_settings().db_path, verify=True) as store:
         store.get_spec(model)
         store.unmute_model(model)
     _say(f"Messages about {model} go out again.")
@@ -232,7 +232,7 @@ def add_channel(
         send_resolved=resolved,
         digest=weekly,
     )
-    with Store.open(_settings().db_path) as store:
+    with Store.open(_settings().db_path, verify=True) as store:
         store.save_channel(channel, by=by)
     _say(f"Channel {channel.name!r} added as {channel.id}.")
 
@@ -245,7 +245,7 @@ def remove_channel(channel_id: Annotated[str, typer.Argument(help="The channel i
 
     if channel_id.startswith("secrets-"):
         raise ModelPulseError("That channel is written in secrets.toml; remove it there.")
-    with Store.open(_settings().db_path) as store:
+    with Store.open(_settings().db_path, verify=True) as store:
         store.delete_channel(channel_id)
     _say(f"Channel {channel_id} removed.")
 
@@ -259,7 +259,7 @@ def test_channel(channel_id: Annotated[str, typer.Argument(help="The channel id 
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path) as store:
+    with Store.open(settings.db_path, verify=True) as store:
         channel = find_channel(store, settings, channel_id)
         if channel is None:
             raise ModelPulseError(f"There is no channel {channel_id}; `python -m core channels` lists them.")

@@ -21,6 +21,7 @@ from ui.state import guard
 from ui.state import require_models
 from ui.widgets import glossary
 from ui.widgets import model_picker
+from ui.widgets import pending_notice
 
 guard()
 st.title("Model health")
@@ -44,6 +45,7 @@ version = c2.selectbox(
 )
 results = data.results(db, spec.name, version)
 st.caption(spec.description)
+pending_notice(db, spec)
 shortfall = standing_warning(spec, next(v.metadata for v in versions if v.version == version))
 if shortfall:
     st.warning(shortfall, icon=":material/warning:")

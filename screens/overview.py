@@ -35,6 +35,14 @@ elif amber:
 else:
     st.success(f"All {len(cards)} models are healthy.")
 st.caption("**What changed in the latest full window:**  \n" + "  \n".join(changes))
+behind = {c.title: data.pending(db, c.model)[0] for c in cards}
+if any(behind.values()):
+    st.warning(
+        "Monitoring is behind for "
+        + ", ".join(f"{n} window{'s' if n != 1 else ''} of {title}" for title, n in behind.items() if n)
+        + ": the figures below may be out of date until the next run (Model health can run it now).",
+        icon=":material/update:",
+    )
 
 columns = st.columns(min(len(cards), 3))
 for i, card in enumerate(cards):

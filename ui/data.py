@@ -29,9 +29,21 @@ OPEN: dict[str, Store] = {}
 def open_store(path: str) -> Store:
     """The one store object for `path`, shared by every session."""
     # failures raise and are therefore not cached: the next rerun tries again
-    store = Store.open(path, create=False)
+    store = Store.open(path, create=False, verify=True)  # a damaged store is refused before the app writes
     OPEN[path] = store
     return store
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def pending(db: str, model: str) -> tuple[int, list[str]]:
+    """(monitoring windows behind, sentences on versions that cannot score or are not whole) for one model."""
+    from core.monitoring.runner import windows_behind
+    from core.upkeep.check import version_findings
+
+    store = open_store(db)
+    spec = store.get_spec(model)
+    problems = [f.sentence for v in store.list_versions(model) for f in version_findings(store, spec, v)]
+    return windows_behind(store, spec), problems
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

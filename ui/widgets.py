@@ -46,6 +46,37 @@ def model_picker(specs: list[ModelSpec], *, key: str = "model", label: str = "Mo
     return specs[names.index(choice)]
 
 
+def pending_notice(db: str, spec: ModelSpec) -> None:
+    """Say when a model's figures are out of date (monitoring behind) or a version cannot score, and offer an
+    editor the catch-up run the scheduler would make."""
+    from ui import data
+    from ui import state
+
+    behind, problems = data.pending(db, spec.name)
+    for sentence in problems:
+        st.error(sentence, icon=":material/report:")
+    if not behind:
+        return
+    st.warning(
+        f"Monitoring is behind for {behind} window{'s' if behind != 1 else ''} of {spec.title}: data arrived, or a "
+        "run was stopped, since monitoring last ran, so some figures here may be out of date. The next scheduled "
+        "run catches up.",
+        icon=":material/update:",
+    )
+    if state.may("monitor.run") and st.button("Bring monitoring up to date now", key=f"catch_up_{spec.name}"):
+        from core.refresh import refresh
+
+        state.require_role("monitor.run", model=spec.name)
+        with st.status(f"Monitoring {spec.title}...") as status:
+            summary = refresh(
+                store=data.open_store(db), settings=state.settings(), models=[spec.name], progress=status.write
+            )
+            status.update(label=f"{summary.computed.get(spec.name, 0)} windows computed.", state="complete")
+        state.audit("monitor.run", model=spec.name, detail=f"caught up {behind} windows from the page")
+        state.clear_caches()
+        st.rerun()
+
+
 def glossary() -> None:
     """An expander explaining every technical word used on the page."""
     with st.expander("What do these words mean?", icon=":material/help:"):

@@ -31,6 +31,7 @@ ACTIONS: dict[str, Action] = {
     "data.upload": Action("editor", "upload data or create models"),
     "data.remove": Action("editor", "take imports back"),
     "model.train": Action("editor", "train new versions"),
+    "monitor.run": Action("editor", "run monitoring now"),
     "model.promote": Action("editor", "promote a version"),
     "model.delete": Action("admin", "delete models"),
     "model.retention": Action("admin", "change how long rows are kept"),

@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from core.config import Settings
 from core.errors import ModelPulseError
 from core.intake.inbox import process_inbox
+from core.monitoring.runner import windows_behind
 from core.notify import deliver_due
 from core.notify import holder_id
 from core.notify import owe_digest
@@ -120,6 +121,8 @@ class Scheduler:
             first = not self.active
             self.active = True
             self._sync(catch_up=first)
+            if first:
+                self._resume()
             if self.inbox:
                 self._guard("inbox", lambda: process_inbox(store=self.store, settings=self.settings) and None)
             self._deliver()
@@ -127,6 +130,14 @@ class Scheduler:
             log.warning("scheduler: %s", exc.user_message)
         finally:
             self._tick_lock.release()
+
+    def _resume(self) -> None:
+        """Finish what a kill or a failure left pending (windows not monitored, rows a version has not scored),
+        once, when this scheduler takes over the store, so stale figures never wait for the next schedule."""
+        for spec in self.store.list_specs():
+            versions = [v.version for v in self.store.list_versions(spec.name) if v.weights_path]
+            if windows_behind(self.store, spec) or self.store.scoring_backlog(spec=spec, versions=versions):
+                self.run_model(spec.name, resumed=True)
 
     def _deliver(self) -> None:
         try:
@@ -187,7 +198,7 @@ class Scheduler:
             self._sched.remove_job(job_id)
 
     # ------------------------------------------------------------------ jobs
-    def run_model(self, model: str, *, caught_up: bool = False) -> str:
+    def run_model(self, model: str, *, caught_up: bool = False, resumed: bool = False) -> str:
         """Monitor one model now (unless its previous run is still going); returns what happened."""
         job = monitor_job(model)
         started = datetime.now()
@@ -205,6 +216,7 @@ class Scheduler:
             return "failed"
         a = summary.alerts.get(model, {})
         note = " (making up a run missed while ModelPulse was not running)" if caught_up else ""
+        note = " (finishing work left pending when ModelPulse last stopped)" if resumed else note
         self._record(
             job,
             started,
