@@ -8,6 +8,7 @@ row. Rows are numbered as in a spreadsheet: the header is row 1, so the first da
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from collections.abc import Sequence
 
@@ -108,11 +109,29 @@ def _refuse_mixed_zones(text: pd.Series, column: str, *, source: str) -> None:
     )
 
 
+def printable(text: object, limit: int = 60) -> str:
+    """`text` fit to stand inside one sentence: line breaks, other control characters and invisible
+    direction marks written as escapes (`\\n`, `\\u202e`), cut short after `limit` characters."""
+    text = str(text)
+    cut = len(text) > limit
+    text = "".join(repr(c)[1:-1] if _hidden(c) else c for c in text[:limit])
+    return text + "..." if cut else text
+
+
+def _hidden(char: str) -> bool:
+    """Control and format characters, and the characters `str.splitlines` breaks lines at."""
+    return unicodedata.category(char)[0] == "C" or char in "\u2028\u2029\x85"
+
+
+CONTROL = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+"""Characters that break a line or are invisible controls (a regex class)."""
+
+
 def _shown(value: str) -> str:
-    """A bad value quoted in a message, cut short when long."""
+    """A bad value quoted in a message, one line, cut short when long."""
     if not value:
         return " (empty)"
-    return f" ('{value[:60]}...')" if len(value) > 60 else f" ('{value}')"
+    return f" ('{printable(value)}')"
 
 
 def parse_numbers(
@@ -139,7 +158,7 @@ def parse_numbers(
     if infinite.any():
         n, row, value = _first_bad(infinite, shown)
         raise DataError(
-            f"In {source}, column `{column}` has {plural(n, 'infinite value')}, first at row {row} ('{value}'); "
+            f"In {source}, column `{column}` has {plural(n, 'infinite value')}, first at row {row}{_shown(value)}; "
             "send the real number or leave the cell empty."
         )
     huge = parsed.abs() > limits.max_abs_number
@@ -148,7 +167,7 @@ def parse_numbers(
         bound = f"{limits.max_abs_number:.0e}".replace("e+", "e")
         raise DataError(
             f"In {source}, column `{column}` has {plural(n, 'number')} beyond ±{bound}, first at row {row} "
-            f"('{value}'); numbers that large are almost always an export or unit error."
+            f"{_shown(value).strip()}; numbers that large are almost always an export or unit error."
         )
     if not allow_missing and parsed.isna().any():
         n, row, _ = _first_bad(parsed.isna(), parsed)
@@ -176,11 +195,19 @@ def check_unique(frame: pd.DataFrame, column: str, *, source: str, what: str) ->
     if ids.isna().any():
         n, row, _ = _first_bad(ids.isna(), ids.fillna(""))
         raise DataError(f"In {source}, column `{column}` has {n:,} empty ids, first at row {row}.")
+    # an id is quoted in later sentences ("stored before", "never scored") and shown on pages: one line
+    hidden = ids.str.contains(CONTROL, regex=True).fillna(False)
+    if hidden.any():
+        n, row, value = _first_bad(hidden, ids)
+        raise DataError(
+            f"In {source}, column `{column}` has {plural(n, 'id')} with a line break or another control "
+            f"character, first at row {row}{_shown(value)}; an id must be one line of plain text."
+        )
     dup = ids.duplicated(keep="first")
     if dup.any():
         n, row, value = _first_bad(dup, ids)
         raise DataError(
-            f"In {source}, column `{column}` has {n:,} repeated ids in this {what}, first at row {row} ('{value}')."
+            f"In {source}, column `{column}` has {n:,} repeated ids in this {what}, first at row {row}{_shown(value)}."
         )
 
 
@@ -197,7 +224,7 @@ def encode_labels(spec: ModelSpec, values: pd.Series, *, source: str, column: st
             n, row, value = _first_bad(bad, text.fillna(""))
             raise DataError(
                 f"In {source}, column `{column}` has {n:,} values that are not one of the classes "
-                f"{', '.join(spec.classes)}, first at row {row} ('{value}')."
+                f"{', '.join(spec.classes)}, first at row {row}{_shown(value)}."
             )
         return mapped.astype("float64")
     return parse_numbers(pd.DataFrame({column: values}), column, source=source, allow_missing=False)

@@ -7,6 +7,7 @@ or the header repeats inside the data. Every problem is one sentence naming the 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from core.errors import DataError
+from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
 
@@ -38,15 +41,12 @@ def normalise_columns(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
     for original, name in zip(originals, names, strict=True):
         if name in seen:
             raise DataError(
-                f"In {source}, columns `{seen[name]}` and `{original}` both become `{name}` once names are tidied; "
-                "rename one of them."
+                f"In {source}, columns `{printable(seen[name])}` and `{printable(original)}` both become `{name}` once "
+                "names are tidied; rename one of them."
             )
         seen[name] = original
-    frame = frame.copy()
-    frame.columns = names
-    as_text = frame.astype("string")
-    header = pd.Series([str(o).strip() for o in originals], index=frame.columns)
-    repeated = (as_text.apply(lambda col: col.str.strip()) == header).all(axis=1)
+    frame = frame.set_axis(names, axis=1)  # no copy of the data (copy-on-write)
+    repeated = _header_rows(frame, [str(o).strip() for o in originals])
     if repeated.any():
         first = int(np.flatnonzero(repeated.to_numpy())[0])
         raise DataError(
@@ -54,6 +54,19 @@ def normalise_columns(frame: pd.DataFrame, *, source: str) -> pd.DataFrame:
             f"{'s' if repeated.sum() > 1 else ''}); remove it. Files pasted together often do this."
         )
     return frame
+
+
+def _header_rows(frame: pd.DataFrame, header: list[str]) -> pd.Series:
+    """True for rows whose every cell is the header's name for its column. One column at a time, and
+    only on rows still in the running: a text copy of a whole million-row, 3,000-column file would not fit."""
+    candidates = pd.Series(True, index=frame.index)
+    for position, name in enumerate(header):
+        rows = np.flatnonzero(candidates.to_numpy())
+        if not len(rows):
+            break
+        cells = frame.iloc[rows, position].astype("string").str.strip()
+        candidates.iloc[rows] = (cells == name).fillna(False).to_numpy()
+    return candidates
 
 
 def read_table(
@@ -77,20 +90,14 @@ def read_table(
         filename = name or str(path)
         if not path.is_file():
             raise DataError(f"The file {filename} is missing.")
+        _check_size(path.stat().st_size, filename, max_mb)  # before a byte of it is read
         data = path.read_bytes()
-    if max_mb is not None and len(data) / 1_000_000 > max_mb:
-        raise DataError(
-            f"The file {filename} is {len(data) / 1_000_000:,.0f} MB; the limit is {max_mb:,} MB "
-            "(setting MODELPULSE_MAX_UPLOAD_MB)."
-        )
-    if not data.strip():
+    _check_size(len(data), filename, max_mb)
+    if not data[: 1 << 16].strip() and not data.strip():  # the whole file is copied only when it starts blank
         raise DataError(f"The file {filename} is empty.")
     suffix = Path(filename).suffix.lower()
     if suffix == ".parquet":
-        try:
-            frame = pd.read_parquet(io.BytesIO(data))
-        except (OSError, ValueError, pa.ArrowException) as exc:
-            raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
+        frame = _read_parquet(data, filename)
     elif suffix in (".csv", ".txt"):
         frame = _read_csv(data, filename)
     else:
@@ -105,31 +112,97 @@ def read_table(
     return frame
 
 
+def _check_utf8(data: bytes, filename: str) -> None:
+    """Refuse text that is not UTF-8, naming the first bad byte. Decoded piece by piece: a decoded copy
+    of a whole 200 MB upload would cost more memory than the file."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 20
+    for start in range(0, len(data), step):
+        try:
+            decoder.decode(data[start : start + step], final=start + step >= len(data))
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            line = data[:at].count(b"\n") + 1
+            raise DataError(
+                f"The file {filename} is not UTF-8 text: the first bad byte is at byte {at + 1:,} "
+                f"(line {line}). Save it as 'CSV UTF-8' and upload it again."
+            ) from exc
+
+
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
+    _check_utf8(data, filename)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"The file {filename} is not UTF-8 text: the first bad byte is at byte {exc.start + 1:,} "
-            f"(line {line}). Save it as 'CSV UTF-8' and upload it again."
-        ) from exc
-    header = next(csv.reader(io.StringIO(text)), [])
+        # newline="": the csv module then reads \r, \r\n and \n line ends alike, as pandas does below;
+        # only the first record is decoded
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        header = next(csv.reader(text), [])
+    except csv.Error as exc:
+        raise DataError(f"The file {filename} is not valid CSV: its header row cannot be read ({exc}).") from exc
     seen: dict[str, int] = {}
     for position, name in enumerate(header, start=1):
         name = name.strip()
         if name in seen:
             raise DataError(
-                f"In {filename}, the column name `{name}` appears twice (columns {seen[name]} and {position}); "
-                "rename one of them and send the file again."
+                f"In {filename}, the column name `{printable(name)}` appears twice (columns {seen[name]} and "
+                f"{position}); rename one of them and send the file again."
             )
         seen[name] = position
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=["", "NA", "NaN", "null"])
+        return pd.read_csv(
+            io.BytesIO(data),
+            encoding="utf-8-sig",
+            dtype=str,
+            keep_default_na=False,
+            na_values=["", "NA", "NaN", "null"],
+        )
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"The file {filename} is empty.") from exc
-    except pd.errors.ParserError as exc:
-        raise DataError(f"The file {filename} is not valid CSV: {str(exc).splitlines()[-1]}") from exc
+    except (ValueError, OverflowError, csv.Error) as exc:  # pandas' ParserError is a ValueError
+        raise DataError(f"The file {filename} is not valid CSV: {_last_line(exc)}") from exc
+
+
+def _last_line(exc: Exception) -> str:
+    """The last line of a parser's message (pandas puts the useful part there), ending in a full stop."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [exc.__class__.__name__]
+    return lines[-1].rstrip(".") + "."
+
+
+def _check_size(size: int, filename: str, max_mb: int | None) -> None:
+    if max_mb is not None and size / 1_000_000 > max_mb:
+        mb = size / 1_000_000
+        # a decimal where whole megabytes would read "20 MB; the limit is 20 MB"
+        shown = f"{mb:,.0f}" if round(mb) > max_mb else f"{mb:,.1f}" if round(mb, 1) > max_mb else f"{size:,} bytes"
+        raise DataError(
+            f"The file {filename} is {shown}{'' if 'bytes' in shown else ' MB'}; the limit is {max_mb:,} MB "
+            "(setting MODELPULSE_MAX_UPLOAD_MB)."
+        )
+
+
+def _read_parquet(data: bytes, filename: str) -> pd.DataFrame:
+    """A Parquet file as a frame; its schema is checked first, so columns no check could read are refused
+    by name (raw bytes would fail to decode, nested values have no single value per cell)."""
+    try:
+        schema = pq.read_schema(io.BytesIO(data))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
+    for field in schema:
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            raise DataError(
+                f"In {filename}, column `{printable(field.name)}` holds raw bytes, not text or numbers; write it "
+                "as text and send the file again."
+            )
+        if pa.types.is_nested(kind):
+            raise DataError(
+                f"In {filename}, column `{printable(field.name)}` holds lists or records, not one value per cell; "
+                "flatten it into plain columns and send the file again."
+            )
+    try:
+        return pd.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
 
 
 def escape_formula(value: object) -> object:

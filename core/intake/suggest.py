@@ -60,8 +60,27 @@ def _is_datetime(series: pd.Series) -> bool:
     values = series.dropna().astype(str).head(200)
     if values.empty or _is_numeric(values):
         return False
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-    return bool(parsed.notna().mean() > 0.95)
+    return bool(guess_times(values).notna().mean() > 0.95)
+
+
+def guess_times(values: pd.Series) -> pd.Series:
+    """A column read as times for a guess, never raising: zones converted to UTC (a column mixing them
+    is refused later, with a sentence, by the checks), anything unreadable NaT."""
+    text = values.astype("string")
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    except (ValueError, OverflowError, TypeError):  # pandas gives up on some mixtures as a whole
+        parsed = pd.to_datetime(
+            pd.Series([_one_time(v) for v in text], index=text.index, dtype=object), errors="coerce", utc=True
+        )
+    return parsed.dt.tz_localize(None)
+
+
+def _one_time(value: object) -> pd.Timestamp | None:
+    try:
+        return pd.to_datetime(value, errors="coerce", utc=True)
+    except (ValueError, OverflowError, TypeError):
+        return None
 
 
 def _can_identify(series: pd.Series) -> bool:
@@ -98,7 +117,7 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     categorical = [c for c in inputs if c not in numerical]
     window = "week"
     if timestamp is not None:
-        ts = pd.to_datetime(frame[timestamp].astype("string"), errors="coerce", format="mixed").dropna()
+        ts = guess_times(frame[timestamp]).dropna()
         window = propose_window(ts)
     return Suggestion(
         timestamp=timestamp,
