@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pandas as pd
 
+from core import faults
 from core.alerts import evaluate_alerts
 from core.config import Settings
 from core.errors import ModelFileError
@@ -119,6 +120,7 @@ def catch_up_scoring(store: Store, *, spec: ModelSpec, progress: Progress = prin
                 predictions=model.predict(rows),
             )
             store.forget_windows(model=spec.name, version=info.version, starts=starts)
+            faults.point("scores.before_commit")
         done[info.version] = len(rows)
     return done
 

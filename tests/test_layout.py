@@ -12,7 +12,7 @@ from core.config import REPO_ROOT
 
 CORE = REPO_ROOT / "core"
 LAYERS = [
-    {"errors", "config", "schema", "metrics", "results", "predictions", "progress", "wording"},
+    {"errors", "config", "schema", "metrics", "results", "predictions", "progress", "wording", "faults"},
     {"store"},
     {"access"},
     {"modeling", "business"},

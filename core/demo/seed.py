@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core import faults
 from core.config import Settings
 from core.demo.datasets import DEMO_MODELS
 from core.demo.datasets import DemoModel
@@ -173,7 +174,8 @@ def seed_model(
     ref = frame[split.isin(["train", "validation"]) & frame[spec.target].notna()]
     ref_rows = _as_rows(demo, ref, split[ref.index])
     quality = []
-    # one transaction: a broken data file or a failed training never costs the stored model
+    # one transaction for the versions AND the replayed year: a broken data file, a failed training or a kill
+    # never leaves a half-seeded model, which `demo` (keeping models already stored) would never finish
     with store.transaction():
         if replace:
             store.delete_model(spec.name)
@@ -194,7 +196,8 @@ def seed_model(
                 progress=progress,
             )
             quality.append(_quality_row(spec, i, model, report))
-    replay(store, demo, frame, split, dict(enumerate((m for m, _ in trained), start=1)), progress=progress)
+        replay(store, demo, frame, split, dict(enumerate((m for m, _ in trained), start=1)), progress=progress)
+        faults.point("demo.model_replayed")
     return quality
 
 

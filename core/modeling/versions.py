@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core import faults
 from core.config import Settings
 from core.errors import DataError
 from core.errors import ModelFileError
@@ -93,6 +94,7 @@ def register_version(
     with store.transaction():
         version = store.next_version(spec.name) if version is None else version
         path, digest, meta = save_model(model, models_dir=settings.models_dir, version=version, extra=report)
+        faults.point("model.files_written")
         others = scoring_versions(store, spec.name)
         backlog = store.rows_without_predictions(spec=spec, version=version)
         store.add_version(
@@ -120,6 +122,7 @@ def register_version(
                 entity_ids=backlog["_entity_id"].to_numpy(),
                 predictions=model.predict(backlog),
             )
+        faults.point("version.before_commit")
     return version
 
 

@@ -16,6 +16,7 @@ from dataclasses import field
 
 import pandas as pd
 
+from core import faults
 from core.config import Settings
 from core.monitoring.context import VersionContext
 from core.monitoring.evidently_adapter import SAMPLE_CAP
@@ -136,6 +137,7 @@ def monitor_version(
             calibration = calibration_rows(store, ctx, window)
         result = compute_window(ctx, window, frame, scope=scope, fp=fp, history=history, calibration=calibration)
         store.save_window(result=result, scope=scope)
+        faults.point("window.saved")
         for c in result.checks:
             if c.check == Check.ESTIMATED_PERFORMANCE and c.details.get("error") is not None:
                 errors.setdefault(pd.Timestamp(window.start), {})[c.metric] = c.details["error"]

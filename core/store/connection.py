@@ -109,7 +109,10 @@ def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duc
     try:
         return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
+        sign = damaged(path, exc)  # first: "block at location" in a checksum error is not about a lock
+        if sign is not None:
+            raise sign from exc
+        if re.search(r"could not set lock|conflicting lock|\block\b", str(exc), re.IGNORECASE):
             raise StoreLockedError(
                 f"The store {path} is open in another process{_describe_lock(exc)}, probably the running app. "
                 f"Send data through the app instead: drop the file into {path.parent / 'inbox'}/<model>/ "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from core import faults
 from core.errors import StoreError
 from core.predictions import Predictions
 from core.schema import ModelSpec
@@ -190,6 +191,8 @@ class RowsFamily:
                 source=source,
                 actor=actor,
             )
+            faults.point("batch.before_commit")
+        faults.point("batch.committed")
         return batch_id
 
     def _insert_labels(self, cur: Cursor, model: str, labels: pd.DataFrame, batch_id: str) -> int:
