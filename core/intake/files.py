@@ -23,6 +23,10 @@ from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
 
+MAX_ROWS = 1_000_000
+"""Rows one founder's file may hold, counted before it is parsed (Parquet metadata, a CSV's line breaks):
+ingesting 1M churn rows peaks near 1.8 GB, a 200 MB upload of 1.3M rows above 2 GB (bench/RESULTS.md,
+session 5). A bigger export goes in as several files."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NAME_CLEAN = re.compile(r"[^0-9a-zA-Z]+")
 
@@ -76,13 +80,18 @@ def read_table(
     max_mb: int | None = None,
     columns: list[str] | None = None,
     tidy: bool = True,
+    max_rows: int | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file (a path, or the bytes of an upload named `name`) into a frame.
 
-    Checks, in order: the file exists, the size limit, empty file, text encoding, parse, and with
-    `tidy` clashing names and a repeated header. `columns` must all be present and are returned in
-    that order. Every problem is a :class:`DataError` naming the file.
+    Checks, in order: the file exists, the size limit, empty file, the row limit (from Parquet's
+    metadata or a CSV's line breaks, before parsing), text encoding, parse, and with `tidy` clashing
+    names and a repeated header. A founder's file (`max_mb` given) gets the row limit `MAX_ROWS`
+    unless `max_rows` says otherwise. `columns` must all be present and are
+    returned in that order. Every problem is a :class:`DataError` naming the file.
     """
+    if max_rows is None and max_mb is not None:
+        max_rows = MAX_ROWS
     if isinstance(source, bytes):
         data, filename = source, name or "the upload"
     else:
@@ -97,8 +106,12 @@ def read_table(
         raise DataError(f"The file {filename} is empty.")
     suffix = Path(filename).suffix.lower()
     if suffix == ".parquet":
-        frame = _read_parquet(data, filename)
+        frame = _read_parquet(data, filename, max_rows)
     elif suffix in (".csv", ".txt"):
+        if max_rows is not None:
+            # every row ends a line (a quoted cell may hold more line breaks, so this is "about")
+            breaks = data.count(b"\n") or data.count(b"\r")
+            _check_rows(breaks - 1 + (not data.endswith((b"\n", b"\r"))), filename, max_rows, about=True)
         frame = _read_csv(data, filename)
     else:
         raise DataError(f"The file {filename} must be a .csv or .parquet file.")
@@ -178,13 +191,23 @@ def _check_size(size: int, filename: str, max_mb: int | None) -> None:
         )
 
 
-def _read_parquet(data: bytes, filename: str) -> pd.DataFrame:
+def _check_rows(rows: int, filename: str, max_rows: int | None, *, about: bool = False) -> None:
+    if max_rows is not None and rows > max_rows:
+        raise DataError(
+            f"The file {filename} has {'about ' if about else ''}{rows:,} rows; ModelPulse takes at most "
+            f"{max_rows:,} rows per file, so send it as several smaller files."
+        )
+
+
+def _read_parquet(data: bytes, filename: str, max_rows: int | None = None) -> pd.DataFrame:
     """A Parquet file as a frame; its schema is checked first, so columns no check could read are refused
     by name (raw bytes would fail to decode, nested values have no single value per cell)."""
     try:
-        schema = pq.read_schema(io.BytesIO(data))
+        meta = pq.read_metadata(io.BytesIO(data))
+        schema = meta.schema.to_arrow_schema()
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
+    _check_rows(meta.num_rows, filename, max_rows)
     for field in schema:
         kind = field.type
         if pa.types.is_dictionary(kind):

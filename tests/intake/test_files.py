@@ -58,3 +58,56 @@ def test_formulas_are_kept_as_text_and_escaped_on_export(churn_rows, copied):
 def test_a_column_name_repeated_in_the_header_is_refused_not_renamed():
     with pytest.raises(DataError, match=r"the column name `price` appears twice \(columns 2 and 4\)"):
         read_table(b"id,price,nights,price\n1,10,2,12\n", name="x.csv", max_mb=5)
+
+
+def test_rows_over_the_limit_are_refused_before_parsing(tmp_path):
+    import io
+
+    import pandas as pd
+
+    with pytest.raises(DataError, match=r"has about 11 rows; ModelPulse takes at most 10 rows per file"):
+        read_table(b"a\n" + b"1\n" * 11, name="x.csv", max_mb=5, max_rows=10)
+    assert len(read_table(b"a\r" + b"1\r" * 10, name="x.csv", max_mb=5, max_rows=10)) == 10  # \r line ends
+    buffer = io.BytesIO()
+    pd.DataFrame({"a": range(11)}).to_parquet(buffer)
+    with pytest.raises(DataError, match=r"has 11 rows; ModelPulse takes at most 10 rows"):
+        read_table(buffer.getvalue(), name="x.parquet", max_mb=5, max_rows=10)
+
+
+def test_a_file_over_the_size_limit_is_refused_from_its_size(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"a\n" + b"1\n" * 1_000_000)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("the file was read"))
+    with pytest.raises(DataError, match=r"is 2.0 MB; the limit is 1 MB|is 2 MB; the limit is 1 MB"):
+        read_table(path, name="big.csv", max_mb=1)
+
+
+def test_csv_dialects_and_parquet_columns_no_check_could_read():
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pytest.raises(DataError, match=r"not valid CSV: its header row cannot be read \(field larger"):
+        read_table(b"a" * 200_000 + b",b\n1,2\n", name="x.csv", max_mb=5)
+    for column, what in ((pa.array([b"\xff", b"x"]), "raw bytes"), (pa.array([[1], [2, 3]]), "lists or records")):
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"bad\nname": column, "b": [1, 2]}), buffer)
+        with pytest.raises(DataError, match=r"column `bad\\nname` holds " + what) as info:
+            read_table(buffer.getvalue(), name="x.parquet", max_mb=5)
+        assert len(info.value.user_message.splitlines()) == 1
+
+
+def test_values_in_sentences_stay_on_one_line():
+    import pandas as pd
+
+    from core.intake.checks import check_unique
+    from core.intake.checks import parse_numbers
+
+    with pytest.raises(DataError, match=r"first at row 3 \('x\\nDROP'\)") as info:
+        parse_numbers(pd.DataFrame({"n": ["1", "x\nDROP"]}), "n", source="f.csv")
+    assert len(info.value.user_message.splitlines()) == 1
+    with pytest.raises(DataError, match=r"1 id with a line break or another control character, first at row 2"):
+        check_unique(pd.DataFrame({"id": ["a\u2028b", "c"]}), "id", source="f.csv", what="file")
