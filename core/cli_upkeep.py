@@ -14,6 +14,7 @@ import typer
 from core.cli_common import _say
 from core.cli_common import _settings
 from core.cli_common import friendly
+from core.errors import ModelPulseError
 from core.errors import StoreLockedError
 
 
@@ -50,6 +51,8 @@ def alerts(
     severity: Annotated[str | None, typer.Option(help="critical or warning.")] = None,
 ) -> None:
     """List alerts with their plain-English explanation."""
+    if state and state not in ("open", "acknowledged", "resolved"):
+        raise ModelPulseError(f"State must be open, acknowledged or resolved, not {state!r}.")
     answer("alerts", state=state, model=model, severity=severity)
 
 

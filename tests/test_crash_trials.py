@@ -172,5 +172,6 @@ def test_forty_kills_leave_whole_stores_that_resume_to_the_same_tables(base, for
     assert trials == TOTAL >= 40
     assert lost == 0
     print(
-        f"\ncrash trials: {trials} run, {killed} killed mid-operation, {trials} stores whole and resumed, rows lost {lost}"
+        f"\ncrash trials: {trials} run, {killed} killed mid-operation, {trials} stores whole and resumed, "
+        f"rows lost {lost}"
     )
