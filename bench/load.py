@@ -306,6 +306,16 @@ class LoadLogger:
         return [f"{time.strftime('%H:%M:%S', time.gmtime(t))}: {'; '.join(b)}" for t, _, b in self.samples if b]
 
 
+def pin(server_pid: int) -> None:
+    """Keep the server (every thread) on CPU 0 and this process, hence the browser it starts, on CPU 1."""
+    import psutil
+
+    for thread in psutil.Process(server_pid).threads():
+        os.sched_setaffinity(thread.id, {0})
+    os.sched_setaffinity(server_pid, {0})
+    os.sched_setaffinity(0, {1})
+
+
 # ---------------------------------------------------------------------- the browser side
 
 
@@ -534,6 +544,9 @@ async def bench(root: Path, args) -> tuple[dict, dict, dict]:
     t0, served_at = time.perf_counter(), datetime.now()
     server = serve(root, timing_log=timing_log, poll=args.poll)
     extra: dict = {"server start (s)": round(time.perf_counter() - t0, 1)}
+    if args.pin:
+        pin(server.proc.pid)
+        extra["pinned"] = "server on CPU 0; this process, Playwright's driver and Chromium on CPU 1"
     ids: list[str] = []
     try:
         async with async_playwright() as p:
@@ -595,6 +608,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="phase 2 walk (after all sessions are in)")
     parser.add_argument("--alone", type=float, default=60.0, help="phase 1 (one session) length")
     parser.add_argument("--ramp", type=float, default=10.0, help="phase 2 sessions arrive spread over this many s")
+    parser.add_argument("--pin", action="store_true", help="server on CPU 0, the browser side on CPU 1")
     parser.add_argument("--browsers", type=int, default=1, help="Chromium processes the contexts are spread over")
     parser.add_argument("--rows", type=int, default=300, help="churn rows in the inbox file")
     parser.add_argument("--poll", type=int, default=3, help="MODELPULSE_INBOX_POLL")

@@ -99,3 +99,30 @@ def test_sessions_at_once_draw_every_page_without_errors_while_the_inbox_imports
     assert {r["page"] for r in runs} == every
     assert len({r["session"] for r in runs}) >= SESSIONS
     assert all(r["seconds"] > 0 for r in runs)
+
+
+def test_the_page_checks_see_an_exception_block_and_a_traceback():
+    """The checks above are not vacuous: a Streamlit exception block, a traceback and a lost connection are seen."""
+    from playwright.async_api import async_playwright
+
+    from bench.load import PROBLEMS_JS
+
+    html = (
+        '<div data-testid="stApp" data-test-connection-state="DISCONNECTED_FOREVER">'
+        '<div data-testid="stException">ValueError: boom</div><pre>Traceback (most recent call last):</pre></div>'
+    )
+
+    async def check() -> list[str]:
+        async with async_playwright() as p:
+            (browser,) = await launch(p)
+            try:
+                pg = await browser.new_page()
+                await pg.set_content(html)
+                return list(await pg.evaluate(PROBLEMS_JS))
+            finally:
+                await browser.close()
+
+    found = asyncio.run(check())
+    assert any(f.startswith("exception: ValueError: boom") for f in found), found
+    assert any(f.startswith("Traceback in the page") for f in found), found
+    assert "connection DISCONNECTED_FOREVER" in found, found
