@@ -10,12 +10,14 @@ click to the page drawn: the app idle (`stApp` script state `notRunning`, no ske
 heading shown, measured with the page's own clock. After each visit the DOM is checked for Streamlit
 exception blocks and "Traceback"; the server's log is checked at the end.
 
-Phase 1 is one session alone for `--alone` seconds; phase 2 is `--sessions` sessions for `--seconds`
-seconds, with a CSV of new churn rows dropped into the inbox a quarter of the way in (its import
-reruns churn's monitoring) and hotel's monitoring scheduled every minute (both phases). After the
-server stops, the store is read back: the rows must be there.
+After a warm-up round, phase 1 is one session alone for `--alone` seconds; in phase 2 `--sessions`
+contexts arrive over `--ramp` seconds (each loading the root), then all walk for `--seconds` seconds
+(they start together, so the walk opens with one rerun per session at once), with a CSV of new churn
+rows dropped into the inbox a quarter of the way in (its import reruns churn's monitoring) and hotel's
+monitoring scheduled every minute (both phases). After the server stops, the store is read back: the
+rows must be there. `--pin` keeps the server on CPU 0 and the browser side on CPU 1.
 
-    .venv/bin/python bench/load.py [--store DIR] [--sessions 20] [--seconds 60] [--alone 60] [--json F]
+    .venv/bin/python bench/load.py [--store DIR] [--sessions 20] [--seconds 60] [--alone 60] [--pin] [--json F]
 """
 
 from __future__ import annotations
