@@ -145,6 +145,7 @@ def test_forty_kills_leave_whole_stores_that_resume_to_the_same_tables(base, for
     )
     trials = killed = 0
     lost = 0
+    per_op: dict[str, int] = {}
     for op in CHOSEN:
         plans = [(point, None) for point in CHOSEN[op]]
         plans += [(None, rng.uniform(0.05, duration[op])) for _ in range(RANDOM[op])]
@@ -157,6 +158,7 @@ def test_forty_kills_leave_whole_stores_that_resume_to_the_same_tables(base, for
             if point is not None:
                 assert code == -signal.SIGKILL, f"{where}: the kill point was never reached (exit {code})"
             killed += code == -signal.SIGKILL
+            per_op[op] = per_op.get(op, 0) + (code == -signal.SIGKILL)
             if op != "demo" or db.exists():
                 _assert_whole(db, where)
                 rows = _production_rows(db)
@@ -173,5 +175,5 @@ def test_forty_kills_leave_whole_stores_that_resume_to_the_same_tables(base, for
     assert lost == 0
     print(
         f"\ncrash trials: {trials} run, {killed} killed mid-operation, {trials} stores whole and resumed, "
-        f"rows lost {lost}"
+        f"rows lost {lost}; killed mid-operation per operation: {per_op}"
     )
