@@ -155,7 +155,7 @@ def leaky_columns(frame: pd.DataFrame, *, target: str, task: str, columns: list[
         if same >= 0.99:
             out[col] = f"`{col}` is the same as the target in {same:.0%} of rows: it is the outcome under another name."
             continue
-        values = pd.to_numeric(text, errors="coerce")
+        values = pd.to_numeric(text, errors="coerce").astype("float64")  # Int64 from text cannot hold a median
         if values.notna().mean() > 0.98 and values.nunique() > 2:
             numbers[col] = values
         sentence = _predicts_alone(col, text, values, y_text, y_num, task)

@@ -74,3 +74,17 @@ def test_the_reference_period_is_a_share_of_the_data_never_one_day_nor_all_of_it
     assert 20 <= (end - start).days <= 35
     one_day = pd.Series(pd.date_range("2024-01-01 08:00", periods=10, freq="min"))
     assert default_reference(one_day)[1] == one_day.iloc[0].date()
+
+
+def test_a_whole_number_column_with_gaps_does_not_break_the_leak_check():
+    """Found by fuzzing: text of whole numbers with empty cells reads as Int64, which cannot hold a median."""
+    n = 61  # 60 numbers and a gap: a median of 29.5
+    frame = pd.DataFrame(
+        {
+            "churn": ["Yes", "No"] * 30 + ["Yes"],
+            "tenure": pd.array([str(i) if i != 5 else None for i in range(n)], dtype="string"),
+            "plan": ["a"] * n,
+        }
+    )
+    guess = suggest_mapping(frame)
+    assert guess.target == "churn" and "tenure" in guess.numerical
