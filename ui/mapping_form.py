@@ -20,6 +20,7 @@ from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
+from core.intake.suggest import guess_times
 from core.schema import BusinessConfig
 
 NONE = "(none)"
@@ -232,7 +233,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         money_fields = _money(task, target_unit, kind, numerical, positive)
         reference = None
         if how == "import":
-            ts = pd.to_datetime(frame[timestamp].astype("string"), errors="coerce", format="mixed").dropna()
+            ts = guess_times(frame[timestamp]).dropna()  # never raises on a column mixing time zones
             if len(ts):
                 lo, hi = default_reference(ts)
                 st.markdown("**Reference period**: rows your model was known to be good on")

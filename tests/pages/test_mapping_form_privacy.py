@@ -43,3 +43,19 @@ def test_the_form_offers_keep_drop_or_hash_for_each_flagged_column(tmp_path):
     assert mapping.hashed_columns == ("email", "full_name")
     assert mapping.dropped_columns == ("notes", "last_ticket")
     assert not {"notes", "last_ticket"} & {*mapping.numerical, *mapping.categorical}
+
+
+def test_a_time_column_mixing_zones_does_not_break_the_import_form(tmp_path):
+    """Found by fuzzing: the import form's reference-period picker raised pandas' mixed-time-zone error."""
+    frame = CHURN.load(REPO_ROOT / "data").head(300).copy()
+    frame["customer_id"] = [f"C{i}" for i in range(len(frame))]
+    stamps = ["2018-06-11T23:00:00", "2018-06-01 10:00:00-08:00"] * (len(frame) // 2)
+    frame["signed_up_at"] = stamps
+    frame["probability"] = 0.3
+    path = tmp_path / "mixed.parquet"
+    frame.to_parquet(path)
+    at = AppTest.from_function(_form, args=(str(path),), default_timeout=60)
+    at.run()
+    how = next(r for r in at.radio if r.label == "What should ModelPulse do?")
+    how.set_value("import").run()
+    assert not at.exception, [e.value for e in at.exception]
