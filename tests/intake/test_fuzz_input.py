@@ -157,7 +157,7 @@ def test_any_file_through_the_reader(tally, data):
     suggest_mapping(frame)
 
 
-@fuzz_settings(150)
+@fuzz_settings(40)
 @given(data=st.data())
 def test_fuzzed_prediction_files(fuzz_store, tally, data):
     """Later production rows for an existing model (trained, or imported with made-up ids)."""
@@ -187,7 +187,7 @@ def test_fuzzed_prediction_files(fuzz_store, tally, data):
             monitored(store, cfg, model)
 
 
-@fuzz_settings(120)
+@fuzz_settings(30)
 @given(data=st.data())
 def test_fuzzed_outcome_files(fuzz_store, tally, data):
     """Outcomes for stored ids (and for ids never scored, odd ids, odd outcomes and odd label times)."""
@@ -219,7 +219,7 @@ def test_fuzzed_outcome_files(fuzz_store, tally, data):
             monitored(store, cfg, "fz_trained")
 
 
-@fuzz_settings(100)
+@fuzz_settings(25)
 @given(data=st.data())
 def test_fuzzed_files_for_a_new_imported_model(fuzz_store, tally, data):
     """The upload page's new-model path with a model's own predictions: read, guess, validate, store."""
@@ -252,7 +252,7 @@ def test_fuzzed_files_for_a_new_imported_model(fuzz_store, tally, data):
             monitored(store, cfg, model)
 
 
-@fuzz_settings(12)
+@fuzz_settings(4)
 @given(data=st.data())
 def test_fuzzed_files_for_a_new_trained_model(fuzz_store, tally, data):
     """The new-model path that trains (a tiny network, one epoch): validation, training and monitoring."""
