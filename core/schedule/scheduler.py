@@ -65,6 +65,8 @@ class Scheduler:
         self.active = False
         self._crons: dict[str, str] = {}
         self._tick_lock = threading.Lock()
+        self.settled = threading.Event()
+        """Set once the first tick that holds the lease has made up missed runs and finished pending work."""
         self._sched = BackgroundScheduler(
             timezone=self.tz, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
         )
@@ -123,6 +125,7 @@ class Scheduler:
             self._sync(catch_up=first)
             if first:
                 self._resume()
+                self.settled.set()
             if self.inbox:
                 self._guard("inbox", lambda: process_inbox(store=self.store, settings=self.settings) and None)
             self._deliver()

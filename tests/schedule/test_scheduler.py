@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from core.errors import ConfigError
+from core.monitoring.runner import windows_behind
 from core.refresh import model_lock
 from core.schedule import Scheduler
 from core.schedule import describe
@@ -105,10 +106,10 @@ def test_overlapping_runs_are_skipped_and_logged_not_doubled(copied):
     cfg = _fast(with_delivery(copied))
     with Store.open(cfg.db_path) as store:
         set_schedule(store=store, settings=cfg, model="churn", cron="0 7 * * *", by="test")
-        store.clear_monitoring(model="churn")  # so the next run has real work and takes a while
         scheduler = Scheduler(store=store, settings=cfg).start()
         try:
-            assert _wait(lambda: scheduler.active)
+            assert _wait(lambda: scheduler.settled.is_set())
+            store.clear_monitoring(model="churn")  # so the next run has real work and takes a while
             lock = model_lock(store, "churn")
             # another refresh of churn (an upload, the inbox) is going: the scheduled run is skipped
             with lock:
@@ -181,3 +182,24 @@ def test_digest_is_owed_once_a_week_and_the_preview_is_what_is_sent(copied):
     assert got[0]["Subject"] == preview.subject
     assert all(t in body for t in titles)
     assert "This week:" in body and "Open it:" in body
+
+
+@pytest.mark.slow
+def test_work_a_kill_left_pending_is_finished_when_the_scheduler_takes_over(copied):
+    """A store whose monitoring was stopped half-way (here: forgotten) is brought up to date at start, once,
+    without waiting for the next scheduled run, and the run log says why it ran."""
+    cfg = _fast(with_delivery(copied))
+    with Store.open(cfg.db_path) as store:
+        set_schedule(store=store, settings=cfg, model="churn", cron="0 7 * * *", by="test")
+        spec = store.get_spec("churn")
+        store.clear_monitoring(model="churn")
+        assert windows_behind(store, spec) > 0
+        scheduler = Scheduler(store=store, settings=cfg).start()
+        try:
+            assert _wait(lambda: scheduler.settled.is_set(), timeout=300)
+            runs = _runs(store, monitor_job("churn"))
+        finally:
+            scheduler.stop()
+        assert windows_behind(store, spec) == 0
+    assert runs["status"].tolist() == ["ran"]
+    assert "finishing work left pending" in runs["message"].iloc[0]
