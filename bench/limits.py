@@ -133,10 +133,9 @@ def seed_store(root: Path):
     import pandas as pd
 
     from core.intake.create import create_trained_model
-    from core.intake.mapping import Mapping
     from core.schema import ArchConfig
-    from core.schema import BusinessConfig
     from core.store import Store
+    from tests.conftest import churn_mapping
 
     cfg = store_settings(root)
     cfg.db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,18 +145,8 @@ def seed_store(root: Path):
     frame = CHURN.load(REPO_ROOT / "data").head(600).copy()
     frame["customer_id"] = [f"S{i:05d}" for i in range(len(frame))]  # ids the measured files never use
     frame["signed_up_at"] = pd.Timestamp("2018-01-01") + pd.to_timedelta(range(len(frame)), unit="h")
-    mapping = Mapping(
-        name=MODEL,
-        title="Churn (limits)",
-        task="binary",
-        timestamp="signed_up_at",
-        entity="customer_id",
-        target="churn",
-        numerical=("tenure", "monthly_charges"),
-        categorical=("contract", "payment_method", "internet_service"),
-        positive_class="Yes",
-        window="month",
-        business=BusinessConfig(kind="revenue_at_risk", value_column="monthly_charges"),
+    mapping = churn_mapping(
+        name=MODEL, title="Churn (limits)", categorical=("contract", "payment_method", "internet_service")
     )
     with Store.open(cfg.db_path, create=True) as store:
         create_trained_model(

@@ -14,7 +14,6 @@ import typer
 from core.cli_common import _say
 from core.cli_common import _settings
 from core.cli_common import friendly
-from core.errors import ModelPulseError
 from core.errors import StoreLockedError
 
 
@@ -51,8 +50,9 @@ def alerts(
     severity: Annotated[str | None, typer.Option(help="critical or warning.")] = None,
 ) -> None:
     """List alerts with their plain-English explanation."""
-    if state and state not in ("open", "acknowledged", "resolved"):
-        raise ModelPulseError(f"State must be open, acknowledged or resolved, not {state!r}.")
+    from core.upkeep.answers import check_state
+
+    check_state(state)  # before the store is opened: a wrong word is said first
     answer("alerts", state=state, model=model, severity=severity)
 
 

@@ -20,8 +20,7 @@ import pandas as pd
 from core import faults
 from core.alerts import evaluate_alerts
 from core.config import Settings
-from core.errors import ModelFileError
-from core.modeling.registry import load_version
+from core.modeling.versions import loadable_versions
 from core.monitoring.runner import RunSummary
 from core.monitoring.runner import run_monitoring
 from core.monitoring.thresholds import Thresholds
@@ -95,33 +94,32 @@ def catch_up_scoring(store: Store, *, spec: ModelSpec, progress: Progress = prin
     rows fall in, so the monitoring run right after recomputes them on every row. A version whose file is
     still missing is left for a later run (the model page says it cannot score).
     """
-    versions = [v for v in store.list_versions(spec.name) if v.weights_path]
-    backlog = store.scoring_backlog(spec=spec, versions=[v.version for v in versions])
+    versions = [v.version for v in store.list_versions(spec.name) if v.weights_path]
+    backlog = store.scoring_backlog(spec=spec, versions=versions)
     done: dict[int, int] = {}
-    for info in versions:
-        if info.version not in backlog:
+    if not backlog:  # the usual case: nothing to load
+        return done
+    models, _ = loadable_versions(store, spec.name)  # a file still missing is left for a later run
+    for version, model in models.items():
+        if version not in backlog:
             continue
-        try:
-            model = load_version(store, model=spec.name, version=info.version)
-        except ModelFileError:
-            continue
-        rows = store.rows_without_predictions(spec=spec, version=info.version)
+        rows = store.rows_without_predictions(spec=spec, version=version)
         if rows.empty:
             continue
-        progress(f"  {spec.name} v{info.version}: scoring {len(rows):,} stored rows it missed")
+        progress(f"  {spec.name} v{version}: scoring {len(rows):,} stored rows it missed")
         starts = [pd.Timestamp(w).to_pydatetime() for w in sorted(window_start(rows["_ts"], spec.window).unique())]
         with store.transaction():
             store.write_predictions(
                 spec=spec,
-                version=info.version,
+                version=version,
                 row_ids=rows["_row_id"].to_numpy(),
                 ts=rows["_ts"].to_numpy(),
                 entity_ids=rows["_entity_id"].to_numpy(),
                 predictions=model.predict(rows),
             )
-            store.forget_windows(model=spec.name, version=info.version, starts=starts)
+            store.forget_windows(model=spec.name, version=version, starts=starts)
             faults.point("scores.before_commit")
-        done[info.version] = len(rows)
+        done[version] = len(rows)
     return done
 
 

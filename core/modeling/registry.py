@@ -40,7 +40,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to a temporary name, fsync it, rename it over `path` and fsync the folder, so a kill at
     any moment leaves either the old file or the whole new one, never a part."""
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -111,11 +111,11 @@ def save_model(
     weights = folder / "weights.pt"
     buffer = io.BytesIO()
     torch.save(model.net.state_dict(), buffer)
-    _atomic_write(weights, buffer.getvalue())
+    write_atomically(weights, buffer.getvalue())
     digest = sha256_file(weights)
     meta = build_metadata(model, version=version, extra=extra or {})
     meta["weights_sha256"] = digest
-    _atomic_write(folder / "meta.json", json.dumps(meta, indent=1, default=float).encode())
+    write_atomically(folder / "meta.json", json.dumps(meta, indent=1, default=float).encode())
     return weights, digest, meta
 
 

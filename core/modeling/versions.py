@@ -30,6 +30,19 @@ from core.store import Store
 from core.store import stored_rows
 
 
+def loadable_versions(store: Store, name: str) -> tuple[dict[int, TrainedModel], dict[int, ModelFileError]]:
+    """Every version of `name` that has a network: (those that load, the refusal of each that does not)."""
+    models, problems = {}, {}
+    for info in store.list_versions(name):
+        if not info.weights_path:
+            continue
+        try:
+            models[info.version] = load_version(store, model=name, version=info.version)
+        except ModelFileError as exc:
+            problems[info.version] = exc
+    return models, problems
+
+
 def scoring_versions(store: Store, name: str) -> dict[int, TrainedModel]:
     """Every version of `name` whose network loads: the live one scores, the others shadow-score.
 
@@ -37,31 +50,20 @@ def scoring_versions(store: Store, name: str) -> dict[int, TrainedModel]:
     left out, so one missing file never blocks the live version's traffic. Its rows wait in its scoring
     backlog (`Store.scoring_backlog`) until the file is back; :func:`cannot_score` says which and why.
     """
-    out = {}
-    for info in store.list_versions(name):
-        if not info.weights_path:
-            continue
-        try:
-            out[info.version] = load_version(store, model=name, version=info.version)
-        except ModelFileError as exc:
-            if info.is_live:
-                raise ModelFileError(
-                    f"v{info.version} of `{name}` is live but cannot score, so nothing was stored: {exc.user_message}"
-                ) from exc
-    return out
+    models, problems = loadable_versions(store, name)
+    live = store.live_version(name)
+    if live is not None and live.version in problems:
+        raise ModelFileError(
+            f"v{live.version} of `{name}` is live but cannot score, so nothing was stored: "
+            f"{problems[live.version].user_message}"
+        ) from problems[live.version]
+    return models
 
 
 def cannot_score(store: Store, name: str) -> dict[int, str]:
     """Versions of `name` with a network that cannot be loaded now, each with the reason in a sentence."""
-    out = {}
-    for info in store.list_versions(name):
-        if not info.weights_path:
-            continue
-        try:
-            load_version(store, model=name, version=info.version)
-        except ModelFileError as exc:
-            out[info.version] = f"v{info.version} cannot score: {exc.user_message}"
-    return out
+    _, problems = loadable_versions(store, name)
+    return {v: f"v{v} cannot score: {exc.user_message}" for v, exc in problems.items()}
 
 
 def register_version(

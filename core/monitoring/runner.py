@@ -42,11 +42,11 @@ class RunSummary:
     seconds: float = 0.0
     alerts: dict[str, dict[str, int]] = field(default_factory=dict)
     owed: dict[str, int] = field(default_factory=dict)
+    """Messages owed to channels per model (sent by the delivery loop)."""
     caught_up: dict[str, dict[int, int]] = field(default_factory=dict)
     """Rows scored late per model and version (a version's file was missing, or a kill stopped a scoring)."""
     purged: dict[str, tuple[int, int]] = field(default_factory=dict)
     """(rows, outcomes) deleted by retention per model, before monitoring."""
-    """Messages owed to channels per model (sent by the delivery loop)."""
 
     @property
     def total_computed(self) -> int:

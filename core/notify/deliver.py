@@ -55,13 +55,18 @@ def stopped(holder: str | None) -> bool:
     pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
+    return not pid_running(int(pid))
+
+
+def pid_running(pid: int) -> bool:
+    """True while process `pid` exists on this machine (one we may not signal counts as running)."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    return True
 
 
 def take_lease(store: Store, *, name: str = LEASE, holder: str, seconds: float) -> tuple[bool, int]:

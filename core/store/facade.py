@@ -94,7 +94,7 @@ class Store:
         """Open (and, unless read-only, migrate) the store at `path`.
 
         `verify=True` first reads every table in full and refuses a damaged store before anything is
-        written to it (the commands that change a store use it; about 0.5 s per million stored rows).
+        written to it (the commands that change a store use it; about 0.07 s for the full demo's 1.3M rows).
         """
         conn = Connection.open(path, read_only=read_only, create=create)
         try:

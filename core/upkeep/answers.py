@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.config import Settings
 from core.errors import ModelPulseError
+from core.store import ALERT_STATES
 from core.store import Store
 from core.upkeep.backup import backup_store
 from core.upkeep.check import check_store
@@ -49,12 +50,17 @@ def status(store: Store, settings: Settings) -> Answer:
     return Answer(lines)
 
 
+def check_state(state: str | None) -> None:
+    """Refuse an alert state that is not one a person can set, in one sentence."""
+    if state and state not in ALERT_STATES:
+        raise ModelPulseError(f"State must be open, acknowledged or resolved, not {state!r}.")
+
+
 def alerts(
     store: Store, settings: Settings, *, state: str | None = None, model: str | None = None, severity: str | None = None
 ) -> Answer:
     """Alerts with their plain-English explanation."""
-    if state and state not in ("open", "acknowledged", "resolved"):
-        raise ModelPulseError(f"State must be open, acknowledged or resolved, not {state!r}.")
+    check_state(state)
     frame = store.list_alerts(model=model, state=state, severity=severity)
     if frame.empty:
         return Answer(["No alerts match."])

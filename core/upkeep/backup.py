@@ -25,6 +25,7 @@ from core.errors import StoreLockedError
 from core.modeling.registry import recorded_path
 from core.modeling.registry import sha256_file
 from core.modeling.registry import weights_file
+from core.modeling.registry import write_atomically
 from core.store import Store
 from core.upkeep.check import check_store
 
@@ -43,15 +44,6 @@ class BackupResult:
     model_files: int
     seconds: float
     message: str
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(payload, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _copy_file(source: Path, target: Path) -> None:
@@ -94,26 +86,25 @@ def backup_store(store: Store, *, dest: Path | str) -> BackupResult:
                 )
         sums = copy.checksums()
         schema = copy.schema_version()
-    _write_json(
-        dest / MANIFEST,
-        {
-            "format": FORMAT,
-            "created_at": datetime.now().isoformat(timespec="seconds"),
-            "source": str(store.path),
-            "schema": schema,
-            "tables": {t: {"rows": n, "checksum": c} for t, (n, c) in sums.items()},
-            "model_files": files,
-        },
-    )
+    manifest = {
+        "format": FORMAT,
+        "created_at": datetime.now().isoformat(timespec="seconds"),
+        "source": str(store.path),
+        "schema": schema,
+        "tables": {t: {"rows": n, "checksum": c} for t, (n, c) in sums.items()},
+        "model_files": files,
+    }
+    write_atomically(dest / MANIFEST, json.dumps(manifest, indent=1).encode())  # last: the backup is finished
     rows = sum(n for n, _ in sums.values())
+    seconds = time.perf_counter() - started
     return BackupResult(
         path=dest,
         tables=len(sums),
         rows=rows,
         model_files=len(files),
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         message=f"Backed up {len(sums)} tables ({rows:,} rows) and {len(files)} model files to {dest} "
-        f"in {time.perf_counter() - started:.1f}s.",
+        f"in {seconds:.1f}s.",
     )
 
 
@@ -191,14 +182,15 @@ def restore_store(folder: Path | str, *, settings: Settings) -> BackupResult:
     if tmp.exists():
         tmp.unlink()
     _copy_file(folder / DB_NAME, tmp)
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    files = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("model_files", {})
     models_tmp = settings.models_dir.with_name(f".{settings.models_dir.name}.restoring")
     shutil.rmtree(models_tmp, ignore_errors=True)
-    for rel in manifest.get("model_files", {}):
+    for rel in files:
         _copy_file(folder / rel, models_tmp / Path(rel).relative_to("models"))
     # from here on only renames: the old store and models stay beside the new ones
-    if db.exists():
-        os.replace(db, db.with_name(f"{db.name}.before-restore-{stamp}"))
+    kept, had_store = db.with_name(f"{db.name}.before-restore-{stamp}"), db.exists()
+    if had_store:
+        os.replace(db, kept)
         wal = db.with_name(db.name + ".wal")
         if wal.exists():
             os.replace(wal, db.with_name(f"{db.name}.wal.before-restore-{stamp}"))
@@ -219,19 +211,14 @@ def restore_store(folder: Path | str, *, settings: Settings) -> BackupResult:
                     restored.set_weights_path(
                         model=spec.name, version=info.version, path=recorded_path(path, store_path=db)
                     )
-        rows = sum(n for n, _ in restored.checksums().values())
-        tables = len(restored.checksums())
+        sums = restored.checksums()
+    rows, tables = sum(n for n, _ in sums.values()), len(sums)
     return BackupResult(
         path=db,
         tables=tables,
         rows=rows,
-        model_files=len(manifest.get("model_files", {})),
+        model_files=len(files),
         seconds=time.perf_counter() - started,
-        message=f"Restored {tables} tables ({rows:,} rows) and {len(manifest.get('model_files', {}))} model files "
-        f"from {folder} into {db}"
-        + (
-            f"; the store it replaced is kept as {db.name}.before-restore-{stamp}."
-            if db.with_name(f"{db.name}.before-restore-{stamp}").exists()
-            else "."
-        ),
+        message=f"Restored {tables} tables ({rows:,} rows) and {len(files)} model files from {folder} into {db}"
+        + (f"; the store it replaced is kept as {kept.name}." if had_store else "."),
     )

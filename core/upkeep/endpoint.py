@@ -23,6 +23,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import ModelPulseError
+from core.notify.deliver import pid_running
 from core.store import Store
 from core.upkeep.answers import ANSWERS
 from core.upkeep.answers import Answer
@@ -110,16 +111,6 @@ def _reply(request: BaseHTTPRequestHandler, code: int, payload: dict) -> None:
     request.wfile.write(data)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def ask(db_path: Path, command: str, args: dict, *, timeout: float = 600.0) -> Answer | None:
     """Ask the process holding `db_path` to answer `command`; None when no such process is listening."""
     try:
@@ -127,7 +118,7 @@ def ask(db_path: Path, command: str, args: dict, *, timeout: float = 600.0) -> A
         pid, port, token = int(info["pid"]), int(info["port"]), str(info["token"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not _alive(pid):
+    if not pid_running(pid):
         return None
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/answer",

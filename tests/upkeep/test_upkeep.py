@@ -35,20 +35,12 @@ from core.upkeep.endpoint import ask
 from core.upkeep.endpoint import descriptor_path
 from tests.conftest import churn_batch
 from tests.conftest import make_settings
+from tests.test_cli import _cli as cli
 
 
 def _cli(*args, cfg, timeout: int = 300):
-    env = {
-        "MODELPULSE_DB": str(cfg.db_path),
-        "MODELPULSE_MODELS_DIR": str(cfg.models_dir),
-        "MODELPULSE_INBOX": str(cfg.inbox_dir),
-        "PATH": "/usr/bin:/bin",
-        "DO_NOT_TRACK": "1",
-        "MODELPULSE_THREADS": "2",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
+    """`python -m core ARGS` as its own process on the store and model files of `cfg`."""
+    return cli(*args, db=cfg.db_path, models_dir=cfg.models_dir, timeout=timeout)
 
 
 def _tables(db: Path) -> dict[str, list]:
