@@ -17,6 +17,7 @@ from core.config import Settings
 from core.errors import DataError
 from core.errors import ModelFileError
 from core.modeling.features import target_codes
+from core.modeling.importance import record_importance
 from core.modeling.registry import load_version
 from core.modeling.registry import recorded_path
 from core.modeling.registry import save_model
@@ -91,7 +92,8 @@ def register_version(
     or shadow beside the live one), `rows` are stored with the predictions of this and every other
     scoring version, and every stored row this version has not scored is shadow-scored, so versions
     compare on the same traffic. The model must be registered already (inside the same transaction
-    for a new one). `version` defaults to the next free number.
+    for a new one). `version` defaults to the next free number. Then, in a transaction of its own, the
+    version's permutation importance is measured on its reference rows (:mod:`core.modeling.importance`).
     """
     with store.transaction():
         version = store.next_version(spec.name) if version is None else version
@@ -125,6 +127,12 @@ def register_version(
                 predictions=model.predict(backlog),
             )
         faults.point("version.before_commit")
+    # after the version's own commit: a version whose importance could not be measured (or a process stopped
+    # here) still scores and is monitored; `python -m core importance` measures it later
+    try:
+        record_importance(store, spec=spec, model=model, version=version, seed=settings.seed, progress=progress)
+    except DataError as exc:
+        progress(f"  v{version}: importance not measured. {exc.user_message}")
     return version
 
 

@@ -4,6 +4,8 @@ from core.store.connection import Connection
 from core.store.connection import connect
 from core.store.connection import quote_ident
 from core.store.facade import Store
+from core.store.importance import FeatureImportance
+from core.store.importance import VersionImportance
 from core.store.migrations import SCHEMA_VERSION
 from core.store.rows import REFERENCE_SPLITS
 from core.store.rows import rows_table_name
@@ -23,10 +25,12 @@ __all__ = [
     "AlertEvent",
     "AlertRow",
     "Connection",
+    "FeatureImportance",
     "ModelStatus",
     "NotifiedAlert",
     "OutboxMessage",
     "Store",
+    "VersionImportance",
     "VersionInfo",
     "connect",
     "quote_ident",

@@ -37,6 +37,7 @@ from core.store.batches import BatchesFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
 from core.store.delivery import DeliveryFamily
+from core.store.importance import ImportanceFamily
 from core.store.migrations import check_or_migrate
 from core.store.migrations import migrate
 from core.store.migrations import schema_version
@@ -76,6 +77,7 @@ class Store:
         self.people = PeopleFamily(conn)
         self.audit = AuditFamily(conn)
         self.retention = RetentionFamily(conn)
+        self.importance = ImportanceFamily(conn)
         self._families = (
             self.retention,
             self.rows,
@@ -85,6 +87,7 @@ class Store:
             self.delivery,
             self.people,
             self.audit,
+            self.importance,
             self.models,
         )
 
@@ -307,3 +310,7 @@ class Store:
     get_message = _by("outbox", OutboxFamily.get_message)
     last_told = _by("outbox", OutboxFamily.last_told)
     outbox_counts = _by("outbox", OutboxFamily.counts_by_status)
+
+    save_importance = _by("importance", ImportanceFamily.save_importance)
+    read_importance = _by("importance", ImportanceFamily.read_importance)
+    importance_versions = _by("importance", ImportanceFamily.importance_versions)
