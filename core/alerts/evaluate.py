@@ -25,6 +25,7 @@ from core.schema import ModelSpec
 from core.store import AlertEvent
 from core.store import AlertRow
 from core.store import Store
+from core.store import VersionImportance
 from core.store.mappers import ALERT_COLUMNS
 
 SYSTEM = "modelpulse"
@@ -84,35 +85,17 @@ def evaluate_alerts(
 ) -> AlertChanges:
     """Bring alerts of `spec` up to date with the stored results of its live `version`."""
     rules = rules or default_rules(spec, thresholds)
-    results = store.read_results(model=spec.name, version=version, with_details=True)
-    results = results[results["scope"].isin(["full", "version"])]
-    stats = store.read_window_stats(model=spec.name, version=version)
-    stats_by_window = {pd.Timestamp(r.window_start): r.stats for r in stats.itertuples()}
-    volume = results[(results["check"] == str(Check.VOLUME)) & (results["status"] == "ok")]
-    enough = {pd.Timestamp(w) for w in volume["window_start"]}
-    measured = _measured_windows(results, spec)
+    replay = Replay.read(store=store, spec=spec, version=version)
     existing = {r["id"]: r for r in store.list_alerts(model=spec.name).to_dict("records")}
     upserts: list[AlertRow] = []
     events: list[AlertEvent] = []
     counts = {"open": 0, "opened": 0, "resolved": 0, "reopened": 0}
     for rule in rules:
-        rows = results[results["check"] == str(rule.check)]
-        metric = rule.metric_of(spec)
-        if metric is not None:
-            rows = rows[rows["metric"] == metric]
-        subject = str(metric or rule.check)
+        seen = replay.verdicts(rule)
+        subject, version_level, latest_fire = seen.subject, seen.version_level, seen.latest_fire
         aid = alert_id(spec.name, rule.key, subject)
         old = existing.get(aid)
-        eps: list[Episode] = []
-        if not rows.empty:
-            if rule.per_column:
-                rows = _worst_per_window(rule, rows)
-            version_level = bool(rows["window_start"].isna().all())
-            skip = set() if version_level else {ts for ts in _window_starts(rows) if ts not in enough}
-            if rule.yields_to_outcomes:
-                skip |= measured
-            verdicts, latest_fire = _verdicts(rule, rows, skip=skip)
-            eps = episodes(verdicts)
+        eps = episodes(seen.verdicts)
         if not eps:
             if old is not None and old["state"] != "resolved":
                 upserts.append(_without_evidence(old))
@@ -148,9 +131,7 @@ def evaluate_alerts(
         if latest_fire is None:
             continue
         measure = rule.measure_of(latest_fire)
-        when = _when(spec, current.last, version_level=version_level)
-        window = results[results["window_start"] == current.last] if not version_level else None
-        text = rule.words(Firing(spec, latest_fire, stats_by_window.get(current.last, {}), when, measure, window))
+        text = rule.words(replay.firing(rule, latest_fire, current.last, version_level=version_level))
         now = datetime.now()
         upserts.append(
             AlertRow(
@@ -180,6 +161,76 @@ def evaluate_alerts(
             counts["open"] += 1
     store.save_alerts(upserts=upserts, events=events)
     return AlertChanges(counts=counts, alerts=upserts, events=events)
+
+
+@dataclass(frozen=True)
+class RuleReplay:
+    """One rule over a version's windows: the rows it reads (one per window), its verdicts and latest firing row."""
+
+    subject: str
+    rows: pd.DataFrame
+    version_level: bool
+    """True when the rule reads version checks (no windows)."""
+    verdicts: list[tuple[pd.Timestamp, bool | None]]
+    latest_fire: pd.Series | None
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What evaluating a live version reads once: its stored results and window statistics, the windows with
+    enough rows, and those whose quality was measured on outcomes. Reading it saves nothing."""
+
+    spec: ModelSpec
+    results: pd.DataFrame
+    stats_by_window: dict[pd.Timestamp, dict]
+    enough: set[pd.Timestamp]
+    measured: set[pd.Timestamp]
+    importance: VersionImportance | None = None
+    """Which inputs drive the version's answers (what drift and quality alerts name); None if never measured."""
+
+    @classmethod
+    def read(cls, *, store: Store, spec: ModelSpec, version: int) -> Replay:
+        """The stored results (`full` and `version` scope) and window statistics of `spec`'s `version`."""
+        results = store.read_results(model=spec.name, version=version, with_details=True)
+        results = results[results["scope"].isin(["full", "version"])]
+        stats = store.read_window_stats(model=spec.name, version=version)
+        volume = results[(results["check"] == str(Check.VOLUME)) & (results["status"] == "ok")]
+        return cls(
+            spec=spec,
+            results=results,
+            stats_by_window={pd.Timestamp(r.window_start): r.stats for r in stats.itertuples()},
+            enough={pd.Timestamp(w) for w in volume["window_start"]},
+            measured=_measured_windows(results, spec),
+            importance=store.read_importance(model=spec.name, version=version),
+        )
+
+    def verdicts(self, rule: AlertRule) -> RuleReplay:
+        """What `rule` says about each window (a window with too few rows, or whose quality was measured
+        when the rule is about estimated quality, says nothing)."""
+        rows = self.results[self.results["check"] == str(rule.check)]
+        metric = rule.metric_of(self.spec)
+        if metric is not None:
+            rows = rows[rows["metric"] == metric]
+        subject = str(metric or rule.check)
+        if rows.empty:
+            return RuleReplay(subject=subject, rows=rows, version_level=False, verdicts=[], latest_fire=None)
+        if rule.per_column:
+            rows = _worst_per_window(rule, rows)
+        version_level = bool(rows["window_start"].isna().all())
+        skip = set() if version_level else {ts for ts in _window_starts(rows) if ts not in self.enough}
+        if rule.yields_to_outcomes:
+            skip |= self.measured
+        verdicts, latest_fire = _verdicts(rule, rows, skip=skip)
+        return RuleReplay(
+            subject=subject, rows=rows, version_level=version_level, verdicts=verdicts, latest_fire=latest_fire
+        )
+
+    def firing(self, rule: AlertRule, row: pd.Series, ts: pd.Timestamp, *, version_level: bool) -> Firing:
+        """`rule` firing on `row` of the window starting `ts`: what its words read."""
+        when = _when(self.spec, ts, version_level=version_level)
+        window = self.results[self.results["window_start"] == ts] if not version_level else None
+        stats = self.stats_by_window.get(ts, {})
+        return Firing(self.spec, row, stats, when, rule.measure_of(row), window, importance=self.importance)
 
 
 def _event(aid: str, model: str, event: str, comment: str, *, window: datetime | None = None) -> AlertEvent:
