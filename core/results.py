@@ -40,6 +40,7 @@ class Check(StrEnum):
     OVERFITTING = "overfitting"
     QUALITY = "quality"
     VOLUME = "volume"
+    SEGMENT = "segment"  # one group of rows (a column's value or range) against the same group in validation
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +79,8 @@ class WindowResult:
     fingerprint: str
     checks: tuple[CheckResult, ...]
     stats: dict = field(default_factory=dict)
+    segments: tuple[tuple[str, str, dict], ...] = ()
+    """(column, group, statistics) of every group of rows (`core.monitoring.segments`)."""
     daily: tuple[tuple[datetime, dict], ...] = ()
     seconds: float = 0.0
 

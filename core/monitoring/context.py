@@ -15,6 +15,9 @@ from core.monitoring.performance import gap_check
 from core.monitoring.performance import labelled_arrays
 from core.monitoring.quality import ColumnProfile
 from core.monitoring.quality import profile_reference
+from core.monitoring.segments import SegmentPlan
+from core.monitoring.segments import plan_segments
+from core.monitoring.segments import reference_segment_stats
 from core.monitoring.thresholds import Thresholds
 from core.monitoring.validity import usable
 from core.results import CheckResult
@@ -39,6 +42,10 @@ class VersionContext:
     """Stored number columns (features and money columns) whose values are checked for usability."""
     threshold: float
     thresholds: Thresholds
+    segments: list[SegmentPlan]
+    """How rows split into groups (the same for every window of the version)."""
+    segment_reference: tuple[tuple[str, str, dict], ...]
+    """Each group's statistics in the version's validation rows."""
 
     @classmethod
     def build(
@@ -68,6 +75,7 @@ class VersionContext:
                 thresholds=thresholds,
                 reference_metrics=metrics["validation"],
             )
+        plans = plan_segments(spec, reference, features)
         return cls(
             spec=spec,
             info=info,
@@ -81,6 +89,8 @@ class VersionContext:
             numeric=numeric,
             threshold=threshold,
             thresholds=thresholds,
+            segments=plans,
+            segment_reference=reference_segment_stats(spec, plans, reference, threshold=threshold),
         )
 
     def version_checks(self) -> list[CheckResult]:

@@ -125,6 +125,7 @@ def monitor_version(
     ctx = version_context(store, spec, info, thresholds)
     if scope == "full":
         store.save_version_checks(model=spec.name, version=info.version, checks=ctx.version_checks())
+    store.save_segment_reference(model=spec.name, version=info.version, segments=ctx.segment_reference)
     errors = _estimate_history(store, spec.name, info.version) if spec.task == "binary" and scope == "full" else {}
     for k, (row, fp) in enumerate(sorted(todo, key=lambda t: t[0]["window_start"]), start=1):
         window = make_window(row["window_start"], spec.window)

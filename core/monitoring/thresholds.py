@@ -41,6 +41,11 @@ class Thresholds:
     missing_increase: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
     unseen_share: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
     out_of_range_share: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))
+    segment_shift: Band = field(default_factory=lambda: Band(warn=0.10, alert=0.20))
+    """One group of rows against the same group in validation: the rise in its outcome rate, in points
+    (yes/no models), or the relative rise in its typical error (numbers). Must also be clearly beyond chance."""
+    segment_min_labels: int = 30
+    """Outcomes a group needs, in the window and in validation, before its change is judged."""
     min_labels: int = 50
     estimate_lookback_windows: int = 16
     estimate_half_life_windows: float = 2.0

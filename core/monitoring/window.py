@@ -13,6 +13,8 @@ from core.monitoring.drift import target_drift_check
 from core.monitoring.performance import gap_check
 from core.monitoring.performance import performance_checks
 from core.monitoring.quality import quality_checks
+from core.monitoring.segments import segment_checks
+from core.monitoring.segments import segment_stats
 from core.monitoring.stats import window_stats
 from core.monitoring.validity import usable
 from core.monitoring.windows import Window
@@ -70,6 +72,7 @@ def compute_window(
     stats = window_stats(spec, frame, threshold=ctx.threshold)
     by_day = frame.groupby(frame["_ts"].dt.floor("D"))
     daily = tuple((day.to_pydatetime(), window_stats(spec, part, threshold=ctx.threshold)) for day, part in by_day)
+    segments = segment_stats(spec, ctx.segments, frame, threshold=ctx.threshold)
     if unusable is not None and scope == "full":
         checks.append(unusable)
     if enough:
@@ -83,6 +86,8 @@ def compute_window(
                 thresholds=th,
                 seed=int(pd.Timestamp(window.start).timestamp()) % 10_000,
             )
+            reference = {(c, g): s for c, g, s in ctx.segment_reference}
+            checks += segment_checks(spec=spec, current=segments, reference=reference, thresholds=th)
         labelled = frame[frame["_label"].notna()]
         perf = performance_checks(spec=spec, frame=frame, reference_metrics=ctx.reference_metrics, thresholds=th)
         checks += perf
@@ -115,5 +120,6 @@ def compute_window(
         checks=tuple(checks),
         daily=daily,
         stats=stats,
+        segments=segments,
         seconds=time.perf_counter() - started,
     )

@@ -272,6 +272,10 @@ class Store:
     read_window_stats = _by("results", ResultsFamily.read_window_stats)
     read_daily_stats = _by("results", ResultsFamily.read_daily_stats)
     clear_monitoring = _by("results", ResultsFamily.clear_monitoring)
+    save_segment_reference = _by("results", ResultsFamily.save_segment_reference)
+    read_segment_stats = _by("results", ResultsFamily.read_segment_stats)
+    read_segment_reference = _by("results", ResultsFamily.read_segment_reference)
+    segment_columns = _by("results", ResultsFamily.segment_columns)
 
     list_batches = _by("batches", BatchesFamily.list_batches)
     get_batch = _by("batches", BatchesFamily.get_batch)

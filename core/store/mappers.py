@@ -141,6 +141,30 @@ def daily_frame(result: WindowResult) -> pd.DataFrame:
     return days
 
 
+def segment_frame(
+    model: str, version: int, segments: Sequence[tuple[str, str, dict]], *, window_start: Any = None
+) -> pd.DataFrame:
+    """`segment_stats` rows of one window, or `segment_reference` rows (with each group's position) when
+    no window is given."""
+    frame = pd.DataFrame(
+        {
+            "model": model,
+            "version": int(version),
+            "column_name": [c for c, _, _ in segments],
+            "segment": [g for _, g, _ in segments],
+            "n_rows": [int(s.get("n", 0)) for _, _, s in segments],
+            "n_labels": [int(s.get("n_labelled", 0)) for _, _, s in segments],
+            "stats": [to_json(s) for _, _, s in segments],
+        }
+    )
+    if window_start is not None:
+        frame.insert(2, "window_start", pd.Timestamp(window_start))
+        frame["window_start"] = frame["window_start"].astype("datetime64[us]")
+    else:
+        frame.insert(4, "position", range(len(frame)))
+    return frame
+
+
 def predictions_frame(
     *, model: str, version: int, row_ids: Any, ts: Any, entity_ids: Any, pred: Predictions, batch_id: str
 ) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """What monitoring found: `monitor_windows` (bookkeeping), `check_results`, and the per-window and
-per-day sufficient statistics (`window_stats`, `daily_stats`) that KPIs and comparisons pool."""
+per-day sufficient statistics (`window_stats`, `daily_stats`) that KPIs and comparisons pool, and the same
+statistics per group of rows (`segment_stats` per window, `segment_reference` per version)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from core.store.connection import Connection
 from core.store.connection import quote_ident
 from core.store.mappers import check_frame
 from core.store.mappers import daily_frame
+from core.store.mappers import segment_frame
 from core.store.mappers import window_row
 from core.store.mappers import window_stats_row
 
@@ -22,7 +24,7 @@ from core.store.mappers import window_stats_row
 class ResultsFamily:
     """Computed windows, their check results and statistics."""
 
-    tables = ("monitor_windows", "check_results", "window_stats", "daily_stats")
+    tables = ("monitor_windows", "check_results", "window_stats", "daily_stats", "segment_stats")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -67,6 +69,10 @@ class ResultsFamily:
                     "DELETE FROM window_stats WHERE model = ? AND version = ? AND window_start = ?", version_key
                 )
                 cur.execute("INSERT INTO window_stats VALUES (?, ?, ?, ?, ?, ?, ?)", window_stats_row(result))
+            cur.execute("DELETE FROM segment_stats WHERE model = ? AND version = ? AND window_start = ?", version_key)
+            if result.segments:
+                frame = segment_frame(result.model, result.version, result.segments, window_start=result.start)
+                self.conn.insert(cur, "segment_stats", frame)
 
     def forget_windows(self, *, model: str, version: int, starts: list[datetime]) -> None:
         """Forget the results and statistics of windows that no longer hold any rows (their data was removed)."""
@@ -133,6 +139,45 @@ class ResultsFamily:
         frame["stats"] = [json.loads(s) for s in frame["stats"]]
         return frame
 
+    def save_segment_reference(self, *, model: str, version: int, segments: Sequence[tuple[str, str, dict]]) -> None:
+        """Replace a version's per-group reference statistics (kept in the order the groups were planned)."""
+        with self.conn.transaction() as cur:
+            cur.execute("DELETE FROM segment_reference WHERE model = ? AND version = ?", [model, int(version)])
+            if segments:
+                self.conn.insert(cur, "segment_reference", segment_frame(model, version, segments))
+
+    def read_segment_stats(self, *, model: str, version: int, column: str | None = None) -> pd.DataFrame:
+        """Per-window statistics of each group of rows (one input's groups, or every input's)."""
+        sql = (
+            "SELECT window_start, column_name AS column, segment, n_rows, n_labels, stats FROM segment_stats "
+            "WHERE model = ? AND version = ?"
+        )
+        params: list = [model, int(version)]
+        if column is not None:
+            sql += " AND column_name = ?"
+            params.append(column)
+        frame = self.conn.query_df(sql + " ORDER BY window_start, column_name, segment", params)
+        frame["stats"] = [json.loads(s) for s in frame["stats"]]
+        return frame
+
+    def read_segment_reference(self, *, model: str, version: int) -> pd.DataFrame:
+        """Each group's statistics in the version's validation rows, groups in their planned order."""
+        frame = self.conn.query_df(
+            "SELECT column_name AS column, segment, position, n_rows, n_labels, stats FROM segment_reference "
+            "WHERE model = ? AND version = ? ORDER BY column_name, position",
+            [model, int(version)],
+        )
+        frame["stats"] = [json.loads(s) for s in frame["stats"]]
+        return frame
+
+    def segment_columns(self, *, model: str, version: int) -> list[str]:
+        """Inputs whose groups were stored for this version."""
+        rows = self.conn.fetch(
+            "SELECT DISTINCT column_name FROM segment_reference WHERE model = ? AND version = ? ORDER BY 1",
+            [model, int(version)],
+        )
+        return [r[0] for r in rows]
+
     def clear_monitoring(self, *, model: str) -> None:
         """Forget computed windows and results of `model` (alerts and their history stay)."""
         self.delete_model(model)
@@ -140,6 +185,6 @@ class ResultsFamily:
     def delete_model(self, model: str) -> None:
         """Forget every result of `model` (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
-            for t in self.tables:
+            for t in (*self.tables, "segment_reference"):
                 sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
                 cur.execute(sql, [model])
