@@ -19,9 +19,11 @@ import pandas as pd
 from core.business import BusinessKind
 from core.business import kind_for
 from core.metrics import METRICS
+from core.monitoring.drivers import drivers_sentence
 from core.monitoring.thresholds import Thresholds
 from core.results import Check
 from core.schema import ModelSpec
+from core.store import VersionImportance
 from core.wording import human
 
 COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -54,6 +56,8 @@ class Firing:
     measure: float | None
     window: pd.DataFrame | None = None
     """Every stored result of the same window (what the words may compare with)."""
+    importance: VersionImportance | None = None
+    """Which inputs drive the version's answers; None when it was never measured."""
 
     @property
     def details(self) -> dict:
@@ -87,6 +91,12 @@ class Firing:
         rows = self.window[(self.window["check"] == str(Check.PERFORMANCE)) & (self.window["metric"] == "recall")]
         ref = rows["reference"].dropna()
         return float(ref.iloc[0]) if len(ref) else None
+
+    def drivers(self) -> str:
+        """` Most of the change comes from higher tenure.`: the inputs behind the window's change, with a
+        leading space, or empty (no importance, no drift results)."""
+        sentence = drivers_sentence(spec=self.spec, window=self.window, importance=self.importance)
+        return f" {sentence}" if sentence else ""
 
     def exposure(self) -> tuple[str, float | None]:
         """What the window's rows are worth (the business kind's words)."""

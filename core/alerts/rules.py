@@ -46,6 +46,9 @@ class PerformanceRule(AlertRule):
         return PRIMARY[spec.task]
 
     def what(self, f: Firing) -> str:
+        return self._drop(f) + f.drivers()
+
+    def _drop(self, f: Firing) -> str:
         b, value, ref = f.spec.business, f.value, f.reference
         if f.row["metric"] == "roc_auc":
             return (
@@ -79,10 +82,10 @@ class DriftRule(AlertRule):
     def what(self, f: Firing) -> str:
         top = [human(c) for c in f.details.get("drifted", [])[:3]]
         if not top:
-            return f"{pct(f.value)} of the inputs look different {f.when}."
+            return f"{pct(f.value)} of the inputs look different {f.when}.{f.drivers()}"
         return (
             f"{pct(f.value)} of the inputs {f.when} look different from the data the model learned from, "
-            f"most of all {', '.join(top)}."
+            f"most of all {', '.join(top)}.{f.drivers()}"
         )
 
 
@@ -283,5 +286,5 @@ class EstimatedPerformanceRule(AlertRule):
     def what(self, f: Firing) -> str:
         return (
             f"Outcomes for {f.when} are not in yet, but the model's own confidence says its skill may have "
-            f"dropped by {pct(f.measure or 0)}."
+            f"dropped by {pct(f.measure or 0)}.{f.drivers()}"
         )

@@ -48,6 +48,8 @@ class ReferenceHistogram:
     labels: tuple[str, ...] = ()
     shares: tuple[float, ...] = ()
     edges: tuple[float, ...] = ()
+    mean: float | None = None
+    """Numbers: the reference mean, so a window can say whether values went up or down."""
 
 
 def reference_histogram(values: pd.Series, *, kind: str, bins: int = 20) -> ReferenceHistogram:
@@ -60,14 +62,16 @@ def reference_histogram(values: pd.Series, *, kind: str, bins: int = 20) -> Refe
         return ReferenceHistogram("num")
     lo, hi = float(r.min()), float(r.max())
     edges = np.linspace(lo, hi if hi > lo else lo + 1, bins + 1)
-    return ReferenceHistogram("num", shares=tuple(np.histogram(r, bins=edges)[0] / r.size), edges=tuple(edges))
+    shares = tuple(np.histogram(r, bins=edges)[0] / r.size)
+    return ReferenceHistogram("num", shares=shares, edges=tuple(edges), mean=float(r.mean()))
 
 
 def histogram(ref: ReferenceHistogram, current: pd.Series) -> dict:
     """Reference against current distribution for the drill-down chart (shares).
 
     Numbers use the reference's bins; current values beyond them land in the end bins and their share
-    is reported as `below` / `above`, so a move out of the training range stays visible.
+    is reported as `below` / `above`, so a move out of the training range stays visible; both means
+    (unclipped) say which way the values moved.
     """
     if ref.kind == "cat":
         cur = current.astype("string").fillna(MISSING_CATEGORY).value_counts(normalize=True)
@@ -92,6 +96,8 @@ def histogram(ref: ReferenceHistogram, current: pd.Series) -> dict:
         "current": np.round(ch, 5).tolist(),
         "below": round(below, 5),
         "above": round(above, 5),
+        "reference_mean": clean(ref.mean) if ref.mean is not None else None,
+        "current_mean": clean(float(c.mean())),
     }
 
 
