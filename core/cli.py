@@ -234,6 +234,45 @@ def monitor(
         _say(f"Monitoring took {summary.seconds:.1f}s.")
 
 
+@app.command()
+@friendly
+def importance(
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    version: Annotated[int | None, typer.Option(help="Only this version of --model.")] = None,
+) -> None:
+    """Measure which inputs drive each version's answers (permutation importance) and store it.
+
+    Versions are measured when they are registered; this (re)measures stored ones, e.g. from before.
+    """
+    from core.modeling.importance import record_importance
+    from core.modeling.versions import loadable_versions
+    from core.store import Store
+
+    if version is not None and model is None:
+        raise ModelPulseError("Name the model too: `python -m core importance --model NAME --version N`.")
+    settings = _settings()
+    with Store.open(settings.db_path, verify=True) as store:
+        names = [model] if model else [s.name for s in store.list_specs()]
+        for name in names:
+            spec = store.get_spec(name)
+            models, problems = loadable_versions(store, name)
+            if version is not None and version not in models:
+                why = problems[version].user_message if version in problems else "it has no ModelPulse network"
+                raise ModelPulseError(f"v{version} of `{name}` cannot be measured: {why}")
+            if not models:
+                _say(f"{name}: no version with a ModelPulse network to measure (its answers come from outside).")
+            for v in [version] if version is not None else sorted(models):
+                try:
+                    record_importance(store, spec=spec, model=models[v], version=v, seed=settings.seed, progress=_say)
+                except ModelPulseError as exc:
+                    if version is not None:
+                        raise
+                    _say(f"  {name} v{v}: not measured. {exc.user_message}")
+            if version is None:
+                for v, exc in sorted(problems.items()):
+                    _say(f"  {name} v{v}: not measured. {exc.user_message}")
+
+
 batches_app = typer.Typer(
     add_completion=False,
     invoke_without_command=True,

@@ -155,3 +155,37 @@ def test_a_registered_version_has_its_importance_stored(planted, settings):
         assert store.read_importance(model="bare", version=bare) is None
         assert store.live_version("bare").version == bare
         assert any("importance not measured" in s for s in said), said
+
+
+def test_the_cli_measures_stored_versions_again(planted, settings):
+    from tests.test_cli import _cli
+
+    spec, model, rows = planted
+    if spec.task != "binary":
+        pytest.skip("one task is enough for the command")
+    with Store.open(settings.db_path, create=True) as store:
+        store.upsert_model(spec)
+        register_version(
+            store,
+            settings=settings,
+            spec=spec,
+            model=model,
+            report={},
+            reference_set="reference-1",
+            rows=rows,
+            live=True,
+            by="t",
+        )
+        before = store.read_importance(model=spec.name, version=1)
+    out = _cli("importance", "--model", spec.name, db=settings.db_path, models_dir=settings.models_dir)
+    assert out.returncode == 0, out.stderr
+    assert f"{spec.name} v1: importance measured on 1,500 rows" in out.stdout and "(most: signal" in out.stdout
+    with Store.open(settings.db_path, read_only=True) as store:
+        again = store.read_importance(model=spec.name, version=1)
+    # measured again (with the command's seed) and stored in place of the first measurement
+    assert again.features[0].feature == "signal" and again.computed_at > before.computed_at
+    wrong = _cli("importance", "--model", spec.name, "--version", "7", db=settings.db_path)
+    assert wrong.returncode == 1 and "v7 of `planted_binary` cannot be measured" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    alone = _cli("importance", "--version", "1", db=settings.db_path)
+    assert alone.returncode == 1 and "Name the model too" in alone.stderr
