@@ -76,3 +76,14 @@ def short(text: object, limit: int = 40) -> str:
     """A value quoted in a sentence or a chart, cut at `limit` characters."""
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def group_phrase(spec: ModelSpec, column: str, segment: str) -> str:
+    """One group of rows in words: `customers with contract Month-to-month`, `flights with no origin`,
+    `bookings with another market segment`, `customers with tenure under 9`."""
+    who, col = f"{spec.business.entity}s", human(column)
+    if segment == "other values":
+        return f"{who} with another {col}"
+    if segment == "missing":
+        return f"{who} with no {col}"
+    return f"{who} with {col} {short(segment)}"

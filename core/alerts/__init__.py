@@ -5,6 +5,7 @@ Importing the package registers every rule in `rules.py`.
 """
 
 from core.alerts import rules  # noqa: F401 - registers the rules
+from core.alerts import segment_rule  # noqa: F401 - registers the segment rule
 from core.alerts.evaluate import SYSTEM
 from core.alerts.evaluate import AlertChanges
 from core.alerts.evaluate import alert_id

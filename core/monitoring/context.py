@@ -17,7 +17,8 @@ from core.monitoring.quality import ColumnProfile
 from core.monitoring.quality import profile_reference
 from core.monitoring.segments import SegmentPlan
 from core.monitoring.segments import plan_segments
-from core.monitoring.segments import reference_segment_stats
+from core.monitoring.segments import segment_base
+from core.monitoring.segments import segment_stats
 from core.monitoring.thresholds import Thresholds
 from core.monitoring.validity import usable
 from core.results import CheckResult
@@ -44,8 +45,10 @@ class VersionContext:
     thresholds: Thresholds
     segments: list[SegmentPlan]
     """How rows split into groups (the same for every window of the version)."""
+    segment_rows: pd.DataFrame
+    """The rows each group is compared with (`core.monitoring.segments.segment_base`)."""
     segment_reference: tuple[tuple[str, str, dict], ...]
-    """Each group's statistics in the version's validation rows."""
+    """Each group's statistics in those rows."""
 
     @classmethod
     def build(
@@ -76,6 +79,7 @@ class VersionContext:
                 reference_metrics=metrics["validation"],
             )
         plans = plan_segments(spec, reference, features)
+        base = segment_base(reference)
         return cls(
             spec=spec,
             info=info,
@@ -90,7 +94,8 @@ class VersionContext:
             threshold=threshold,
             thresholds=thresholds,
             segments=plans,
-            segment_reference=reference_segment_stats(spec, plans, reference, threshold=threshold),
+            segment_rows=base,
+            segment_reference=segment_stats(spec, plans, base, threshold=threshold),
         )
 
     def version_checks(self) -> list[CheckResult]:

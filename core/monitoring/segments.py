@@ -135,13 +135,11 @@ def segment_stats(
     return tuple(out)
 
 
-def reference_segment_stats(
-    spec: ModelSpec, plans: list[SegmentPlan], reference: pd.DataFrame, *, threshold: float
-) -> tuple[tuple[str, str, dict], ...]:
-    """Group statistics of the version's validation rows (all reference rows when validation is small)."""
+def segment_base(reference: pd.DataFrame) -> pd.DataFrame:
+    """The rows each group is compared with: the version's validation rows (all reference rows when
+    validation is small), which the model never learned from."""
     validation = reference[reference["_split"] == "validation"]
-    base = validation if len(validation) >= MIN_REFERENCE_ROWS else reference
-    return segment_stats(spec, plans, base, threshold=threshold)
+    return validation if len(validation) >= MIN_REFERENCE_ROWS else reference
 
 
 def _rate(stats: dict) -> tuple[float, int] | None:
@@ -166,57 +164,120 @@ def _money_per_row(stats: dict) -> float:
     return stats.get("value_total", 0.0) / n if n else 0.0
 
 
+def _judge(spec: ModelSpec, stats: dict, ref: dict, need: int) -> dict | None:
+    """A group's change against its reference: value, reference, metric, measure, z and money; None when
+    either side has too few outcomes."""
+    if spec.task == "binary":
+        now, then = _rate(stats), _rate(ref)
+        if now is None or then is None or now[1] < need or then[1] < need:
+            return None
+        (rate, lab), (ref_rate, ref_lab) = now, then
+        change = rate - ref_rate
+        spread = math.sqrt(max(ref_rate * (1 - ref_rate), 1e-6) * (1 / lab + 1 / ref_lab))
+        extra = max(change, 0.0) * lab
+        return {
+            "metric": "outcome_rate",
+            "value": rate,
+            "reference": ref_rate,
+            "measure": change,
+            "n": lab,
+            "z": change / spread,
+            "extra": extra,
+            "money": extra * _money_per_row(stats),
+        }
+    now_e, then_e = _typical_error(stats), _typical_error(ref)
+    if now_e is None or then_e is None or now_e[2] < need or then_e[2] < need or then_e[0] <= 0:
+        return None
+    (mae, var, lab), (ref_mae, ref_var, ref_lab) = now_e, then_e
+    change = mae - ref_mae
+    spread = math.sqrt(var / lab + ref_var / ref_lab) or 1e-9
+    return {
+        "metric": "typical_error",
+        "value": mae,
+        "reference": ref_mae,
+        "measure": change / ref_mae,
+        "n": lab,
+        "z": change / spread,
+        "money": max(change, 0.0) * stats.get("qty_labelled", lab),
+    }
+
+
 def segment_checks(
     *,
     spec: ModelSpec,
-    current: tuple[tuple[str, str, dict], ...],
-    reference: dict[tuple[str, str], dict],
+    plans: list[SegmentPlan],
+    current: pd.DataFrame,
+    reference: pd.DataFrame,
+    current_stats: tuple[tuple[str, str, dict], ...],
+    reference_stats: dict[tuple[str, str], dict],
     thresholds: Thresholds,
+    threshold: float,
 ) -> list[CheckResult]:
     """One result per group with enough outcomes: its outcome rate (yes/no) or typical error (numbers)
-    against the same group's reference, with the money the change is worth in `details`."""
+    against the same group's reference rows, with the money the change is worth in `details`.
+
+    Groups overlap (month-to-month customers are spread over every payment method), so one real change
+    moves many groups. Changed groups are taken strongest first; each next one is judged again on the
+    rows outside the groups already taken, in the window and in the reference, and counts only if it still
+    moved: the others are recorded as explained by the group that moved (`details["explained_by"]`).
+    """
     band, need = thresholds.segment_shift, thresholds.segment_min_labels
-    out = []
-    for column, label, stats in current:
-        ref = reference.get((column, label))
-        if ref is None or spec.task == "multiclass":
-            continue
-        details: dict = {"segment": label}
-        if spec.task == "binary":
-            now, then = _rate(stats), _rate(ref)
-            if now is None or then is None or now[1] < need or then[1] < need:
-                continue
-            (rate, lab), (ref_rate, ref_lab) = now, then
-            change = rate - ref_rate
-            spread = math.sqrt(max(ref_rate * (1 - ref_rate), 1e-6) * (1 / lab + 1 / ref_lab))
-            extra = max(change, 0.0) * lab
-            details |= {"extra": extra, "money": extra * _money_per_row(stats)}
-            value, reference_value, metric, measure = rate, ref_rate, "outcome_rate", change
-        else:
-            now_e, then_e = _typical_error(stats), _typical_error(ref)
-            if now_e is None or then_e is None or now_e[2] < need or then_e[2] < need or then_e[0] <= 0:
-                continue
-            (mae, var, lab), (ref_mae, ref_var, ref_lab) = now_e, then_e
-            change = mae - ref_mae
-            spread = math.sqrt(var / lab + ref_var / ref_lab) or 1e-9
-            qty = stats.get("qty_labelled", lab)
-            details |= {"money": max(change, 0.0) * qty}
-            value, reference_value, metric, measure = mae, ref_mae, "typical_error", change / ref_mae
-        z = change / spread if spread else 0.0
-        details |= {"z": z, "significant": bool(z >= SIGNIFICANCE)}
-        status = band.status(measure) if details["significant"] else Status.OK
-        out.append(
+    if spec.task == "multiclass":
+        return []
+    plan_of = {p.column: p for p in plans}
+    judged = []
+    for column, label, stats in current_stats:
+        ref = reference_stats.get((column, label))
+        verdict = _judge(spec, stats, ref, need) if ref is not None else None
+        if verdict is not None:
+            judged.append((column, label, verdict))
+    moved = lambda v: v["z"] >= SIGNIFICANCE and band.status(v["measure"]) != Status.OK  # noqa: E731
+    taken: list[tuple[str, str]] = []
+    outside_now = np.ones(len(current), dtype=bool)
+    outside_ref = np.ones(len(reference), dtype=bool)
+    results = []
+    for column, label, verdict in sorted(judged, key=lambda t: -t[2]["z"]):
+        explained_by = None
+        if moved(verdict) and taken:
+            plan = plan_of[column]
+            now_rows = current[outside_now & (plan.assign(current[column]) == label)]
+            ref_rows = reference[outside_ref & (plan.assign(reference[column]) == label)]
+            again = _judge(
+                spec,
+                window_stats(spec, now_rows, threshold=threshold),
+                window_stats(spec, ref_rows, threshold=threshold),
+                need,
+            )
+            if again is None or not moved(again):
+                explained_by = [f"{c} = {g}" for c, g in taken]
+        significant = verdict["z"] >= SIGNIFICANCE and explained_by is None
+        if moved(verdict) and explained_by is None:
+            taken.append((column, label))
+            plan = plan_of[column]
+            outside_now &= plan.assign(current[column]) != label
+            outside_ref &= plan.assign(reference[column]) != label
+        details = {
+            "segment": label,
+            "z": verdict["z"],
+            "significant": bool(significant),
+            "money": verdict["money"],
+            **({"extra": verdict["extra"]} if "extra" in verdict else {}),
+            **({"explained_by": explained_by} if explained_by else {}),
+        }
+        value, ref_value, z = verdict["value"], verdict["reference"], verdict["z"]
+        results.append(
             CheckResult(
                 check=Check.SEGMENT,
-                metric=metric,
+                metric=verdict["metric"],
                 column=column,
                 value=float(value),
-                reference=float(reference_value),
+                reference=float(ref_value),
                 threshold=band.warn,
-                status=status,
-                n_rows=lab,
-                message=f"{column} = {label}: {value:.3g} against {reference_value:.3g} ({z:+.1f} standard errors).",
+                status=band.status(verdict["measure"]) if significant else Status.OK,
+                n_rows=int(verdict["n"]),
+                message=f"{column} = {label}: {value:.3g} against {ref_value:.3g} ({z:+.1f} standard errors)"
+                + (f", explained by {explained_by[0]}." if explained_by else "."),
                 details=details,
             )
         )
-    return out
+    return results

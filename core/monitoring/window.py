@@ -86,8 +86,16 @@ def compute_window(
                 thresholds=th,
                 seed=int(pd.Timestamp(window.start).timestamp()) % 10_000,
             )
-            reference = {(c, g): s for c, g, s in ctx.segment_reference}
-            checks += segment_checks(spec=spec, current=segments, reference=reference, thresholds=th)
+            checks += segment_checks(
+                spec=spec,
+                plans=ctx.segments,
+                current=frame,
+                reference=ctx.segment_rows,
+                current_stats=segments,
+                reference_stats={(c, g): s for c, g, s in ctx.segment_reference},
+                thresholds=th,
+                threshold=ctx.threshold,
+            )
         labelled = frame[frame["_label"].notna()]
         perf = performance_checks(spec=spec, frame=frame, reference_metrics=ctx.reference_metrics, thresholds=th)
         checks += perf
