@@ -112,6 +112,9 @@ class BusinessConfig(BaseModel):
     0 and 1) or a score. Every sentence about the target's values follows it."""
     unit_name: str = ""
     """The things a count counts, or a score's points ("bikes", "points"); empty: "units" / "points"."""
+    time_event: str = Field(default="arrived", max_length=40)
+    """What a row's time marks, as a past verb ("signed up", "flew"): groups by month read "customers who
+    signed up in March 2018"."""
     value_per_unit: float = Field(default=0.0, ge=0)
     """`error_cost` kind: what one unit of error costs, in money."""
 
@@ -145,6 +148,8 @@ class ModelSpec(BaseModel):
     """Where each row's id comes from: the `entity` column of the file, the row's time and its order
     among rows with the same time, or a hash of `id_columns`; the last two fill `ID_COLUMN`."""
     id_columns: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    """Inputs the team analyses the business by first (the segment view proposes the others)."""
     hashed_columns: tuple[str, ...] = ()
     """Personal-data columns kept only as a keyed hash (`core.intake.privacy`): an id still joins, an input
     is a category. Every file of the model is hashed the same way before it is checked or stored."""

@@ -234,6 +234,7 @@ CHURN = DemoModel(
         classes=("No", "Yes"),
         positive_class="Yes",
         window="month",
+        segments=("contract", "payment_method"),
         label_delay="about a month",
         min_rows=100,
         business=BusinessConfig(
@@ -243,6 +244,7 @@ CHURN = DemoModel(
             retention_rate=0.3,
             entity="customer",
             positive="customers who leave",
+            time_event="signed up",
             assumption="A customer who leaves takes their monthly charges with them; a call or offer keeps about "
             "3 in 10 of the customers it reaches.",
         ),
@@ -276,6 +278,7 @@ HOTEL = DemoModel(
         numerical=tuple(HOTEL_NUMERIC),
         categorical=tuple(HOTEL_CATEGORICAL),
         window="week",
+        segments=("market_segment", "distribution_channel"),
         label_delay="a day (the price is known at check-in)",
         min_rows=100,
         business=BusinessConfig(
@@ -284,6 +287,7 @@ HOTEL = DemoModel(
             quantity_column="nights",
             entity="booking",
             target_noun="room price",
+            time_event="arrived",
             assumption="Every dollar a room is priced wrong, times the nights booked, is money lost: either "
             "left on the table or a booking lost to a price set too high.",
         ),
@@ -339,6 +343,7 @@ FLIGHTS = DemoModel(
         classes=("on_time", "delayed"),
         positive_class="delayed",
         window="week",
+        segments=("carrier", "origin"),
         label_delay="a day (arrival time is known the day after)",
         min_rows=500,
         business=BusinessConfig(
@@ -347,6 +352,7 @@ FLIGHTS = DemoModel(
             value_per_positive=1500.0,
             entity="flight",
             positive="late flights",
+            time_event="flew",
             assumption="A flight that lands more than 15 minutes late costs about $1,500: roughly 20 extra "
             "minutes of aircraft, crew and gate time at about $75 a minute. Replace it with your own figure.",
         ),

@@ -143,3 +143,65 @@ def make_settings_limits():
     from core.config import load_settings
 
     return load_settings().limits
+
+
+def test_views_read_groups_that_add_up_and_rank_the_planted_change_first(monitored):
+    from core.views.cohorts import cohort_sentence
+    from core.views.cohorts import cohort_table
+    from core.views.movers import what_changed
+    from core.views.segments import propose_columns
+    from core.views.segments import segment_table
+
+    cfg, spec, frame = monitored
+    with Store.open(cfg.db_path, read_only=True) as store:
+        table = segment_table(store, spec, version=1, column="contract")
+        windows = store.read_window_stats(model=spec.name, version=1)
+        proposals = propose_columns(store, spec, version=1)
+        cohorts = cohort_table(store, spec, version=1)
+        movers = what_changed(store, spec, version=1, period="week")
+    total = pool(list(windows["stats"]))
+    assert table["n"].sum() == total["n"] and table["n_labelled"].sum() == total["n_labelled"]
+    assert table["share"].sum() == pytest.approx(1.0)
+    # rates are pooled from counts: the groups' rates weighted by their outcomes give the model's own rate
+    overall = (total["tp"] + total["fn"]) / total["n_labelled"]
+    assert (table["outcome_rate"] * table["n_labelled"]).sum() / table["n_labelled"].sum() == pytest.approx(overall)
+    m2m = table.set_index("segment").loc[PLANTED]
+    assert m2m["outcome_rate"] > 0.5 and m2m["reference_outcome"] < 0.25
+    # churn differs by contract and by nothing else: contract is proposed first
+    assert proposals and proposals[0].column == "contract"
+    assert "Month-to-month" in proposals[0].sentence
+    # cohorts: months of production add up to the model's traffic
+    assert cohorts.table["n"].sum() == total["n"]
+    assert cohort_sentence(spec, cohorts) is not None
+    # what changed: week to week, nothing was planted, so no group moves by more than chance allows
+    assert all(abs(m.after - m.before) < 0.2 for m in movers)
+
+
+def test_what_changed_ranks_a_group_that_moved_between_weeks_first(tmp_path):
+    from core.views.movers import what_changed
+
+    cfg = make_settings(tmp_path / "movers")
+    frame = _frame(seed=5)
+    newest = frame["signed_up_at"].max().normalize()
+    last_week = frame["signed_up_at"] >= newest - pd.Timedelta(days=newest.weekday())
+    bank = last_week & (frame["payment_method"] == "bank")
+    rng = np.random.default_rng(9)
+    frame.loc[bank, "churn"] = np.where(rng.random(int(bank.sum())) < 0.8, "Yes", "No")
+    with Store.open(cfg.db_path, create=True) as store:
+        spec = create_external_model(
+            store=store,
+            mapping=churn_mapping(name="seg_movers", window="week", probabilities=("p_churn",)),
+            frame=frame,
+            source="m.csv",
+            reference_start=pd.Timestamp("2024-01-01"),
+            reference_end=pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=WEEKS_REF) - pd.Timedelta(seconds=1),
+            settings=cfg,
+        )
+        refresh(store=store, settings=cfg, progress=lambda _: None)
+        movers = what_changed(store, spec, version=1, period="week")
+    assert movers, "nothing moved"
+    top = movers[0]
+    assert (top.column, top.segment) == ("payment_method", "bank"), movers[:3]
+    assert top.after > top.before + 0.3 and top.money > 0
+    assert "Customers with payment method bank: customers who leave rose from" in top.sentence
+    assert [m.money for m in movers] == sorted((m.money for m in movers), key=lambda v: -abs(v))
