@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core.errors import ModelPulseError
 from core.metrics import BY_TASK
 from core.metrics import METRICS
 from core.metrics import PRIMARY
@@ -16,9 +17,15 @@ from core.views.charts import distribution_chart
 from core.views.charts import drift_heatmap
 from core.views.charts import overfitting_chart
 from core.views.charts import performance_chart
+from core.views.drivers import importance_chart
+from core.views.drivers import measure_importance
 from ui import data
+from ui.state import change
+from ui.state import clear_caches
 from ui.state import guard
+from ui.state import may
 from ui.state import require_models
+from ui.state import settings
 from ui.widgets import glossary
 from ui.widgets import model_picker
 from ui.widgets import pending_notice
@@ -50,6 +57,42 @@ shortfall = standing_warning(spec, next(v.metadata for v in versions if v.versio
 if shortfall:
     st.warning(shortfall, icon=":material/warning:")
 glossary()
+
+st.subheader("What drives the model's answers")
+drivers = data.drivers(db, spec.name, version)
+if drivers.importance is not None:
+    st.markdown(drivers.answers)
+    st.plotly_chart(importance_chart(drivers.importance), width="stretch")
+    st.caption(
+        "Each bar is how much worse the model gets when that input's values are shuffled among "
+        f"{drivers.importance.n_rows:,} validation rows: the more it relies on an input, the more it loses. "
+        "The thin line shows how much that varied between shuffles."
+    )
+    if drivers.latest:
+        st.markdown(f"**Latest window ({drivers.window_label}).** {drivers.latest}")
+elif not drivers.measurable:
+    st.info(f"v{version} gets its answers from outside ModelPulse, so which inputs drive them cannot be measured.")
+else:
+    st.info(
+        f"Which inputs drive v{version}'s answers has not been measured yet. Run "
+        f"`python -m core importance --model {spec.name} --version {version}`"
+        + (", or measure it here (it takes seconds)." if may("model.train") else ".")
+    )
+    if may("model.train") and st.button("Measure it now", key=f"importance_{spec.name}_{version}"):
+        with st.spinner("Shuffling each input in turn to see how much the answers change..."):
+            try:
+                change(
+                    "model.train",
+                    lambda: measure_importance(store, spec, version, seed=settings().seed),
+                    model=spec.name,
+                    detail=f"measured which inputs drive v{version}",
+                )
+            except ModelPulseError as exc:
+                st.error(exc.user_message)
+            else:
+                clear_caches()
+                st.rerun()
+
 if results.empty or results["window_start"].isna().all():
     st.info("No monitoring results yet for this version. Run `python -m core monitor` once predictions are stored.")
     st.stop()

@@ -16,6 +16,8 @@ from core.store import Store
 from core.store import VersionInfo
 from core.views.compare import VersionComparison
 from core.views.compare import compare_versions
+from core.views.drivers import ModelDrivers
+from core.views.drivers import model_drivers
 from core.views.kpis import kpi_series
 from core.views.overview import HealthCard
 from core.views.overview import overview
@@ -98,3 +100,10 @@ def promotions(db: str, model: str) -> pd.DataFrame:
 def report_html(db: str, model: str) -> str:
     store = open_store(db)
     return board_report(store, store.get_spec(model))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def drivers(db: str, model: str, version: int) -> ModelDrivers:
+    """Which inputs drive `version`'s answers (as stored) and the latest window's change."""
+    store = open_store(db)
+    return model_drivers(store, store.get_spec(model), version)
