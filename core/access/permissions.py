@@ -28,6 +28,7 @@ class Action:
 
 ACTIONS: dict[str, Action] = {
     "alert.change": Action("editor", "acknowledge, resolve or reopen alerts"),
+    "alert.feedback": Action("editor", "give feedback on alerts or undo what it changed"),
     "data.upload": Action("editor", "upload data or create models"),
     "data.remove": Action("editor", "take imports back"),
     "model.train": Action("editor", "train new versions"),

@@ -16,6 +16,7 @@ from core.store.types import AlertRow
 from core.store.types import ModelStatus
 from core.store.types import NotifiedAlert
 from core.store.types import OutboxMessage
+from core.store.types import SilencedAlert
 from core.store.types import VersionInfo
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ModelStatus",
     "NotifiedAlert",
     "OutboxMessage",
+    "SilencedAlert",
     "Store",
     "VersionImportance",
     "VersionInfo",

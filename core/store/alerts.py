@@ -1,7 +1,9 @@
-"""Alerts and their history: the `alerts` and `alert_events` tables."""
+"""Alerts, their history and the feedback loop: the `alerts`, `alert_events`, `alert_feedback`,
+`rule_adjustments` and `silenced_alerts` tables."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,6 +18,7 @@ from core.store.mappers import alert_values
 from core.store.types import ALERT_STATES
 from core.store.types import AlertEvent
 from core.store.types import AlertRow
+from core.store.types import SilencedAlert
 
 _INSERT_ALERT = (
     f"INSERT INTO alerts ({', '.join(quote_ident(c) for c in ALERT_COLUMNS)}) "  # noqa: S608 - fixed column names
@@ -24,9 +27,11 @@ _INSERT_ALERT = (
 
 
 class AlertsFamily:
-    """Alert rows, one per (model, rule, subject), and the events of each."""
+    """Alert rows, one per (model, rule, subject), the events of each, and what people said about them: their
+    feedback, the rule lines it moved, and the windows those lines kept quiet."""
 
-    tables = ("alerts", "alert_events")
+    tables = ("alerts", "alert_events", "alert_feedback", "rule_adjustments", "silenced_alerts")
+    """Every table here has a `model` column, which is how `delete_model` forgets a model."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -108,8 +113,127 @@ class AlertsFamily:
             )
             self._append_event(cur, event)
 
+    # ------------------------------------------------------------------ feedback, adjustments, silenced windows
+    def record_feedback(
+        self,
+        *,
+        alert_id: str,
+        model: str,
+        rule: str,
+        useful: bool,
+        actor: str,
+        reason: str | None = None,
+        window_start: datetime | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Add one person's "useful" or "not useful" about an alert (inside the caller's transaction if any)."""
+        if not actor.strip():
+            raise StoreError("Say who you are (a name or email) before giving feedback on an alert.")
+        with self.conn.transaction() as cur:
+            cur.execute(
+                "INSERT INTO alert_feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    alert_id,
+                    model,
+                    rule,
+                    bool(useful),
+                    (reason or "").strip() or None,
+                    actor.strip(),
+                    at or datetime.now(),
+                    window_start,
+                ],
+            )
+
+    def alert_feedback(self, *, model: str | None = None, alert_id: str | None = None) -> pd.DataFrame:
+        """Feedback given, oldest first, on one model's alerts or one alert (or every alert)."""
+        return self.conn.query_df(
+            "SELECT alert_id, model, rule, useful, reason, actor, given_at, window_start FROM alert_feedback "
+            "WHERE (? IS NULL OR model = ?) AND (? IS NULL OR alert_id = ?) ORDER BY given_at, alert_id",
+            [model, model, alert_id, alert_id],
+        )
+
+    def save_adjustment(
+        self,
+        *,
+        model: str,
+        rule: str,
+        old_threshold: float,
+        new_threshold: float,
+        reason: str,
+        actor: str,
+        at: datetime | None = None,
+    ) -> str:
+        """Record that feedback moved `rule`'s line for `model`; returns the adjustment's id."""
+        adjustment_id = uuid.uuid4().hex[:12]
+        with self.conn.transaction() as cur:
+            cur.execute(
+                "INSERT INTO rule_adjustments VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+                [
+                    adjustment_id,
+                    model,
+                    rule,
+                    float(old_threshold),
+                    float(new_threshold),
+                    reason,
+                    actor,
+                    at or datetime.now(),
+                ],
+            )
+        return adjustment_id
+
+    def rule_adjustments(
+        self, *, model: str | None = None, rule: str | None = None, active: bool = False
+    ) -> pd.DataFrame:
+        """Line adjustments, oldest first; `active=True` leaves out those undone."""
+        return self.conn.query_df(
+            "SELECT * FROM rule_adjustments WHERE (? IS NULL OR model = ?) AND (? IS NULL OR rule = ?) "
+            "AND (NOT ? OR reverted_at IS NULL) ORDER BY made_at, id",
+            [model, model, rule, rule, active],
+        )
+
+    def revert_adjustments(self, *, ids: Sequence[str], actor: str, at: datetime | None = None) -> None:
+        """Mark adjustments undone, saying who undid them and when (the rows stay, as the record)."""
+        if not actor.strip():
+            raise StoreError("Say who you are (a name or email) before undoing a change.")
+        with self.conn.transaction() as cur:
+            for adjustment_id in ids:
+                cur.execute(
+                    "UPDATE rule_adjustments SET reverted_at = ?, reverted_by = ? WHERE id = ? AND reverted_at IS NULL",
+                    [at or datetime.now(), actor.strip(), adjustment_id],
+                )
+
+    def replace_silenced(self, *, model: str, silenced: Sequence[SilencedAlert], rule: str | None = None) -> None:
+        """Make `silenced` the windows kept quiet for `model` (for one `rule` when given)."""
+        now = datetime.now()
+        with self.conn.transaction() as cur:
+            cur.execute("DELETE FROM silenced_alerts WHERE model = ? AND (? IS NULL OR rule = ?)", [model, rule, rule])
+            for s in silenced:
+                cur.execute(
+                    "INSERT INTO silenced_alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        s.model,
+                        s.rule,
+                        s.subject,
+                        s.window_start,
+                        s.measure,
+                        s.default_threshold,
+                        s.used_threshold,
+                        s.title,
+                        s.what,
+                        now,
+                    ],
+                )
+
+    def silenced_alerts(self, *, model: str | None = None) -> pd.DataFrame:
+        """Windows kept quiet by adapted lines, newest window first (of one model, or every model)."""
+        return self.conn.query_df(
+            "SELECT * FROM silenced_alerts WHERE (? IS NULL OR model = ?) ORDER BY window_start DESC, model, rule",
+            [model, model],
+        )
+
     def delete_model(self, model: str) -> None:
-        """Forget every alert and event of `model` (inside the caller's transaction)."""
+        """Forget every alert, event, feedback, adjustment and silenced window of `model` (inside the caller's
+        transaction)."""
         with self.conn.transaction() as cur:
             for t in self.tables:
                 sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608

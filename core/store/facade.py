@@ -288,6 +288,14 @@ class Store:
     save_alerts = _by("alerts", AlertsFamily.save_alerts)
     set_alert_state = _by("alerts", AlertsFamily.set_alert_state)
 
+    record_feedback = _by("alerts", AlertsFamily.record_feedback)
+    alert_feedback = _by("alerts", AlertsFamily.alert_feedback)
+    save_adjustment = _by("alerts", AlertsFamily.save_adjustment)
+    rule_adjustments = _by("alerts", AlertsFamily.rule_adjustments)
+    revert_adjustments = _by("alerts", AlertsFamily.revert_adjustments)
+    replace_silenced = _by("alerts", AlertsFamily.replace_silenced)
+    silenced_alerts = _by("alerts", AlertsFamily.silenced_alerts)
+
     list_channels = _by("delivery", DeliveryFamily.list_channels)
     save_channel = _by("delivery", DeliveryFamily.save_channel)
     delete_channel = _by("delivery", DeliveryFamily.delete_channel)

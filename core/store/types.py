@@ -120,3 +120,20 @@ class OutboxMessage:
     next_attempt_at: datetime | None = None
     created_at: datetime | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SilencedAlert:
+    """A window in which a rule's default line would have fired but the line feedback adapted did not, and
+    what the alert would have said."""
+
+    model: str
+    rule: str
+    subject: str
+    window_start: datetime
+    """The window's start (the epoch for a check of the version itself)."""
+    measure: float | None
+    default_threshold: float
+    used_threshold: float
+    title: str
+    what: str
