@@ -77,6 +77,22 @@ def as_read_back(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.rename(columns={"_target": "_label"})
 
 
+def register(store, settings, spec, model, *, rows, said=None) -> int:
+    """`model` as the live version of `spec` (`rows` its reference rows; None: it has none of its own)."""
+    return register_version(
+        store,
+        settings=settings,
+        spec=spec,
+        model=model,
+        report={},
+        reference_set="reference-1" if rows is not None else "none",
+        rows=rows,
+        live=True,
+        by="test",
+        progress=said.append if said is not None else print,
+    )
+
+
 def test_the_planted_input_ranks_first_and_the_noise_last(planted):
     spec, model, rows = planted
     result = permutation_importance(model=model, rows=as_read_back(rows), version=1, seed=0)
@@ -121,18 +137,7 @@ def test_a_registered_version_has_its_importance_stored(planted, settings):
     spec, model, rows = planted
     with Store.open(settings.db_path, create=True) as store:
         store.upsert_model(spec)
-        report = {"metrics": {}, "baseline": {}}
-        version = register_version(
-            store,
-            settings=settings,
-            spec=spec,
-            model=model,
-            report=report,
-            reference_set="reference-1",
-            rows=rows,
-            live=True,
-            by="test",
-        )
+        version = register(store, settings, spec, model, rows=rows)
         stored = store.read_importance(model=spec.name, version=version)
         assert stored is not None and stored.features[0].feature == "signal"
         assert stored.n_rows == int((rows["_split"] == "validation").sum())
@@ -140,18 +145,7 @@ def test_a_registered_version_has_its_importance_stored(planted, settings):
         # a version registered with no reference rows of its own: nothing to measure, still registered
         said = []
         store.upsert_model(spec.model_copy(update={"name": "bare"}))
-        bare = register_version(
-            store,
-            settings=settings,
-            spec=spec.model_copy(update={"name": "bare"}),
-            model=model,
-            report=report,
-            reference_set="none",
-            rows=None,
-            live=True,
-            by="test",
-            progress=said.append,
-        )
+        bare = register(store, settings, spec.model_copy(update={"name": "bare"}), model, rows=None, said=said)
         assert store.read_importance(model="bare", version=bare) is None
         assert store.live_version("bare").version == bare
         assert any("importance not measured" in s for s in said), said
@@ -165,17 +159,7 @@ def test_the_cli_measures_stored_versions_again(planted, settings):
         pytest.skip("one task is enough for the command")
     with Store.open(settings.db_path, create=True) as store:
         store.upsert_model(spec)
-        register_version(
-            store,
-            settings=settings,
-            spec=spec,
-            model=model,
-            report={},
-            reference_set="reference-1",
-            rows=rows,
-            live=True,
-            by="t",
-        )
+        register(store, settings, spec, model, rows=rows)
         before = store.read_importance(model=spec.name, version=1)
     out = _cli("importance", "--model", spec.name, db=settings.db_path, models_dir=settings.models_dir)
     assert out.returncode == 0, out.stderr
