@@ -38,6 +38,7 @@ READ = [
     _page("screens/alerts.py", "Alerts", "notifications", "alerts"),
     _page("screens/health.py", "Model health", "query_stats", "health"),
     _page("screens/kpis.py", "Business KPIs", "payments", "kpis"),
+    _page("screens/analysis.py", "Business analysis", "donut_small", "analysis"),
     _page("screens/compare.py", "Compare versions", "compare_arrows", "compare"),
     _page("screens/report.py", "Board report", "summarize", "report"),
 ]

@@ -87,3 +87,31 @@ def group_phrase(spec: ModelSpec, column: str, segment: str) -> str:
     if segment == "missing":
         return f"{who} with no {col}"
     return f"{who} with {col} {short(segment)}"
+
+
+PEOPLE = {
+    "customer",
+    "user",
+    "guest",
+    "patient",
+    "member",
+    "client",
+    "rider",
+    "driver",
+    "employee",
+    "student",
+    "subscriber",
+    "buyer",
+    "visitor",
+    "person",
+    "player",
+    "applicant",
+    "borrower",
+    "tenant",
+    "passenger",
+}
+
+
+def who_or_that(entity: str) -> str:
+    """`who` for people (`customers who`), `that` for things (`flights that`)."""
+    return "who" if entity.lower().strip() in PEOPLE else "that"

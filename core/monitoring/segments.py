@@ -35,6 +35,8 @@ MAX_VALUES = 8
 MIN_SHARE = 0.02
 """A value needs this share of the reference rows to be its own group."""
 MAX_COLUMNS = 40
+MAX_BIGGEST = 0.9
+"""An input whose largest group holds more than this share of the reference rows does not split them."""
 MIN_REFERENCE_ROWS = 200
 """Below this many validation rows the group references come from train and validation together."""
 SIGNIFICANCE = 3.0
@@ -81,7 +83,17 @@ def _num(x: float) -> str:
 
 
 def plan_segments(spec: ModelSpec, reference: pd.DataFrame, features: list[str]) -> list[SegmentPlan]:
-    """A plan for each input (up to :data:`MAX_COLUMNS`) from the version's reference rows."""
+    """A plan for each input (up to :data:`MAX_COLUMNS`) from the version's reference rows; an input
+    with one group holding nearly every row (:data:`MAX_BIGGEST`) has none: its groups are the model."""
+    return [p for p in _plans(spec, reference, features) if _splits(p, reference)]
+
+
+def _splits(plan: SegmentPlan, reference: pd.DataFrame) -> bool:
+    shares = pd.Series(plan.assign(reference[plan.column])).value_counts(normalize=True)
+    return len(shares) > 1 and float(shares.iloc[0]) <= MAX_BIGGEST
+
+
+def _plans(spec: ModelSpec, reference: pd.DataFrame, features: list[str]) -> list[SegmentPlan]:
     plans = []
     for col in features[:MAX_COLUMNS]:
         if col not in reference:

@@ -23,11 +23,15 @@ from core.results import CheckResult
 from core.results import Status
 from core.results import WindowResult
 
+CALCULATION = "g1"
+"""What a window's computation stores; a new one (here: per-group statistics and the segment check) makes
+every stored window stale once, so a store upgraded from older code gets the new results everywhere."""
+
 
 def fingerprint(row: pd.Series, scope: str) -> str:
-    """Changes whenever rows or labels of the window change."""
+    """Changes whenever rows or labels of the window change, or what a window computes does."""
     last = "" if pd.isna(row["last_label"]) else pd.Timestamp(row["last_label"]).isoformat()
-    return f"{scope}|{int(row['n_rows'])}|{int(row['n_labels'])}|{float(row['label_sum']):.6f}|{last}"
+    return f"{CALCULATION}|{scope}|{int(row['n_rows'])}|{int(row['n_labels'])}|{float(row['label_sum']):.6f}|{last}"
 
 
 def needs_calibration(ctx: VersionContext, *, scope: str, n_rows: int) -> bool:

@@ -14,10 +14,22 @@ from core.notify.messages import Rendered
 from core.notify.owed import message_id
 from core.notify.owed import owed_message
 from core.store import Store
+from core.views.movers import what_changed
 from core.views.overview import HealthCard
 from core.views.overview import overview
 
 DAYS = 7
+MOVERS = 2
+"""Groups that moved most (by money) listed per model."""
+
+
+def _moved(store: Store, model: str) -> list[str]:
+    """The sentences of the groups that moved most between the model's last two windows."""
+    spec = store.get_spec(model)
+    live = store.live_version(model)
+    if live is None:
+        return []
+    return [m.sentence for m in what_changed(store, spec, version=live.version, limit=MOVERS)]
 
 
 def _week_events(store: Store, model: str, since: datetime) -> tuple[list[str], list[str]]:
@@ -57,8 +69,10 @@ def digest_message(store: Store, settings: Settings, *, now: datetime | None = N
         resolved_total += len(resolved)
         week = f"This week: {len(opened)} alert{'s' if len(opened) != 1 else ''} opened, {len(resolved)} resolved."
         link = f"{base}/?model={card.model}"
+        moved = _moved(store, card.model)
         text += [_line(card), week]
         text += [f"  - new: {t}" for t in opened[:3]]
+        text += [f"  - moved most: {t}" for t in moved]
         text += [f"Open it: {link}", ""]
         colour = {"red": "#b91c1c", "amber": "#b45309", "green": "#15803d"}.get(card.status, "#555")
         items = "".join(f"<li>{html.escape(t)}</li>" for t in opened[:3])
@@ -71,6 +85,13 @@ def digest_message(store: Store, settings: Settings, *, now: datetime | None = N
             + (f" ({html.escape(card.kpi_delta)})" if card.kpi_delta else "")
             + f"</p><p style='margin:4px 0'>{html.escape(week)}</p>"
             + (f"<ul>{items}</ul>" if items else "")
+            + (
+                "<p style='margin:4px 0'>What moved most:</p><ul>"
+                + "".join(f"<li>{html.escape(t)}</li>" for t in moved)
+                + "</ul>"
+                if moved
+                else ""
+            )
             + f"<p style='margin:4px 0'><a href='{html.escape(link)}'>Open {html.escape(card.title)}</a></p></div>"
         )
     footer = f"Change what you receive on the Settings page: {base}/settings"
@@ -86,7 +107,14 @@ def digest_message(store: Store, settings: Settings, *, now: datetime | None = N
         "event": "digest",
         "subject": subject,
         "models": [
-            {"model": c.model, "title": c.title, "status": c.status_word, "kpi": c.kpi_value, "kpi_change": c.kpi_delta}
+            {
+                "model": c.model,
+                "title": c.title,
+                "status": c.status_word,
+                "kpi": c.kpi_value,
+                "kpi_change": c.kpi_delta,
+                "moved_most": _moved(store, c.model),
+            }
             for c in cards
         ],
         "alerts_opened": opened_total,

@@ -23,6 +23,7 @@ from core.views.segments import TOO_FEW
 from core.wording import amount
 from core.wording import money
 from core.wording import pct
+from core.wording import who_or_that
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,14 @@ class Cohorts:
     outcome: str
     """The column of the outcome (`outcome_rate` for yes/no models, `mean_outcome` for numbers)."""
     money: str | None
-    """The money column shown (`value_total`, `money_error`), None when the model has no money."""
+    """The money column shown (`value_lost`: what the positive cases took or cost; `money_error`: what
+    wrong numbers cost), None when the model has no money."""
 
 
 def heading(spec: ModelSpec) -> str:
     """`Customers by the month they signed up`."""
-    return f"{spec.business.entity.capitalize()}s by the month they {spec.business.time_event}"
+    b = spec.business
+    return f"{b.entity.capitalize()}s by the month they {b.time_event}"
 
 
 def _figures(spec: ModelSpec, stats: dict) -> dict:
@@ -64,7 +67,7 @@ def cohort_table(store: Store, spec: ModelSpec, *, version: int) -> Cohorts:
     daily = store.read_daily_stats(model=spec.name, version=version)
     outcome = "outcome_rate" if spec.task == "binary" else "mean_outcome"
     has_money = spec.business.kind != "none"
-    money_col = ("value_total" if spec.task == "binary" else "money_error") if has_money else None
+    money_col = ("value_lost" if spec.task == "binary" else "money_error") if has_money else None
     if daily.empty:
         return Cohorts(pd.DataFrame(), outcome, money_col)
     months = period_start(daily["day"], "month")
@@ -98,17 +101,18 @@ def cohort_sentence(spec: ModelSpec, cohorts: Cohorts) -> str | None:
         return None
     first, last = ok.iloc[0], ok.iloc[-1]
     b = spec.business
-    who = f"{b.entity}s who {b.time_event}"
+    rel = who_or_that(b.entity)
+    who = f"{b.entity}s {rel} {b.time_event}"
     if spec.task == "binary":
         sentence = (
             f"Of {who} in {last['month']:%B %Y}, {pct(last['outcome_rate'])} were {b.positive}; "
-            f"of those who {b.time_event} in {first['month']:%B %Y}, {pct(first['outcome_rate'])}."
+            f"of those {rel} {b.time_event} in {first['month']:%B %Y}, {pct(first['outcome_rate'])}."
         )
     else:
         sentence = (
             f"{who.capitalize()} in {last['month']:%B %Y} averaged {amount(spec, last['mean_outcome'])} "
             f"in {b.target_noun}, against {amount(spec, first['mean_outcome'])} in {first['month']:%B %Y}."
         )
-    if cohorts.money == "value_total":
+    if b.kind == "revenue_at_risk":
         sentence += f" The newest month holds {money(spec, last['value_total'])} of {b.unit}."
     return sentence[0].upper() + sentence[1:]

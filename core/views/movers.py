@@ -71,6 +71,9 @@ def what_changed(
     # periods whose outcomes mostly arrived: each input's groups hold every outcome, so divide by inputs
     columns = stats["column"].nunique()
     ready = sorted(k for k, v in labelled.items() if v / max(columns, 1) >= TOO_FEW)
+    rows = stats.groupby(keys)["n_rows"].sum()
+    if len(ready) > 2 and rows[ready[-1]] < 0.5 * rows[ready[:-1]].median():
+        ready = ready[:-1]  # the newest period is still filling up: compare the two before it
     if len(ready) < 2:
         return []
     previous, last = ready[-2], ready[-1]
