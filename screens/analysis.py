@@ -62,7 +62,7 @@ with by_group:
     column = c1.selectbox("Split by", columns, index=columns.index(default), format_func=human, key="seg_column")
     period = c2.radio(
         "Over time by",
-        ["window", "month", "quarter"],
+        ["window", "month", "quarter"] if spec.window != "month" else ["month", "quarter"],
         horizontal=True,
         key="seg_period",
         format_func=lambda p: f"{spec.window} (monitoring window)" if p == "window" else p,
@@ -136,7 +136,10 @@ with by_month:
             f"Month they {b.time_event}": t["month"].dt.strftime("%B %Y"),
             f"{b.entity.capitalize()}s": t["n"],
             "With a known outcome": t["n_labelled"],
-            outcome_label: t[cohorts.outcome].where(~t["too_few"]),
+            outcome_label: [
+                "no outcomes yet" if lab == 0 else "too few to say" if few else shown(v)
+                for v, lab, few in zip(t[cohorts.outcome], t["n_labelled"], t["too_few"], strict=True)
+            ],
         }
         if binary:
             month_view["The model expected"] = t["expected_rate"]
@@ -152,7 +155,6 @@ with by_month:
             hide_index=True,
             width="stretch",
             column_config={
-                outcome_label: st.column_config.NumberColumn(format="percent" if binary else "%.1f"),
                 "The model expected": st.column_config.NumberColumn(format="percent"),
             },
         )
