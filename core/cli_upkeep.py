@@ -65,10 +65,10 @@ def check() -> None:
 @friendly
 def report(
     model: Annotated[str, typer.Option(help="The model to report on.")],
-    out: Annotated[Path, typer.Option(help="HTML file (or folder) to write.")] = Path("."),
+    out: Annotated[Path, typer.Option(help="File to write (.pdf for a PDF, else HTML), or a folder.")] = Path("."),
     period: Annotated[str, typer.Option(help="month or week.")] = "month",
 ) -> None:
-    """Write a model's board report as one self-contained HTML file."""
+    """Write a model's board report as a PDF (when --out ends in .pdf) or one self-contained HTML file."""
     answer("report", model=model, out=str(out.expanduser().resolve()), period=period)
 
 

@@ -1,4 +1,4 @@
-"""Board report: one page per model, downloadable, readable offline."""
+"""Board report: one or two pages per model, downloadable as PDF and HTML, readable offline."""
 
 from __future__ import annotations
 
@@ -21,22 +21,35 @@ st.title("Board report")
 store, db, specs = require_models()
 spec = model_picker(specs)
 st.markdown(
-    "A one-page summary for people who will never open this app: health, open alerts, the business numbers by "
-    "month with charts, and what to do. It is a single HTML file with the charts inside, so it opens offline and "
-    "can be attached to an email or printed."
+    "A one- or two-page summary for people who will never open this app: health, open alerts, the business "
+    "numbers by month with small charts, and what to do. It comes as a PDF to attach to an investor update or "
+    "print, and as a single HTML file with the charts drawn inside (no script), so both open offline."
 )
 if st.button("Build the report", type="primary", key="build") or st.session_state.get("report_for") == spec.name:
     st.session_state["report_for"] = spec.name
     with st.status("Building the report...", expanded=False) as status:
-        html = data.report_html(db, spec.name)
-        status.update(label=f"Report ready ({len(html) / 1e6:.1f} MB, charts included)", state="complete")
-    st.download_button(
+        html, pdf = data.report_files(db, spec.name)
+        status.update(
+            label=f"Report ready (PDF {len(pdf) / 1e3:,.0f} kB, HTML {len(html.encode()) / 1e3:,.0f} kB)",
+            state="complete",
+        )
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        "Download the board report (PDF)",
+        data=pdf,
+        file_name=f"{spec.name}-board-report.pdf",
+        mime="application/pdf",
+        type="primary",
+        icon=":material/picture_as_pdf:",
+        key="download_pdf",
+    )
+    c2.download_button(
         "Download the board report (HTML)",
         data=html,
         file_name=f"{spec.name}-board-report.html",
         mime="text/html",
-        type="primary",
         icon=":material/download:",
+        key="download_html",
     )
     with st.expander("Preview", expanded=True):
         components.html(html, height=1100, scrolling=True)

@@ -14,6 +14,7 @@ import streamlit as st
 from core.schema import ModelSpec
 from core.store import Store
 from core.store import VersionInfo
+from core.views.board import build_board
 from core.views.compare import VersionComparison
 from core.views.compare import compare_versions
 from core.views.drivers import ModelDrivers
@@ -21,7 +22,8 @@ from core.views.drivers import model_drivers
 from core.views.kpis import kpi_series
 from core.views.overview import HealthCard
 from core.views.overview import overview
-from core.views.report import board_report
+from core.views.report import render_html
+from core.views.report_pdf import render_pdf
 
 TTL = 60
 OPEN: dict[str, Store] = {}
@@ -97,9 +99,11 @@ def promotions(db: str, model: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False, max_entries=8)
-def report_html(db: str, model: str) -> str:
+def report_files(db: str, model: str) -> tuple[str, bytes]:
+    """The board report of `model` as (HTML, PDF): its sections built once, written both ways."""
     store = open_store(db)
-    return board_report(store, store.get_spec(model))
+    board = build_board(store, store.get_spec(model))
+    return render_html(board), render_pdf(board)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)

@@ -81,17 +81,20 @@ def check(store: Store, settings: Settings) -> Answer:
 
 
 def report(store: Store, settings: Settings, *, model: str, out: str, period: str = "month") -> Answer:
-    """Write a model's board report (self-contained HTML) to `out`."""
-    from core.views.report import board_report
+    """Write a model's board report to `out`: a PDF when it ends in .pdf, else self-contained HTML."""
+    from core.views.board import build_board
+    from core.views.report import render_html
+    from core.views.report_pdf import render_pdf
 
     spec = store.get_spec(model)
     path = Path(out).expanduser()
     if path.is_dir():
         path = path / f"{spec.name}-board-report.html"
-    html = board_report(store, spec, period=period)
+    board = build_board(store, spec, period=period)
+    body = render_pdf(board) if path.suffix.lower() == ".pdf" else render_html(board).encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return Answer([f"Wrote the board report of {spec.title} to {path} ({len(html.encode()) / 1e6:.1f} MB)."])
+    path.write_bytes(body)
+    return Answer([f"Wrote the board report of {spec.title} to {path} ({len(body) / 1e3:,.0f} kB)."])
 
 
 def backup(store: Store, settings: Settings, *, dest: str) -> Answer:
