@@ -1,10 +1,16 @@
-"""Alerts: filter, read, acknowledge or resolve with a comment, and see each alert's history."""
+"""Alerts: filter, read, acknowledge or resolve with a comment, see each alert's history, say whether it was
+useful, and see (and undo) what that feedback changed."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from core.alerts import RULES
+from core.alerts.feedback import POLICY
+from core.alerts.feedback import FeedbackOutcome
+from core.alerts.feedback import give_feedback
+from core.alerts.feedback import revert_adjustment
 from core.errors import ModelPulseError
 from ui import data
 from ui.state import actor
@@ -84,11 +90,57 @@ def _change(alert_id: str, state: str, comment: str, model: str) -> None:
     clear_caches()
 
 
+def _feedback(alert_id: str, useful: bool, model: str) -> None:
+    why = str(st.session_state.get(f"why-{alert_id}", "")).strip()
+    said = "useful" if useful else "not useful"
+    try:
+        done = change(
+            "alert.feedback",
+            lambda: give_feedback(store, alert_id=alert_id, useful=useful, actor=actor("actor"), reason=why),
+            model=model,
+            detail=f"{alert_id}: {said}" + (f" ({why})" if why else ""),
+        )
+    except ModelPulseError as exc:
+        st.session_state["alert_error"] = exc.user_message
+        return
+    st.session_state["alert_done"] = _feedback_words(done)
+    clear_caches()
+
+
+def _feedback_words(done: FeedbackOutcome) -> str:
+    if done.adjustment_id is not None:
+        return (
+            f"Thanks. For this model the rule now fires from {done.new_line:.3g} instead of {done.old_line:.3g}, "
+            "from the next monitoring run."
+        )
+    if done.old_line is not None and done.rule in RULES and RULES[done.rule].severity == "critical":
+        return "Thanks, recorded. Critical alerts keep their line whatever is said, so this one still fires."
+    return "Thanks, recorded. The rule's line is already as far as feedback may move it."
+
+
+def _undo(adjustment_id: str, model: str) -> None:
+    try:
+        change(
+            "alert.feedback",
+            lambda: revert_adjustment(store, adjustment_id=adjustment_id, actor=actor("actor")),
+            model=model,
+            detail=f"undid line change {adjustment_id}",
+        )
+    except ModelPulseError as exc:
+        st.session_state["alert_error"] = exc.user_message
+        return
+    st.session_state["alert_done"] = "Undone: the rule is back at its line from before, from the next monitoring run."
+    clear_caches()
+
+
 if msg := st.session_state.pop("alert_error", None):
     st.error(msg)
 if msg := st.session_state.pop("alert_done", None):
     st.success(msg)
 
+shown_model = None if model == "all" else model
+votes = store.alert_feedback(model=shown_model)
+tally = votes.groupby("alert_id")["useful"].agg(["sum", "count"]) if not votes.empty else pd.DataFrame()
 for alert in frame.to_dict("records"):
     with st.container(border=True):
         if alert["id"] == linked:
@@ -98,6 +150,20 @@ for alert in frame.to_dict("records"):
         if pd.notna(alert["first_window"]):
             span = f"{pd.Timestamp(alert['first_window']):%-d %b %Y} to {pd.Timestamp(alert['last_window']):%-d %b %Y}"
             st.caption(f"{titles.get(alert['model'], alert['model'])} · seen in {alert['windows']} window(s), {span}")
+        useful = int(tally.loc[alert["id"], "sum"]) if alert["id"] in tally.index else 0
+        given = int(tally.loc[alert["id"], "count"]) if alert["id"] in tally.index else 0
+        st.caption(f"Feedback so far: {useful} useful, {given - useful} not useful")
+        if may("alert.feedback"):
+            w1, w2, w3 = st.columns([4, 1, 1])
+            w1.text_input(
+                "Why (optional)",
+                key=f"why-{alert['id']}",
+                placeholder="Why? (optional)",
+                label_visibility="collapsed",
+            )
+            about = (alert["id"], alert["model"])
+            w2.button("Useful", key=f"useful-{alert['id']}", on_click=_feedback, args=(about[0], True, about[1]))
+            w3.button("Not useful", key=f"useless-{alert['id']}", on_click=_feedback, args=(about[0], False, about[1]))
         with st.expander("Act on it, or see its history" if may("alert.change") else "See its history"):
             if may("alert.change"):
                 comment = st.text_input("Comment (optional)", key=f"comment-{alert['id']}")
@@ -132,3 +198,32 @@ for alert in frame.to_dict("records"):
                     hide_index=True,
                     width="stretch",
                 )
+
+st.subheader("What your feedback changed")
+st.caption(POLICY.words() + " A moved line takes effect at the next monitoring run.")
+moved = store.rule_adjustments(model=shown_model, active=True)
+moved = moved[moved["model"].isin(titles)]
+if moved.empty:
+    st.info("Feedback has not moved any rule's line.")
+for row in moved.sort_values("made_at", ascending=False).itertuples():
+    with st.container(border=True):
+        c1, c2 = st.columns([6, 1])
+        rule_title = RULES[row.rule].title if row.rule in RULES else row.rule
+        c1.markdown(
+            f"**{titles[row.model]}: {rule_title}** now fires from {row.new_threshold:.3g} "
+            f"(was {row.old_threshold:.3g})  \nWhy: {row.reason}"
+        )
+        c1.caption(f"{row.actor}, {pd.Timestamp(row.made_at):%-d %b %Y %H:%M}")
+        if may("alert.feedback"):
+            c2.button("Undo", key=f"undo-{row.id}", on_click=_undo, args=(row.id, row.model))
+quiet = store.silenced_alerts(model=shown_model)
+quiet = quiet[quiet["model"].isin(titles)]
+st.markdown(f"**{len(quiet)} alert{'s' if len(quiet) != 1 else ''} kept quiet by your feedback**")
+st.caption("One for each window in which the usual line would have fired but the moved line did not.")
+if not quiet.empty:
+    with st.expander("What they would have said"):
+        for q in quiet.itertuples():
+            st.markdown(
+                f"**{q.title}**  \n{q.what}  \nMeasured {q.measure:.3g}: the usual line {q.default_threshold:.3g}, "
+                f"moved to {q.used_threshold:.3g}."
+            )

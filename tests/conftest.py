@@ -78,6 +78,21 @@ def copied(demo_settings, tmp_path):
     return cfg
 
 
+def app_on(monkeypatch: pytest.MonkeyPatch, cfg: Settings) -> None:
+    """Point the app (under AppTest) at the store and model files of `cfg`: no inbox watcher, no scheduler, no
+    secrets file and no password."""
+    for key, value in {
+        "MODELPULSE_DB": str(cfg.db_path),
+        "MODELPULSE_MODELS_DIR": str(cfg.models_dir),
+        "MODELPULSE_INBOX": str(cfg.inbox_dir),
+        "MODELPULSE_INBOX_POLL": "0",
+        "MODELPULSE_SCHEDULER": "off",
+        "MODELPULSE_SECRETS": str(cfg.db_path.parent / "none.toml"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+
+
 def churn_batch(n: int = 300) -> pd.DataFrame:
     """Real churn rows as a customer would send them: new ids, a signup time, features, the outcome."""
     frame = CHURN.load(REPO_ROOT / "data").head(n).copy()

@@ -25,7 +25,8 @@ SPEC = CHURN.spec.model_copy(update={"window": "day"})
 RULE = replace(DriftRule.for_model(SPEC, Thresholds()), min_rows=0)
 
 
-def _window(store: Store, day: int, share: float, n_rows: int = 500) -> None:
+def _window(store: Store, day: int, share: float, n_rows: int = 500, extra: tuple[CheckResult, ...] = ()) -> None:
+    """One stored day of `SPEC` whose drift share is `share`, with `extra` checks beside it."""
     start = START + timedelta(days=day)
     checks = (
         CheckResult(check=Check.VOLUME, metric="rows", value=n_rows, status=Status.OK, message="", n_rows=n_rows),
@@ -39,6 +40,7 @@ def _window(store: Store, day: int, share: float, n_rows: int = 500) -> None:
             n_rows=n_rows,
             details={"drifted": ["tenure", "contract"] if share >= 0.3 else []},
         ),
+        *extra,
     )
     store.save_window(
         result=WindowResult(

@@ -4,7 +4,6 @@ whatever anyone says, and undoing a change brings the default line (and the aler
 
 from __future__ import annotations
 
-from datetime import datetime
 from datetime import timedelta
 
 import pandas as pd
@@ -18,62 +17,27 @@ from core.alerts.feedback import adapted_rules
 from core.alerts.feedback import give_feedback
 from core.alerts.feedback import revert_adjustment
 from core.alerts.silenced import evaluate_with_feedback
-from core.demo.datasets import CHURN
 from core.errors import PermissionDenied
 from core.errors import StoreError
 from core.refresh import refresh
 from core.results import Check
 from core.results import CheckResult
 from core.results import Status
-from core.results import WindowResult
 from core.store import Store
+from tests.alerts.test_evaluate import SPEC
+from tests.alerts.test_evaluate import START
+from tests.alerts.test_evaluate import _window
 
-START = datetime(2024, 1, 1)
-SPEC = CHURN.spec.model_copy(update={"window": "day"})
 DRIFT = alert_id(SPEC.name, "drift", "drift_share")
 QUALITY = alert_id(SPEC.name, "performance", "roc_auc")
-N = 600  # rows and outcomes in every window: past the model's minimum rows and the minimum outcomes
 
 
 def window(store: Store, day: int, *, share: float, auc: float = 0.84) -> None:
     """One stored day: `share` of the inputs drifted, and the measured ROC AUC against 0.84 at validation."""
-    start = START + timedelta(days=day)
-    checks = (
-        CheckResult(check=Check.VOLUME, metric="rows", value=N, status=Status.OK, message="", n_rows=N),
-        CheckResult(
-            check=Check.DRIFT_SHARE,
-            metric="drift_share",
-            value=share,
-            threshold=0.3,
-            status=Status.OK,
-            message="",
-            n_rows=N,
-            details={"drifted": ["tenure", "contract"]},
-        ),
-        CheckResult(
-            check=Check.PERFORMANCE,
-            metric="roc_auc",
-            value=auc,
-            reference=0.84,
-            status=Status.OK,
-            message="",
-            n_rows=N,
-        ),
+    quality = CheckResult(
+        check=Check.PERFORMANCE, metric="roc_auc", value=auc, reference=0.84, status=Status.OK, message="", n_rows=500
     )
-    store.save_window(
-        result=WindowResult(
-            model=SPEC.name,
-            version=1,
-            start=start,
-            end=start + timedelta(days=1),
-            n_rows=N,
-            n_labels=N,
-            fingerprint=str(day),
-            checks=checks,
-            stats={"n": N, "expected_value_at_risk": 1234.0},
-        ),
-        scope="full",
-    )
+    _window(store, day, share, extra=(quality,))
 
 
 @pytest.fixture

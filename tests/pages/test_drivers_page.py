@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import REPO_ROOT
 from core.store import Store
 from core.views.drivers import model_drivers
+from tests.conftest import app_on
 
 APP = str(REPO_ROOT / "app.py")
 SECTION = "What drives the model's answers"
@@ -53,15 +54,7 @@ def unmeasured(copied, monkeypatch):
     """A private demo copy whose churn versions were never measured."""
     with Store.open(copied.db_path) as store:
         store.importance.delete_model("churn")
-    for key, value in {
-        "MODELPULSE_DB": str(copied.db_path),
-        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
-        "MODELPULSE_INBOX_POLL": "0",
-        "MODELPULSE_SCHEDULER": "off",
-        "MODELPULSE_SECRETS": str(copied.db_path.parent / "none.toml"),
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    app_on(monkeypatch, copied)
     yield copied
     _close()
 

@@ -9,6 +9,7 @@ from core.config import REPO_ROOT
 from core.intake.traffic import log_predictions
 from core.monitoring.runner import windows_behind
 from core.store import Store
+from tests.conftest import app_on
 from tests.conftest import churn_batch
 
 APP = str(REPO_ROOT / "app.py")
@@ -22,15 +23,7 @@ def behind(copied, monkeypatch):
     with Store.open(copied.db_path) as store:
         log_predictions(model="churn", frame=churn_batch(150), store=store, settings=copied, source="late.csv")
         assert windows_behind(store, store.get_spec("churn")) > 0
-    for key, value in {
-        "MODELPULSE_DB": str(copied.db_path),
-        "MODELPULSE_MODELS_DIR": str(copied.models_dir),
-        "MODELPULSE_INBOX_POLL": "0",
-        "MODELPULSE_SCHEDULER": "off",
-        "MODELPULSE_SECRETS": str(copied.db_path.parent / "none.toml"),
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    app_on(monkeypatch, copied)
     yield copied
     from ui.state import close_stores
 

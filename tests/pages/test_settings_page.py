@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import REPO_ROOT
 from core.store import Store
+from tests.conftest import app_on
 from tests.notify.test_delivery import rerun_alerts
 from tests.notify.test_delivery import with_delivery
 
@@ -16,12 +17,7 @@ APP = str(REPO_ROOT / "app.py")
 
 @pytest.fixture
 def app(copied, monkeypatch):
-    monkeypatch.setenv("MODELPULSE_DB", str(copied.db_path))
-    monkeypatch.setenv("MODELPULSE_MODELS_DIR", str(copied.models_dir))
-    monkeypatch.setenv("MODELPULSE_INBOX_POLL", "0")
-    monkeypatch.setenv("MODELPULSE_SCHEDULER", "off")
-    monkeypatch.setenv("MODELPULSE_SECRETS", str(copied.db_path.parent / "none.toml"))
-    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    app_on(monkeypatch, copied)
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("screens/settings.py").run()
