@@ -15,15 +15,24 @@ from core.schema import ModelSpec
 from core.store import Store
 from core.store import VersionInfo
 from core.views.board import build_board
+from core.views.cohorts import Cohorts
+from core.views.cohorts import cohort_by_group
+from core.views.cohorts import cohort_table
 from core.views.compare import VersionComparison
 from core.views.compare import compare_versions
 from core.views.drivers import ModelDrivers
 from core.views.drivers import model_drivers
 from core.views.kpis import kpi_series
+from core.views.movers import Mover
+from core.views.movers import what_changed
 from core.views.overview import HealthCard
 from core.views.overview import overview
 from core.views.report import render_html
 from core.views.report_pdf import render_pdf
+from core.views.segments import Proposal
+from core.views.segments import propose_columns
+from core.views.segments import segment_series
+from core.views.segments import segment_table
 
 TTL = 60
 OPEN: dict[str, Store] = {}
@@ -111,3 +120,43 @@ def drivers(db: str, model: str, version: int) -> ModelDrivers:
     """Which inputs drive `version`'s answers (as stored) and the latest window's change."""
     store = open_store(db)
     return model_drivers(store, store.get_spec(model), version)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def segment_columns(db: str, model: str, version: int) -> list[str]:
+    return open_store(db).segment_columns(model=model, version=version)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def segment_proposals(db: str, model: str, version: int) -> list[Proposal]:
+    store = open_store(db)
+    return propose_columns(store, store.get_spec(model), version=version)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def segments(db: str, model: str, version: int, column: str, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per group over all stored windows, one row per period and group) of `column`."""
+    store = open_store(db)
+    spec = store.get_spec(model)
+    return (
+        segment_table(store, spec, version=version, column=column),
+        segment_series(store, spec, version=version, column=column, period=period),
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def cohorts(db: str, model: str, version: int) -> Cohorts:
+    store = open_store(db)
+    return cohort_table(store, store.get_spec(model), version=version)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def cohort_grid(db: str, model: str, version: int, column: str) -> pd.DataFrame:
+    store = open_store(db)
+    return cohort_by_group(store, store.get_spec(model), version=version, column=column)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def movers(db: str, model: str, version: int, period: str) -> list[Mover]:
+    store = open_store(db)
+    return what_changed(store, store.get_spec(model), version=version, period=period)
