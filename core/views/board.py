@@ -20,10 +20,16 @@ from core.metrics import PRIMARY
 from core.monitoring.thresholds import Thresholds
 from core.schema import ModelSpec
 from core.store import Store
+from core.views.cohorts import cohort_sentence
+from core.views.cohorts import cohort_table
+from core.views.cohorts import heading
+from core.views.drivers import model_drivers
 from core.views.kpis import kpi_series
 from core.views.kpis import kpis_for
+from core.views.movers import what_changed
 from core.views.overview import HealthCard
 from core.views.overview import health_card
+from core.views.segments import segment_sentences
 from core.views.small_chart import Guide
 from core.views.small_chart import Series
 from core.views.small_chart import SmallChart
@@ -249,18 +255,37 @@ def by_period(f: Facts) -> Section | None:
     return Section(f"By {f.period}", sentences=said, table=Table(header, rows))
 
 
+def _live(f: Facts) -> bool:
+    return f.card.live_version is not None
+
+
+def _groups(f: Facts) -> list[str]:
+    """The inputs that split the business most, then the groups that moved most (by money)."""
+    version = int(f.card.live_version)
+    moved = [m.sentence for m in what_changed(f.store, f.spec, version=version, limit=2)]
+    return [*segment_sentences(f.store, f.spec, version=version), *moved]
+
+
+def _months(f: Facts) -> list[str]:
+    sentence = cohort_sentence(f.spec, cohort_table(f.store, f.spec, version=int(f.card.live_version)))
+    return [sentence] if sentence else []
+
+
+def _drivers(f: Facts) -> list[str]:
+    d = model_drivers(f.store, f.spec, int(f.card.live_version))
+    return [s for s in (d.answers, d.latest) if s]
+
+
 SECTIONS: tuple[Callable[[Facts], Section | None], ...] = (
     key_numbers,
     what_to_do,
     open_alerts,
     trends,
     by_period,
-    # One line per new section, in the order the report should read (a builder may also return a Section
-    # with a chart or a table). Planned by the segments, cohorts and drivers work, not written yet:
-    #   lambda f: sentences_section("Segments", segment_sentences(f.store, f.spec)),  # core.views.segments
-    #   lambda f: sentences_section("Cohorts", cohort_sentences(f.store, f.spec)),  # core.views.cohorts
-    #   lambda f: sentences_section("What drives the model", driver_sentences(f)),  # core.views.drivers
-    #     (driver_sentences: model_drivers(f.store, f.spec, f.card.live_version) -> (.answers, .latest))
+    lambda f: sentences_section("Where the business differs", _groups(f)) if _live(f) else None,
+    lambda f: sentences_section(heading(f.spec), _months(f)) if _live(f) else None,
+    lambda f: sentences_section("What drives the model's answers", _drivers(f)) if _live(f) else None,
+    # one line per new section, in reading order (a builder may also return a Section with a chart or table)
 )
 """The report's sections in reading order; each builder returns None to leave its section out."""
 
