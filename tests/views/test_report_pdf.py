@@ -45,6 +45,25 @@ def test_the_pdf_says_what_the_report_says(demo_settings):
     assert "What to do" in text and "Trends by month" in text and "By month" in text
 
 
+def test_the_pdf_carries_the_segment_month_and_driver_sentences(demo_settings):
+    from core.views.cohorts import cohort_sentence
+    from core.views.cohorts import cohort_table
+    from core.views.drivers import model_drivers
+    from core.views.segments import segment_sentences
+
+    with Store.open(demo_settings.db_path, read_only=True) as store:
+        spec = store.get_spec("churn")
+        live = store.live_version("churn").version
+        groups = segment_sentences(store, spec, version=live)
+        month = cohort_sentence(spec, cohort_table(store, spec, version=live))
+        drivers = model_drivers(store, spec, live)
+        text = pdf_text(board_pdf(store, spec))
+    assert groups and month and drivers.answers, "the demo has groups, months and measured importance"
+    assert "Where the business differs" in text and "Customers by the month they signed up" in text
+    for sentence in [*groups, month, drivers.answers]:
+        assert " ".join(sentence.split()) in text, sentence
+
+
 def test_every_demo_model_prints_on_one_or_two_pages(demo_settings):
     with Store.open(demo_settings.db_path, read_only=True) as store:
         for spec in store.list_specs():
