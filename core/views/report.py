@@ -21,7 +21,7 @@ padding:0 16px} h1{margin-bottom:0} .muted{color:#64748b} .light{display:inline-
 border-radius:999px;color:white;font-weight:600} .alert{border-left:4px solid #d97706;padding:6px 12px;margin:10px 0;
 background:#fffbeb} .alert.critical{border-color:#dc2626;background:#fef2f2} table{border-collapse:collapse;width:100%}
 td,th{padding:6px 8px;border-bottom:1px solid #e2e8f0;text-align:right} td:first-child,th:first-child{text-align:left}
-.card{display:inline-block;min-width:180px;margin:6px 12px 6px 0;padding:10px 14px;border:1px solid #e2e8f0;
+.cards{display:flex;flex-wrap:wrap;gap:12px} .card{flex:1 1 200px;padding:10px 14px;border:1px solid #e2e8f0;
 border-radius:8px} .big{font-size:1.6em;font-weight:700}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(400px,1fr));gap:12px}
 .chart{border:1px solid #e2e8f0;border-radius:8px;padding:8px;break-inside:avoid} td:first-child{white-space:nowrap}
@@ -38,10 +38,15 @@ def _section(section: Section) -> str:
         parts.append("<ol>" + "".join(f"<li>{_e(s)}</li>" for s in section.sentences) + "</ol>")
     else:
         parts += [f"<p>{_e(s)}</p>" for s in section.sentences]
-    for card in section.cards:
+    if section.cards:
         parts.append(
-            f"<div class='card'><div class='muted'>{_e(card.label)}</div><div class='big'>{_e(card.value)}</div>"
-            f"<div class='muted'>{_e(card.note)}</div></div>"
+            "<div class='cards'>"
+            + "".join(
+                f"<div class='card'><div class='muted'>{_e(c.label)}</div><div class='big'>{_e(c.value)}</div>"
+                f"<div class='muted'>{_e(c.note)}</div></div>"
+                for c in section.cards
+            )
+            + "</div>"
         )
     for note in section.notes:
         body = "".join(f"<br>{_e(line)}" for line in note.lines)
