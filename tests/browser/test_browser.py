@@ -195,9 +195,26 @@ def test_acknowledge_an_alert(page, server):
     assert "Acknowledged" in page.inner_text("body")
 
 
+def test_feedback_on_an_alert(page, server):
+    visit(page, server, "alerts?model=hotel")
+    page.get_by_label("Your name or email (recorded with what you do)").fill(ACTOR)
+    page.keyboard.press("Enter")
+    settle(page)
+    assert "Feedback so far" in page.inner_text("body")
+    page.get_by_role("button", name="Not useful", exact=True).first.click()
+    page.get_by_text("Thanks").first.wait_for(timeout=60_000)
+    settle(page)
+    body = page.inner_text("body")
+    assert "What your feedback changed" in body and "kept quiet by your feedback" in body
+    page.get_by_text("What your feedback changed").scroll_into_view_if_needed()
+    shoot(page, "alerts-feedback", height=900)
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+
 def test_model_health_and_drift_drilldown(page, server):
     visit(page, server, "health?model=flights")
     assert page.get_by_text("Quality over time").count()
+    assert page.get_by_text("What drives the model's answers").count()
     shoot(page, "health", height=1100)
     page.get_by_role("tab", name="Drift").click()
     settle(page)
