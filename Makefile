@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install test-install chromium seed demo lint bench clean
+.PHONY: run test install test-install chromium fonts seed demo lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,16 @@ $(VENV)/.test-installed: requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-test-install: $(VENV)/.test-installed chromium
+test-install: $(VENV)/.test-installed chromium fonts
 
 # Debian's chromium drives the browser tests (never `playwright install`: it downloads a browser).
 chromium:
 	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+# Debian's DejaVu Sans prints every character of the board report's PDF (without it the PDF spells
+# what latin-1 cannot print); the tests read both back.
+fonts:
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q fonts-dejavu-core; }
 
 # Seed the demo store only when there is none: real data, trained models, a replayed year.
 seed: install
