@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
 
 from core.metrics import PRIMARY
 from core.metrics import task_metrics
+from core.monitoring.binned import BinnedReference
 from core.monitoring.drift import DriftReference
+from core.monitoring.drift import prepare_binned_reference
 from core.monitoring.drift import prepare_drift_reference
 from core.monitoring.estimate import Estimator
 from core.monitoring.performance import gap_check
@@ -97,6 +100,11 @@ class VersionContext:
             segment_rows=base,
             segment_reference=segment_stats(spec, plans, base, threshold=threshold),
         )
+
+    @functools.cached_property
+    def binned(self) -> BinnedReference:
+        """The reference side of count-based drift, prepared the first time a window is big enough to need it."""
+        return prepare_binned_reference(self.spec, self.features, self.reference, self.thresholds)
 
     def version_checks(self) -> list[CheckResult]:
         """Checks of the version itself: the train-vs-validation gap recorded at training time."""

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.monitoring.binned import BinnedReference
+from core.monitoring.binned import CountedWindow
+from core.monitoring.binned import Summary
+from core.monitoring.binned import binned_scores
+from core.monitoring.binned import frame_summary
+from core.monitoring.binned import prepare_binned
 from core.monitoring.evidently_adapter import MISSING_CATEGORY
 from core.monitoring.evidently_adapter import DriftRequest
 from core.monitoring.evidently_adapter import DriftScore
@@ -73,31 +79,33 @@ def histogram(ref: ReferenceHistogram, current: pd.Series) -> dict:
     is reported as `below` / `above`, so a move out of the training range stays visible; both means
     (unclipped) say which way the values moved.
     """
+    return chart(ref, frame_summary(current=current, kind=ref.kind, edges=ref.edges))
+
+
+def chart(ref: ReferenceHistogram, cur: Summary) -> dict:
+    """The drill-down chart's figures from the current side's summary (from rows or from stored counts)."""
     if ref.kind == "cat":
-        cur = current.astype("string").fillna(MISSING_CATEGORY).value_counts(normalize=True)
-        top = list(ref.labels[:15]) + [v for v in cur.index[:5] if v not in ref.labels[:15]]
+        assert cur.shares is not None
+        top = list(ref.labels[:15]) + [v for v in cur.shares.index[:5] if v not in ref.labels[:15]]
         ref_share = dict(zip(ref.labels, ref.shares, strict=True))
         return {
             "kind": "cat",
             "labels": [short(x, 60) for x in top],
             "reference": [round(ref_share.get(x, 0.0), 5) for x in top],
-            "current": [round(float(cur.get(x, 0.0)), 5) for x in top],
+            "current": [round(float(cur.shares.get(x, 0.0)), 5) for x in top],
         }
-    c = pd.to_numeric(current, errors="coerce").dropna().to_numpy()
-    if not ref.edges or c.size == 0:
+    if not ref.edges or cur.n == 0 or cur.counts is None:
         return {"kind": "num", "edges": [], "reference": [], "current": []}
     edges = np.asarray(ref.edges)
-    below, above = float((c < edges[0]).mean()), float((c > edges[-1]).mean())
-    ch = np.histogram(np.clip(c, edges[0], edges[-1]), bins=edges)[0] / c.size
     return {
         "kind": "num",
         "edges": np.round(edges, 6).tolist(),
         "reference": np.round(ref.shares, 5).tolist(),
-        "current": np.round(ch, 5).tolist(),
-        "below": round(below, 5),
-        "above": round(above, 5),
+        "current": np.round(cur.counts / cur.n, 5).tolist(),
+        "below": round(cur.below / cur.n, 5),
+        "above": round(cur.above / cur.n, 5),
         "reference_mean": clean(ref.mean) if ref.mean is not None else None,
-        "current_mean": clean(float(c.mean())),
+        "current_mean": clean(cur.mean),
     }
 
 
@@ -111,19 +119,38 @@ class DriftReference:
     target_stats: dict[str, float]
 
 
+def drift_requests(spec: ModelSpec, features: list[str], thresholds: Thresholds) -> list[DriftRequest]:
+    """Every feature, then the model's answers: what a window's drift check compares."""
+    pred_col, pred_kind = prediction_column(spec)
+    requests = [DriftRequest(c, column_kind(spec, c), threshold=thresholds.drift) for c in features]
+    return [*requests, DriftRequest(pred_col, pred_kind, threshold=thresholds.prediction_drift.warn)]
+
+
+def target_request(spec: ModelSpec, thresholds: Thresholds) -> DriftRequest:
+    """What the outcome's drift check compares."""
+    kind = "num" if spec.task == "regression" else "cat"
+    return DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)
+
+
+def prepare_binned_reference(
+    spec: ModelSpec, features: list[str], reference: pd.DataFrame, thresholds: Thresholds
+) -> BinnedReference:
+    """The reference side of count-based drift (`core.monitoring.binned`): features, answers and outcome."""
+    requests = [*drift_requests(spec, features, thresholds), target_request(spec, thresholds)]
+    return prepare_binned(reference, requests, names={float(v): k for k, v in spec.class_index().items()})
+
+
 def prepare_drift_reference(
     spec: ModelSpec, features: list[str], reference: pd.DataFrame, thresholds: Thresholds
 ) -> DriftReference:
     """Sample and convert the reference once; precompute its histograms."""
-    pred_col, pred_kind = prediction_column(spec)
-    requests = [DriftRequest(c, column_kind(spec, c), threshold=thresholds.drift) for c in features]
-    requests.append(DriftRequest(pred_col, pred_kind, threshold=thresholds.prediction_drift.warn))
+    requests = drift_requests(spec, features, thresholds)
     hists = {r.column: reference_histogram(reference[r.column], kind=r.kind) for r in requests if r.column in reference}
     ref_target, kind = _target_frame(spec, reference)
     target = None
     stats: dict[str, float] = {}
     if len(ref_target):
-        target = PreparedReference(ref_target, [DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)])
+        target = PreparedReference(ref_target, [target_request(spec, thresholds)])
         hists["_label"] = reference_histogram(ref_target["_label"], kind=kind)
         if spec.task == "binary":
             pos = float(spec.class_index()[str(spec.positive_class)])
@@ -178,21 +205,36 @@ def drift_checks(
     current: pd.DataFrame,
     thresholds: Thresholds,
     seed: int = 0,
+    counted: CountedWindow | None = None,
 ) -> list[CheckResult]:
-    """Per-feature drift, the share of drifted features and prediction drift, in one Evidently report."""
+    """Per-feature drift, the share of drifted features and prediction drift, in one Evidently report.
+
+    With `counted` (a big window's counts from the store) the scores and charts come from those counts
+    and `current` is not read.
+    """
     if not isinstance(reference, DriftReference):
         reference = prepare_drift_reference(spec, features, reference, thresholds)
-    pred_col, pred_kind = prediction_column(spec)
-    requests = [DriftRequest(c, column_kind(spec, c), threshold=thresholds.drift) for c in features]
-    requests.append(DriftRequest(pred_col, pred_kind, threshold=thresholds.prediction_drift.warn))
-    scores = drift_scores(reference=reference.features, current=current, requests=requests, seed=seed)
-    n = len(current)
+    pred_col, _ = prediction_column(spec)
+    requests = drift_requests(spec, features, thresholds)
+    if counted is not None:
+        scores = binned_scores(reference=counted.reference, counts=counted.counts, requests=requests)
+        n = counted.counts.rows
+    else:
+        scores = drift_scores(reference=reference.features, current=current, requests=requests, seed=seed)
+        n = len(current)
+
+    def details(column: str) -> dict:
+        ref = reference.hists[column]
+        if counted is None:
+            return histogram(ref, current[column])
+        return chart(ref, counted.summary(column, kind=ref.kind, edges=ref.edges))
+
     out: list[CheckResult] = []
     feature_scores = scores[:-1]
     for s in feature_scores:
-        details = histogram(reference.hists[s.column], current[s.column]) if not s.missing else {}
         status = Status.WARN if s.drifted else Status.OK
-        out.append(_result(s, check=Check.DRIFT, n_rows=n, status=status, details=details, label=f"`{s.column}`"))
+        d = details(s.column) if not s.missing else {}
+        out.append(_result(s, check=Check.DRIFT, n_rows=n, status=status, details=d, label=f"`{s.column}`"))
     compared = [s for s in feature_scores if not s.missing]
     drifted = [s.column for s in compared if s.drifted]
     share = len(drifted) / len(compared) if compared else float("nan")
@@ -211,13 +253,12 @@ def drift_checks(
         )
     )
     p = scores[-1]
-    details = histogram(reference.hists[pred_col], current[pred_col]) if not p.missing else {}
     out.append(
         _result(
             p,
             check=Check.PREDICTION_DRIFT,
             n_rows=n,
-            details=details,
+            details=details(pred_col) if not p.missing else {},
             label="The model's answers",
             status=thresholds.prediction_drift.status(p.score) if not p.missing else Status.OK,
         )
@@ -232,33 +273,48 @@ def target_drift_check(
     labelled: pd.DataFrame,
     thresholds: Thresholds,
     seed: int = 0,
+    counted: CountedWindow | None = None,
 ) -> CheckResult:
-    """Drift of the outcome itself (labels that arrived) against the reference target."""
+    """Drift of the outcome itself (labels that arrived) against the reference target.
+
+    With `counted` the outcome's counts from the store are compared and `labelled` is not read.
+    """
     if not isinstance(reference, DriftReference):
         reference = prepare_drift_reference(spec, [], reference, thresholds)
-    cur, kind = _target_frame(spec, labelled)
+    request = target_request(spec, thresholds)
+    kind = request.kind
     if reference.target is None:
         score = DriftScore("_label", kind, "", thresholds.target_drift.warn, float("nan"), False, missing=True)
         details: dict = {}
+    elif counted is not None:
+        (score,) = binned_scores(reference=counted.reference, counts=counted.counts, requests=[request])
+        ref = reference.hists["_label"]
+        details = chart(ref, counted.summary("_label", kind=ref.kind, edges=ref.edges)) if not score.missing else {}
     else:
-        (score,) = drift_scores(
-            reference=reference.target,
-            current=cur,
-            seed=seed,
-            requests=[DriftRequest("_label", kind, threshold=thresholds.target_drift.warn)],
-        )
+        cur, _ = _target_frame(spec, labelled)
+        (score,) = drift_scores(reference=reference.target, current=cur, seed=seed, requests=[request])
         details = histogram(reference.hists["_label"], cur["_label"])
     details.update(reference.target_stats)
-    if spec.task == "binary":
-        pos = float(spec.class_index()[str(spec.positive_class)])
-        details["current_rate"] = clean(float((labelled["_label"] == pos).mean()))
-    elif spec.task == "regression":
-        details["current_mean"] = clean(float(labelled["_label"].mean()))
+    if counted is not None:
+        n_labelled = counted.counts.labelled
+        details.update(counted.outcome_figures(spec.task, spec.class_index(), spec.positive_class))
+    else:
+        n_labelled = len(labelled)
+        details.update(_outcome_figures(spec, labelled))
     return _result(
         score,
         check=Check.TARGET_DRIFT,
-        n_rows=len(labelled),
+        n_rows=n_labelled,
         details=details,
         label="The outcome",
         status=thresholds.target_drift.status(score.score) if not score.missing else Status.OK,
     )
+
+
+def _outcome_figures(spec: ModelSpec, labelled: pd.DataFrame) -> dict:
+    if spec.task == "binary":
+        pos = float(spec.class_index()[str(spec.positive_class)])
+        return {"current_rate": clean(float((labelled["_label"] == pos).mean()))}
+    if spec.task == "regression":
+        return {"current_mean": clean(float(labelled["_label"].mean()))}
+    return {}

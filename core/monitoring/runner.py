@@ -18,6 +18,8 @@ import pandas as pd
 
 from core import faults
 from core.config import Settings
+from core.monitoring.binned import PUSHDOWN_ROWS
+from core.monitoring.binned import CountedWindow
 from core.monitoring.context import VersionContext
 from core.monitoring.evidently_adapter import SAMPLE_CAP
 from core.monitoring.thresholds import Thresholds
@@ -77,6 +79,21 @@ def calibration_rows(store: Store, ctx: VersionContext, window: Window) -> pd.Da
     return store.read_calibration(spec=ctx.spec, version=ctx.info.version, start=start, end=end, known_by=window.start)
 
 
+def counted_window(store: Store, ctx: VersionContext, window: Window) -> CountedWindow:
+    """A window's per-column counts made in the store, for drift that never needs its rows."""
+    binned = ctx.binned
+    counts = store.window_histograms(
+        spec=ctx.spec,
+        version=ctx.info.version,
+        start=window.start,
+        end=window.end,
+        numbers=binned.numbers,
+        values=binned.values,
+        labels=True,
+    )
+    return CountedWindow(reference=binned, counts=counts)
+
+
 def _pending(
     store: Store, spec: ModelSpec, info: VersionInfo, fingerprints: pd.DataFrame
 ) -> tuple[str, pd.DataFrame, list[tuple[pd.Series, str]], list]:
@@ -113,8 +130,13 @@ def monitor_version(
     *,
     thresholds: Thresholds,
     progress: Progress,
+    pushdown_rows: int = PUSHDOWN_ROWS,
 ) -> tuple[int, int]:
-    """Compute every window of one version that is new or changed. Returns (computed, up to date)."""
+    """Compute every window of one version that is new or changed. Returns (computed, up to date).
+
+    The live version's windows of more than `pushdown_rows` rows get their drift from counts made in the
+    store (:func:`counted_window`); the others through Evidently on their rows.
+    """
     scope, fingerprints, todo, gone = _pending(store, spec, info, fingerprints)
     if gone:  # every row of these windows was taken back: what was computed on them goes too
         store.forget_windows(
@@ -129,14 +151,19 @@ def monitor_version(
     errors = _estimate_history(store, spec.name, info.version) if spec.task == "binary" and scope == "full" else {}
     for k, (row, fp) in enumerate(sorted(todo, key=lambda t: t[0]["window_start"]), start=1):
         window = make_window(row["window_start"], spec.window)
+        big = scope == "full" and int(row["n_rows"]) > pushdown_rows
+        counted = counted_window(store, ctx, window) if big else None
+        # the other checks still read the window's rows (bench/RESULTS.md, session 6)
         frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
-        if len(frame) > SAMPLE_CAP:  # drift samples big windows: a fixed row order keeps that sample repeatable
+        if counted is None and len(frame) > SAMPLE_CAP:  # drift samples: a fixed row order keeps it repeatable
             frame = frame.sort_values("_row_id", kind="stable", ignore_index=True)
         history = [errors[w] for w in sorted(errors) if w < pd.Timestamp(window.start)]
         calibration = None
         if needs_calibration(ctx, scope=scope, n_rows=len(frame)):
             calibration = calibration_rows(store, ctx, window)
-        result = compute_window(ctx, window, frame, scope=scope, fp=fp, history=history, calibration=calibration)
+        result = compute_window(
+            ctx, window, frame, scope=scope, fp=fp, history=history, calibration=calibration, counted=counted
+        )
         store.save_window(result=result, scope=scope)
         faults.point("window.saved")
         for c in result.checks:
@@ -154,8 +181,11 @@ def run_monitoring(
     models: list[str] | None = None,
     thresholds: Thresholds | None = None,
     progress: Progress = print,
+    pushdown_rows: int = PUSHDOWN_ROWS,
 ) -> RunSummary:
-    """Bring monitoring results up to date for every model (or the ones named); alerts are `core.refresh`'s."""
+    """Bring monitoring results up to date for every model (or the ones named); alerts are `core.refresh`'s.
+
+    Windows above `pushdown_rows` rows get their drift from counts made in the store (see monitor_version)."""
     thresholds = thresholds or Thresholds()
     summary = RunSummary()
     started = time.perf_counter()
@@ -165,7 +195,9 @@ def run_monitoring(
         versions = sorted(store.list_versions(spec.name), key=lambda v: not v.is_live)
         computed = up_to_date = 0
         for info in versions:
-            c, u = monitor_version(store, spec, info, fingerprints, thresholds=thresholds, progress=progress)
+            c, u = monitor_version(
+                store, spec, info, fingerprints, thresholds=thresholds, progress=progress, pushdown_rows=pushdown_rows
+            )
             computed += c
             up_to_date += u
         summary.computed[spec.name] = computed

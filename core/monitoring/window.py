@@ -7,6 +7,7 @@ import time
 import pandas as pd
 
 from core.metrics import PRIMARY
+from core.monitoring.binned import CountedWindow
 from core.monitoring.context import VersionContext
 from core.monitoring.drift import drift_checks
 from core.monitoring.drift import target_drift_check
@@ -48,11 +49,13 @@ def compute_window(
     fp: str,
     history: list[dict[str, float]],
     calibration: pd.DataFrame | None = None,
+    counted: CountedWindow | None = None,
 ) -> WindowResult:
     """All checks of one window for one version, from its rows alone.
 
     `history` holds the version's past estimate errors (oldest first) and `calibration` the outcomes
-    that had arrived before the window (see :func:`needs_calibration`); the caller reads both.
+    that had arrived before the window (see :func:`needs_calibration`); the caller reads both. A big
+    window comes with `counted`, its counts from the store, and its drift checks use those instead of rows.
     """
     started = time.perf_counter()
     spec, th = ctx.spec, ctx.thresholds
@@ -89,6 +92,7 @@ def compute_window(
                 current=frame,
                 thresholds=th,
                 seed=int(pd.Timestamp(window.start).timestamp()) % 10_000,
+                counted=counted,
             )
             checks += segment_checks(
                 spec=spec,
@@ -105,7 +109,9 @@ def compute_window(
         checks += perf
         realised = {c.metric: c.value for c in perf if c.status != Status.NO_LABELS and c.value is not None}
         if scope == "full" and len(labelled) >= th.min_labels:
-            checks.append(target_drift_check(spec=spec, reference=ctx.drift, labelled=labelled, thresholds=th))
+            checks.append(
+                target_drift_check(spec=spec, reference=ctx.drift, labelled=labelled, thresholds=th, counted=counted)
+            )
         primary = PRIMARY[spec.task]
         if primary in realised and primary in ctx.reference_metrics:
             checks.append(

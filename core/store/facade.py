@@ -37,6 +37,7 @@ from core.store.batches import BatchesFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
 from core.store.delivery import DeliveryFamily
+from core.store.histograms import HistogramsFamily
 from core.store.importance import ImportanceFamily
 from core.store.migrations import check_or_migrate
 from core.store.migrations import migrate
@@ -78,6 +79,7 @@ class Store:
         self.audit = AuditFamily(conn)
         self.retention = RetentionFamily(conn)
         self.importance = ImportanceFamily(conn)
+        self.histograms = HistogramsFamily(conn)
         self._families = (
             self.retention,
             self.rows,
@@ -263,6 +265,7 @@ class Store:
     reference_rows = _by("rows", RowsFamily.reference_rows)
     window_fingerprints = _by("rows", RowsFamily.window_fingerprints)
     read_calibration = _by("rows", RowsFamily.read_calibration)
+    window_histograms = _by("histograms", HistogramsFamily.window_histograms)
 
     computed_windows = _by("results", ResultsFamily.computed_windows)
     save_window = _by("results", ResultsFamily.save_window)
