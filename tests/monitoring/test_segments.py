@@ -205,3 +205,44 @@ def test_what_changed_ranks_a_group_that_moved_between_weeks_first(tmp_path):
     assert top.after > top.before + 0.3 and top.money > 0
     assert "Customers with payment method bank: customers who leave rose from" in top.sentence
     assert [m.money for m in movers] == sorted((m.money for m in movers), key=lambda v: -abs(v))
+
+
+def test_same_distribution_windows_raise_no_segment_alert_however_many_groups(monitored):
+    from core.monitoring.segments import segment_checks
+    from core.monitoring.segments import segment_stats
+    from core.monitoring.thresholds import Thresholds
+
+    _, spec, _ = monitored
+    rng = np.random.default_rng(11)
+
+    def draw(n: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "tenure": rng.integers(1, 72, n).astype(float),
+                "monthly_charges": rng.uniform(20, 120, n),
+                "contract": rng.choice(["Month-to-month", "One year", "Two year"], n),
+                "payment_method": rng.choice(["card", "bank", "check"], n),
+                "_probability": rng.uniform(0, 1, n),
+                "_label": (rng.random(n) < 0.2).astype(float),
+            }
+        )
+
+    reference = draw(20_000)
+    plans = plan_segments(spec, reference, ["tenure", "monthly_charges", "contract", "payment_method"])
+    ref_stats = {(c, g): s for c, g, s in segment_stats(spec, plans, reference, threshold=0.5)}
+    fired = 0
+    for _ in range(150):
+        window = draw(1_000)
+        checks = segment_checks(
+            spec=spec,
+            plans=plans,
+            current=window,
+            reference=reference,
+            current_stats=segment_stats(spec, plans, window, threshold=0.5),
+            reference_stats=ref_stats,
+            thresholds=Thresholds(segment_shift=Thresholds().segment_shift.__class__(warn=0.02, alert=0.2)),
+            threshold=0.5,
+        )
+        fired += any(c.failed for c in checks)
+    # 14 groups judged per window: at 3 standard errors each about 1 window in 50 would fire by chance
+    assert fired <= 1, fired
