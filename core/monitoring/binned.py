@@ -6,12 +6,15 @@ rows. Evidently stays the reference: smaller windows go through it, and tests ho
 
 - Numbers: Evidently's normed Wasserstein is scipy's W1 = integral of |F - G| over the two empirical
   distribution functions, divided by max(the reference's standard deviation (ddof 0), 0.001). For each
-  group of the store's partition, its count, sum and extent on each side give the integral of F - G over
-  the group exactly (by parts: the integral of F from l to u is u F(u) - l F(l-) - the group's sum / n),
-  and between groups F - G is constant. Adding |that integral| per group is therefore exact wherever
-  F - G keeps its sign inside a group; where the two cross inside one, it is short by at most twice the
-  smaller of the two parts there, which 1,000 cells over the middle 99.98% of the reference keep far
-  below the 0.01 that bench/drift_pushdown.py checks.
+  cell of the store's partition, its count and sum on each side give the integral of F - G over the cell
+  exactly (by parts: the integral of F from l to u is u F(u) - l F(l) - the cell's sum / n), and between
+  occupied cells F - G is constant. Adding |that integral| per cell is therefore exact wherever F - G keeps
+  its sign inside a cell (always outside the reference's range, where F is 0 or 1); where the two cross
+  inside one, it is short by at most the cell's width times the smaller of the two parts, which cells of
+  1/1,000 of the middle 99.98% of the reference keep far below the 0.01 that bench/drift_pushdown.py checks.
+- Drill-down charts of a counted window put each cell in its bin (cells nest in bins), and their
+  reference bars are counted the same way, so the two sides of a chart always follow one rule (which
+  can differ from np.histogram's only for a value within rounding of a bin edge).
 - Categories (and numbers whose reference is constant, as in the Evidently path): the Jensen-Shannon
   distance on each value's share, natural log, exactly as Evidently computes it from the same counts.
 """
@@ -39,8 +42,10 @@ PUSHDOWN_ROWS = SAMPLE_CAP
 """Windows with more rows than this get their drift from counts made in the store: the size at which the
 Evidently path would start sampling, so no window's drift is ever measured on a sample."""
 CELLS = 1_000
+"""Cells across the middle of the reference (its quantiles TAIL to 1 - TAIL), so outliers that stretch its
+range cannot make the cells coarse where the values are; at most MAX_PER_BIN cells per drill-down bin."""
 TAIL = 1e-4
-"""The cells span the reference's quantiles TAIL to 1 - TAIL, so a few outliers cannot make them coarse."""
+MAX_PER_BIN = 1_000
 DRILL_BINS = 20
 """Bins of the drill-down chart (`core.monitoring.drift.reference_histogram`'s default)."""
 
@@ -57,7 +62,9 @@ class BinnedColumn:
     empty: bool = False
     bins: NumberBins | None = None
     groups: pd.DataFrame | None = None
-    """Numbers: the reference's rows per group (cell, bin, n, s, lo, hi), as the store counts a window."""
+    """Numbers: the reference's rows per cell (cell, n, s), as the store counts a window."""
+    shares: tuple[float, ...] = ()
+    """Numbers: the reference's share per drill-down bin, by the cells' rule."""
     counts: pd.Series | None = None
     """Categories: the reference's rows per category."""
     norm: float = 1.0
@@ -91,16 +98,22 @@ def as_keys(values: pd.Series, *, keys: str, names: dict[float, str]) -> pd.Seri
     return values.astype("string").fillna(MISSING_CATEGORY).astype(str)
 
 
+def cells_of(x: np.ndarray, *, bins: NumberBins) -> np.ndarray:
+    """Each value's cell, by the same float operations in the same order as the store's SQL."""
+    cell = np.clip(np.floor((x - bins.lo) / bins.bin_width * bins.per_bin), -1, bins.above - 1)
+    return np.where(x > bins.hi, bins.above, cell).astype("int64")
+
+
 def groups_of(x: np.ndarray, *, bins: NumberBins) -> pd.DataFrame:
-    """Rows per group of `bins`' partition (cell, bin, n, s, lo, hi), as the store counts a window."""
-    # the same float operations, in the same order, as the store's SQL, so both sides share one partition
-    cell = np.clip(np.floor((x - bins.body_lo) * bins.cell_scale), -1, bins.cells)
-    drill = np.clip(np.floor((x - bins.lo) / bins.bin_width), -1, bins.bins)
-    frame = pd.DataFrame({"cell": cell.astype("int64"), "bin": drill.astype("int64"), "x": x, "d": x - bins.center})
-    out = frame.groupby(["cell", "bin"], sort=True).agg(
-        n=("x", "size"), s=("d", "sum"), lo=("x", "min"), hi=("x", "max")
-    )
-    return out.reset_index()
+    """Rows and sum of x - center per occupied cell (cell, n, s), as the store counts a window."""
+    frame = pd.DataFrame({"cell": cells_of(x, bins=bins), "d": x - bins.center})
+    return frame.groupby("cell", sort=True).agg(n=("d", "size"), s=("d", "sum")).reset_index()
+
+
+def drill_counts(groups: pd.DataFrame, *, bins: NumberBins) -> np.ndarray:
+    """Rows per drill-down bin, values outside [lo, hi] in the end bins (as np.clip would put them)."""
+    where = np.clip(groups["cell"].to_numpy() // bins.per_bin, 0, bins.bins - 1)
+    return np.bincount(where, weights=groups["n"].to_numpy(float), minlength=bins.bins).astype("int64")
 
 
 def _column(request: DriftRequest, values: pd.Series, names: dict[float, str]) -> BinnedColumn:
@@ -116,22 +129,21 @@ def _column(request: DriftRequest, values: pd.Series, names: dict[float, str]) -
     if std == 0.0:  # normed Wasserstein divides by it: compared as categories, as the Evidently path does
         counts = as_keys(values, keys="number", names=names).value_counts()
         return BinnedColumn(request.column, "cat", "number", counts=counts)
-    body_lo, body_hi = (float(q) for q in np.quantile(x, [TAIL, 1 - TAIL]))
-    if body_hi <= body_lo:
-        body_lo, body_hi = float(x.min()), float(x.max())
     lo, hi = float(x.min()), float(x.max())
+    body = float(np.diff(np.quantile(x, [TAIL, 1 - TAIL]))[0]) or hi - lo
+    width = (hi - lo) / DRILL_BINS  # the drill-down chart's bins (reference_histogram's np.linspace)
     bins = NumberBins(
         column=request.column,
         center=float(np.median(x)),
-        body_lo=body_lo,
-        cell_scale=CELLS / (body_hi - body_lo),
-        cells=CELLS,
         lo=lo,
         hi=hi,
-        bin_width=(hi - lo) / DRILL_BINS,
+        bin_width=width,
+        per_bin=int(np.clip(math.ceil(CELLS * width / body), 1, MAX_PER_BIN)),
         bins=DRILL_BINS,
     )
-    return BinnedColumn(request.column, "num", bins=bins, groups=groups_of(x, bins=bins), norm=max(std, 0.001))
+    groups = groups_of(x, bins=bins)
+    shares = tuple(float(v) for v in drill_counts(groups, bins=bins) / x.size)
+    return BinnedColumn(request.column, "num", bins=bins, groups=groups, shares=shares, norm=max(std, 0.001))
 
 
 def prepare_binned(
@@ -151,19 +163,37 @@ def prepare_binned(
     return BinnedReference(columns=columns, names=names)
 
 
-def wasserstein(*, reference: pd.DataFrame, current: pd.DataFrame, center: float) -> float:
-    """W1 between two sides' groups (cell, bin, n, s, lo, hi; s summed less `center`), unnormed."""
-    both = reference.merge(current, on=["cell", "bin"], how="outer", suffixes=("_r", "_c"), sort=True)
+def wasserstein(*, reference: pd.DataFrame, current: pd.DataFrame, bins: NumberBins) -> float:
+    """W1 between two sides' cells (cell, n, s; s summed less `bins.center`), unnormed.
+
+    Inside a cell each side is taken as all its rows at their mean: that keeps the integral of F - G over
+    the cell exact, and is exact outright where a side's rows there are one value (integer columns). An
+    error can only come from a cell where F - G changes sign, and is at most twice the cell's width times
+    the smaller of the largest positive and negative values F - G reaches there.
+    """
+    both = reference.merge(current, on="cell", how="outer", suffixes=("_r", "_c"), sort=True)
+    cell = both["cell"].to_numpy()
     nr, nc = both["n_r"].fillna(0).to_numpy(float), both["n_c"].fillna(0).to_numpy(float)
-    f_after, g_after = np.cumsum(nr) / nr.sum(), np.cumsum(nc) / nc.sum()
-    h_after = f_after - g_after
-    h_before = h_after - (nr / nr.sum() - nc / nc.sum())
-    lo = np.fmin(both["lo_r"].to_numpy(float), both["lo_c"].to_numpy(float)) - center
-    hi = np.fmax(both["hi_r"].to_numpy(float), both["hi_c"].to_numpy(float)) - center
-    sums = both["s_r"].fillna(0).to_numpy(float) / nr.sum() - both["s_c"].fillna(0).to_numpy(float) / nc.sum()
-    inside = hi * h_after - lo * h_before - sums
-    between = np.abs(h_after[:-1]) * (lo[1:] - hi[:-1])
-    return float(np.abs(inside).sum() + between.sum())
+    p, q = nr / nr.sum(), nc / nc.sum()
+    h_after = np.cumsum(p) - np.cumsum(q)
+    h_after[-1] = 0.0  # both sides have counted all their rows; no rounding left over
+    h_before = np.concatenate([[0.0], h_after[:-1]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_r = both["s_r"].to_numpy(float) / nr
+        mean_c = both["s_c"].to_numpy(float) / nc
+    # cell bounds less the centre; the cells outside [lo, hi] reach out to the farthest mean in them
+    step = bins.bin_width / bins.per_bin
+    lo = np.where(cell < 0, -np.inf, bins.lo + cell * step) - bins.center
+    hi = np.where(cell >= bins.above - 1, bins.hi, bins.lo + (cell + 1) * step) - bins.center
+    lo = np.where(cell == bins.above, bins.hi - bins.center, lo)
+    hi = np.where(cell == bins.above, np.inf, hi)
+    mean_r, mean_c = np.where(nr > 0, mean_r, mean_c), np.where(nc > 0, mean_c, mean_r)
+    first, last = np.minimum(mean_r, mean_c), np.maximum(mean_r, mean_c)
+    lo, hi = np.minimum(np.where(np.isinf(lo), first, lo), first), np.maximum(np.where(np.isinf(hi), last, hi), last)
+    middle = h_before + np.where(mean_r <= mean_c, p, -q)
+    inside = np.abs(h_before) * (first - lo) + np.abs(middle) * (last - first) + np.abs(h_after) * (hi - last)
+    between = np.abs(h_after[:-1]) * np.maximum(lo[1:] - hi[:-1], 0.0)
+    return float(inside.sum() + between.sum())
 
 
 def _current_keys(column: BinnedColumn, counts: WindowHistograms, names: dict[float, str]) -> pd.Series:
@@ -179,7 +209,7 @@ def _distance(column: BinnedColumn, counts: WindowHistograms, names: dict[float,
         cur = counts.numbers.get(column.column)
         if cur is None or int(cur["n"].sum()) == 0:
             return None
-        return wasserstein(reference=column.groups, current=cur, center=column.bins.center) / column.norm
+        return wasserstein(reference=column.groups, current=cur, bins=column.bins) / column.norm
     assert column.counts is not None
     cur = _current_keys(column, counts, names)
     if cur.drop(MISSING_CATEGORY, errors="ignore").sum() == 0:  # nothing but missing values to compare
@@ -239,8 +269,7 @@ def frame_summary(*, current: pd.Series, kind: str, edges: tuple[float, ...]) ->
 def counted_summary(
     *, reference: BinnedReference, counts: WindowHistograms, column: str, kind: str, edges: tuple[float, ...]
 ) -> Summary:
-    """The same summary from a window's counts: groups fall into the bin of their smallest value, which is
-    np.histogram's bin for each of their values unless one lies within rounding of an edge."""
+    """The same summary from a window's counts (each cell in the bin it nests in)."""
     prepared = reference.columns[column]
     if kind == "cat":
         cur = _current_keys(prepared, counts, reference.names).sort_values(ascending=False, kind="stable")
@@ -257,18 +286,18 @@ def counted_summary(
         hist = np.histogram(np.clip(x, e[0], e[-1]), bins=e, weights=w)[0].astype("int64")
         below, above = int(w[x < e[0]].sum()), int(w[x > e[-1]].sum())
         return Summary(counts=hist, n=int(w.sum()), below=below, above=above, mean=float(x @ w / w.sum()))
-    groups = counts.numbers.get(column)
-    assert prepared.bins is not None
+    groups, bins = counts.numbers.get(column), prepared.bins
+    assert bins is not None
     if groups is None or int(groups["n"].sum()) == 0:
         return Summary()
     n = groups["n"].to_numpy("int64")
-    where = np.clip(np.searchsorted(e, groups["lo"].to_numpy(float), side="right") - 1, 0, len(e) - 2)
+    cell = groups["cell"].to_numpy()
     return Summary(
-        counts=np.bincount(where, weights=n, minlength=len(e) - 1).astype("int64"),
+        counts=drill_counts(groups, bins=bins),
         n=int(n.sum()),
-        below=int(n[groups["bin"].to_numpy() == -1].sum()),
-        above=int(groups["above"].sum()),
-        mean=float(groups["s"].sum() / n.sum() + prepared.bins.center),
+        below=int(n[cell == -1].sum()),
+        above=int(n[cell == bins.above].sum()),
+        mean=float(groups["s"].sum() / n.sum() + bins.center),
     )
 
 

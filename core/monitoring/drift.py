@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +108,14 @@ def chart(ref: ReferenceHistogram, cur: Summary) -> dict:
         "reference_mean": clean(ref.mean) if ref.mean is not None else None,
         "current_mean": clean(cur.mean),
     }
+
+
+def counted_chart(ref: ReferenceHistogram, counted: CountedWindow, column: str) -> dict:
+    """The drill-down chart of a counted window: both sides binned by the store's cells (`binned`)."""
+    prepared = counted.reference.columns.get(column)
+    if prepared is not None and prepared.shares:
+        ref = dataclasses.replace(ref, shares=prepared.shares)
+    return chart(ref, counted.summary(column, kind=ref.kind, edges=ref.edges))
 
 
 @dataclass(frozen=True)
@@ -227,7 +236,7 @@ def drift_checks(
         ref = reference.hists[column]
         if counted is None:
             return histogram(ref, current[column])
-        return chart(ref, counted.summary(column, kind=ref.kind, edges=ref.edges))
+        return counted_chart(ref, counted, column)
 
     out: list[CheckResult] = []
     feature_scores = scores[:-1]
@@ -289,7 +298,7 @@ def target_drift_check(
     elif counted is not None:
         (score,) = binned_scores(reference=counted.reference, counts=counted.counts, requests=[request])
         ref = reference.hists["_label"]
-        details = chart(ref, counted.summary("_label", kind=ref.kind, edges=ref.edges)) if not score.missing else {}
+        details = counted_chart(ref, counted, "_label") if not score.missing else {}
     else:
         cur, _ = _target_frame(spec, labelled)
         (score,) = drift_scores(reference=reference.target, current=cur, seed=seed, requests=[request])

@@ -1,11 +1,10 @@
 """One window's per-column distributions counted inside DuckDB, so drift on a big window never needs its
 rows in pandas.
 
-A number column is counted per group of a fixed partition of the line: equal-width cells over the bulk
-of the reference (`NumberBins.body_lo` to `body_hi`), crossed with the drill-down chart's equal-width
-bins over the reference's range. Each group returns its count, its sum (less a centre, so the sums stay
-small), its smallest and largest value and how many values lie above the reference's range; that is
-enough for a Wasserstein distance that is exact unless the two distributions cross inside one group
+A number column is counted per cell of a fixed partition of the line: equal-width cells over the
+reference's range, a whole number of them in each bin of the drill-down chart, plus one cell below and
+one above the range. Each cell returns its count and its sum (less a centre, so sums stay small); that is
+enough for a Wasserstein distance that is exact unless the two distributions cross inside one cell
 (`core.monitoring.binned`). Other columns are counted per value. The window's rows are those
 `RowsFamily.read_window` returns, with the same numbers set aside as `core.monitoring.validity.usable`
 sets aside (rows whose answer is unusable leave; unusable numbers count as missing), and the join runs
@@ -35,18 +34,23 @@ ANSWERS = {"_prediction": "p.prediction", "_probability": "p.probability", "_lab
 
 @dataclass(frozen=True)
 class NumberBins:
-    """How one number column is grouped: `cell` = floor((x - body_lo) * cell_scale) clamped to [-1, cells];
-    `bin` = floor((x - lo) / bin_width) clamped to [-1, bins], so -1 holds exactly the values below `lo`."""
+    """How one number column is grouped: `cell` = floor((x - lo) / bin_width * per_bin), clamped to -1 below
+    `lo` and to `bins * per_bin - 1` up to `hi`; values above `hi` form cell `bins * per_bin`. So each of the
+    `bins` drill-down bins holds `per_bin` cells, and -1 and the top cell hold exactly the values outside
+    [lo, hi]."""
 
     column: str
     center: float
-    body_lo: float
-    cell_scale: float
-    cells: int
     lo: float
     hi: float
     bin_width: float
+    per_bin: int
     bins: int
+
+    @property
+    def above(self) -> int:
+        """The cell of values above `hi`."""
+        return self.bins * self.per_bin
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class WindowHistograms:
     labelled: int
     """Of them, rows with a usable outcome (0 when labels were not asked for)."""
     numbers: dict[str, pd.DataFrame] = field(default_factory=dict)
-    """Per number column, one row per non-empty group: cell, bin, n, s (sum of x - center), lo, hi, above."""
+    """Per number column, one row per non-empty cell: cell, n, s (the sum of x - center)."""
     values: dict[str, pd.Series] = field(default_factory=dict)
     """Per counted column, rows per value (None = missing), indexed by the value (text or number)."""
 
@@ -118,32 +122,28 @@ class HistogramsFamily:
             {join}
             WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
               AND NOT ({" OR ".join(f"({b})" for b in bad)})"""  # noqa: S608 - quoted identifiers, parameters
-        none = "NULL::INTEGER, NULL::INTEGER"
-        blank = "NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::BIGINT"
+        # one result shape for every part: (column, kind, cell, n, sum, text value, number value)
         parts = [
-            f"SELECT '' AS col, 0 AS kind, {none}, count(*) AS n, {blank}, NULL::VARCHAR, NULL::DOUBLE FROM w",  # noqa: S608
-            f"SELECT '', 1, {none}, count(*) FILTER (WHERE {with_label}), {blank}, NULL, NULL FROM w",  # noqa: S608
+            "SELECT '' AS col, 0 AS kind, NULL::INTEGER, count(*), NULL::DOUBLE, NULL::VARCHAR, NULL::DOUBLE FROM w",
+            f"SELECT '', 1, NULL, count(*) FILTER (WHERE {with_label}), NULL, NULL, NULL FROM w",  # noqa: S608
         ]
         for b in numbers:
             q = quote_ident(b.column)
             only = f"{q} IS NOT NULL" + (" AND _label IS NOT NULL" if b.column == "_label" else "")
             parts.append(
-                f"""SELECT ?, 2, cell, bin, count(*), sum(x - ?), min(x), max(x), count(*) FILTER (WHERE x > ?),
-                           NULL, NULL
-                    FROM (SELECT least(greatest(floor((x - ?) * ?), -1), ?)::INTEGER AS cell,
-                                 least(greatest(floor((x - ?) / ?), -1), ?)::INTEGER AS bin, x
+                f"""SELECT ?, 2, cell, count(*), sum(x - ?), NULL, NULL
+                    FROM (SELECT CASE WHEN x > ? THEN ?
+                                      ELSE least(greatest(floor((x - ?) / ? * ?), -1), ?) END::INTEGER AS cell, x
                           FROM (SELECT {q} AS x FROM w WHERE {only}))
-                    GROUP BY cell, bin"""  # noqa: S608 - a quoted identifier, parameters
+                    GROUP BY cell"""  # noqa: S608 - a quoted identifier, parameters
             )
-            params += [b.column, b.center, b.hi, b.body_lo, b.cell_scale, b.cells, b.lo, b.bin_width, b.bins]
+            params += [b.column, b.center, b.hi, b.above, b.lo, b.bin_width, b.per_bin, b.above - 1]
         for c in values:
             q = quote_ident(c)
             text = c not in ANSWERS and stored[c] != "DOUBLE"
             where = "WHERE _label IS NOT NULL" if c == "_label" else ""
-            value, number = (f"{q}", "NULL") if text else ("NULL", f"{q}")
-            parts.append(
-                f"SELECT ?, 3, {none}, count(*), {blank}, {value}, {number} FROM w {where} GROUP BY {q}"  # noqa: S608
-            )
+            value, number = (q, "NULL") if text else ("NULL", q)
+            parts.append(f"SELECT ?, 3, NULL, count(*), NULL, {value}, {number} FROM w {where} GROUP BY {q}")  # noqa: S608
             params.append(c)
         sql = f"WITH w AS MATERIALIZED ({window}) " + " UNION ALL ".join(parts)
         frame = self.conn.query_df(sql, params)
@@ -151,10 +151,10 @@ class HistogramsFamily:
 
 
 def _unpack(frame: pd.DataFrame, *, values: list[str]) -> WindowHistograms:
-    frame.columns = ["col", "kind", "cell", "bin", "n", "s", "lo", "hi", "above", "value", "number"]
+    frame.columns = ["col", "kind", "cell", "n", "s", "value", "number"]
     head = frame[frame["kind"] < 2].set_index("kind")["n"]
     numbers = {
-        str(c): part[["cell", "bin", "n", "s", "lo", "hi", "above"]].reset_index(drop=True)
+        str(c): part[["cell", "n", "s"]].astype({"cell": "int64", "n": "int64"}).reset_index(drop=True)
         for c, part in frame[frame["kind"] == 2].groupby("col", sort=False)
     }
     counted = frame[frame["kind"] == 3]
