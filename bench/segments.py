@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -68,10 +69,12 @@ def time_analysis(db: Path, models_dir: Path) -> float:
 
 def group_cost(db: Path) -> tuple[float, float, int]:
     """(seconds for the last window's group statistics, seconds for its whole check, rows in it)."""
+    from core.monitoring.runner import calibration_rows
     from core.monitoring.runner import version_context
     from core.monitoring.segments import segment_stats
     from core.monitoring.thresholds import Thresholds
     from core.monitoring.window import compute_window
+    from core.monitoring.window import needs_calibration
     from core.monitoring.windows import make_window
     from core.store import Store
 
@@ -86,7 +89,10 @@ def group_cost(db: Path) -> tuple[float, float, int]:
         segment_stats(spec, ctx.segments, frame, threshold=ctx.threshold)
         groups = time.perf_counter() - t0
         t0 = time.perf_counter()
-        compute_window(ctx, window, frame, scope="full", fp="bench", history=[], calibration=None)
+        calibration = (
+            calibration_rows(store, ctx, window) if needs_calibration(ctx, scope="full", n_rows=len(frame)) else None
+        )
+        compute_window(ctx, window, frame, scope="full", fp="bench", history=[], calibration=calibration)
         whole = time.perf_counter() - t0
     return groups, whole, len(frame)
 
@@ -98,16 +104,22 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=10_000_000)
     parser.add_argument("--reruns", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None, help="build the stores here and reuse them next time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mp-bench-segments-") as tmp:
-        root = Path(tmp)
+        root = args.keep or Path(tmp)
         stores = {}
         for label, rows in (("small", args.small), ("large", args.large)):
-            db = root / label / "modelpulse.duckdb"
-            db.parent.mkdir()
-            secs = build(db, rows)
+            db = root / f"{label}-{rows}" / "modelpulse.duckdb"
+            if not (db.parent / "built").exists():
+                shutil.rmtree(db.parent, ignore_errors=True)
+                db.parent.mkdir(parents=True)
+                secs = build(db, rows)
+                (db.parent / "built").write_text(f"{secs:.0f}")
             stores[label] = db
-            print(f"built {label}: {rows:,} predictions + monitoring in {secs:.0f}s", flush=True)
+            print(
+                f"{label}: {rows:,} predictions + monitoring built in {(db.parent / 'built').read_text()}s", flush=True
+            )
         groups, whole, n = group_cost(stores["large"])
         print(f"group statistics of one {n:,}-row window: {groups:.2f}s of its {whole:.2f}s check", flush=True)
         times: dict[str, list[float]] = {"small": [], "large": []}
