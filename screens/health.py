@@ -13,6 +13,7 @@ from core.metrics import METRICS
 from core.metrics import PRIMARY
 from core.modeling.yardstick import standing_warning
 from core.monitoring.windows import make_window
+from core.schema import ModelSpec
 from core.views.charts import distribution_chart
 from core.views.charts import drift_heatmap
 from core.views.charts import overfitting_chart
@@ -29,6 +30,37 @@ from ui.state import settings
 from ui.widgets import glossary
 from ui.widgets import model_picker
 from ui.widgets import pending_notice
+
+
+def evidently_download(
+    *, db: str, spec: ModelSpec, version: int, windowed: pd.DataFrame, window: pd.Timestamp, label: str
+) -> None:
+    """'Open this window in Evidently': Evidently's own report of the window, built on the click (with a
+    spinner) and kept per window, then offered as one HTML file."""
+    rows = windowed[(windowed["window_start"] == window) & (windowed["check"] == "volume")]["n_rows"]
+    labelled = windowed[(windowed["window_start"] == window) & (windowed["check"] == "performance")]["n_rows"]
+    stamp = f"{int(rows.max()) if len(rows) else 0}-{int(labelled.max()) if len(labelled) else 0}"
+    key = f"evidently-{spec.name}-{version}-{pd.Timestamp(window).date()}-{stamp}"
+    if st.button(
+        "Open this window in Evidently",
+        key=f"{key}-build",
+        help="Evidently's own report of this window (drift, then model quality) against the training data, "
+        "as one HTML file that opens offline.",
+    ):
+        st.session_state[key] = True
+    if not st.session_state.get(key):
+        return
+    with st.spinner("Evidently is building its report of this window..."):
+        html = data.evidently_report(db, spec.name, version, str(pd.Timestamp(window)), stamp)
+    st.download_button(
+        f"Download Evidently's report of {label} (HTML, {len(html) / 1e6:.1f} MB)",
+        data=html,
+        file_name=f"evidently-{spec.name}-v{version}-{pd.Timestamp(window).date()}.html",
+        mime="text/html",
+        key=f"{key}-download",
+        icon=":material/download:",
+    )
+
 
 guard()
 st.title("Model health")
@@ -166,6 +198,7 @@ with tab_drift:
                 width="stretch",
             )
             st.caption(row.iloc[0]["message"])
+        evidently_download(db=db, spec=spec, version=version, windowed=windowed, window=window, label=wlabel[window])
         other = windowed[windowed["check"].isin(["prediction_drift", "target_drift"])]
         if not other.empty:
             st.markdown("**The model's answers and the real outcomes**")

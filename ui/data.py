@@ -160,3 +160,12 @@ def cohort_grid(db: str, model: str, version: int, column: str) -> pd.DataFrame:
 def movers(db: str, model: str, version: int, period: str) -> list[Mover]:
     store = open_store(db)
     return what_changed(store, store.get_spec(model), version=version, period=period)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def evidently_report(db: str, model: str, version: int, start: str, stamp: str) -> bytes:
+    """Evidently's own report of one window as HTML bytes, built once per window and `stamp` (its rows and
+    outcomes), so a new outcome builds it again and nothing else does."""
+    from core.monitoring.evidently_window import window_report  # Evidently loads only when a report is asked for
+
+    return window_report(open_store(db), model=model, version=version, start=start)
