@@ -6,6 +6,9 @@ Run from the repository root (about 4 minutes on 2 cores at the default size):
     .venv/bin/python bench/drift_pushdown.py --rows 300000   # smaller
     .venv/bin/python bench/drift_pushdown.py --keep-store /tmp/p.duckdb   # keep the built store; --store reuses it
 
+Last, the runner's whole check of the window (`monitor_version`: every check, stored) is timed twice,
+with the window's drift counted in the store and with the switch raised so drift goes through Evidently.
+
 The window and its reference are `bench/monitoring.py` part a's: real flights rows resampled with
 replacement (reference Jan-Apr, window May-Dec squeezed into one week), 15 numeric and 5 categorical
 inputs, answers from a small real model, every outcome known, all in a temporary DuckDB store.
@@ -22,7 +25,8 @@ inputs, answers from a small real model, every outcome known, all in a temporary
   verdicts must agree on all 20 inputs and every score be within 0.01.
 - Peak RSS is sampled every 50 ms during our drift check; the window is never read into pandas
   before the check. For comparison the same check through Evidently on the window's rows (today's path,
-  which samples 200,000 rows per side) is timed with its read.
+  which samples 200,000 rows per side) is timed with its read, and so is Evidently's own report of the
+  window ("Open this window in Evidently": `core.monitoring.evidently_window.window_report`).
 """
 
 from __future__ import annotations
@@ -121,6 +125,7 @@ def measure(path: Path) -> dict:
     from core.monitoring.drift import drift_requests
     from core.monitoring.drift import target_drift_check
     from core.monitoring.evidently_adapter import drift_scores
+    from core.monitoring.evidently_window import window_report
     from core.monitoring.runner import counted_window
     from core.monitoring.runner import version_context
     from core.monitoring.thresholds import Thresholds
@@ -184,6 +189,13 @@ def measure(path: Path) -> dict:
         requests = drift_requests(spec, ctx.features, th)
         full = drift_scores(reference=ctx.reference, current=frame, requests=requests, sample_cap=10**9)
         out["evidently_full_s"] = time.perf_counter() - t0
+        # "Open this window in Evidently" on this window: Evidently's own report, each side sampled to 200k rows
+        del frame
+        with PeakRSS() as mem:
+            t0 = time.perf_counter()
+            html = window_report(store, model=spec.name, version=1, start=window.start)
+            out["report_s"] = time.perf_counter() - t0
+        out["report_mb"], out["report_rss_mb"] = len(html) / 1e6, (mem.start, mem.peak)
     table = []
     for s in full:
         c = scores[s.column]
@@ -203,6 +215,31 @@ def measure(path: Path) -> dict:
     out["inputs"] = len(features)
     out["max_diff"] = max(abs(r["ours"] - r["evidently"]) for r in table)
     out["rows"] = int(checks[0].n_rows)
+    return out
+
+
+def whole_window(path: Path) -> dict:
+    """The runner's whole check of the window (every check, stored), drift counted vs drift through Evidently."""
+    from core.monitoring.evidently_adapter import EVIDENTLY_CLOCK
+    from core.monitoring.runner import monitor_version
+    from core.monitoring.thresholds import Thresholds
+    from core.store import Store
+
+    spec, out = BENCH_SPEC, {}
+    with Store.open(path) as store:
+        for name, switch in (("counted", None), ("evidently", 10**12)):
+            store.clear_monitoring(model=spec.name)
+            fingerprints = store.window_fingerprints(spec=spec)
+            kw = {} if switch is None else {"pushdown_rows": switch}
+            clock = EVIDENTLY_CLOCK.seconds
+            with PeakRSS() as mem:
+                t0 = time.perf_counter()
+                info = store.live_version(spec.name)
+                monitor_version(store, spec, info, fingerprints, thresholds=Thresholds(), progress=lambda _: None, **kw)
+                out[f"{name}_s"] = time.perf_counter() - t0
+            out[f"{name}_in_evidently_s"] = EVIDENTLY_CLOCK.seconds - clock
+            out[f"{name}_rss_mb"] = (mem.start, mem.peak)
+            print(f"  the runner's whole check, drift {name}: {out[f'{name}_s']:.1f}s")
     return out
 
 
@@ -238,6 +275,18 @@ def report(out: dict) -> None:
     line("for comparison: RSS before -> peak, read + sampled Evidently (MB)", f"{before:.0f} -> {peak:.0f}")
     line("for comparison: Evidently drift on a 200k sample (s)", f"{out['evidently_path_s']:.2f}")
     line("for comparison: Evidently drift on all rows (s)", f"{out['evidently_full_s']:.2f}")
+    line("Evidently's own report of the window: build (s)", f"{out['report_s']:.1f}")
+    line("Evidently's own report of the window: HTML (MB)", f"{out['report_mb']:.2f}")
+    before, peak = out["report_rss_mb"]
+    line("Evidently's own report of the window: RSS before -> peak (MB)", f"{before:.0f} -> {peak:.0f}")
+    whole = out.get("whole")
+    if whole:
+        for name in ("counted", "evidently"):
+            before, peak = whole[f"{name}_rss_mb"]
+            line(
+                f"runner's whole window check, drift {name} (s; RSS MB)",
+                f"{whole[f'{name}_s']:.1f}; {before:.0f} -> {peak:.0f}",
+            )
 
 
 def main() -> int:
@@ -246,6 +295,7 @@ def main() -> int:
     parser.add_argument("--store", type=Path, default=None, help="reuse a store built by --keep-store")
     parser.add_argument("--keep-store", type=Path, default=None, help="build the store here and keep it")
     parser.add_argument("--json", type=Path, default=None, help="write the measurements here as JSON")
+    parser.add_argument("--whole", action="store_true", help="with --store: also time the runner (writes results)")
     args = parser.parse_args()
     busy_warning()
     torch.set_num_threads(2)
@@ -255,6 +305,8 @@ def main() -> int:
         if args.store is None:
             build(path, args.rows)
         out = measure(path)
+        if args.store is None or args.whole:  # it writes results: only on a store this run may change
+            out["whole"] = whole_window(path)
     report(out)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=str))
