@@ -90,47 +90,55 @@ if shortfall:
     st.warning(shortfall, icon=":material/warning:")
 glossary()
 
-st.subheader("What drives the model's answers")
-drivers = data.drivers(db, spec.name, version)
-if drivers.importance is not None:
-    st.markdown(drivers.answers)
-    st.plotly_chart(importance_chart(drivers.importance), width="stretch")
-    st.caption(
-        "Each bar is how much worse the model gets when that input's values are shuffled among "
-        f"{drivers.importance.n_rows:,} validation rows: the more it relies on an input, the more it loses. "
-        "The thin line shows how much that varied between shuffles."
-    )
-    if drivers.latest:
-        st.markdown(f"**Latest window ({drivers.window_label}).** {drivers.latest}")
-elif not drivers.measurable:
-    st.info(f"v{version} gets its answers from outside ModelPulse, so which inputs drive them cannot be measured.")
-else:
-    st.info(
-        f"Which inputs drive v{version}'s answers has not been measured yet. Run "
-        f"`python -m core importance --model {spec.name} --version {version}`"
-        + (", or measure it here (it takes seconds)." if may("model.train") else ".")
-    )
-    if may("model.train") and st.button("Measure it now", key=f"importance_{spec.name}_{version}"):
-        with st.spinner("Shuffling each input in turn to see how much the answers change..."):
-            try:
-                change(
-                    "model.train",
-                    lambda: measure_importance(store, spec, version, seed=settings().seed),
-                    model=spec.name,
-                    detail=f"measured which inputs drive v{version}",
-                )
-            except ModelPulseError as exc:
-                st.error(exc.user_message)
-            else:
-                clear_caches()
-                st.rerun()
+
+def drivers_section() -> None:
+    """Which inputs drive the version's answers, and the latest window's change (stored ahead of time)."""
+    st.subheader("What drives the model's answers")
+    drivers = data.drivers(db, spec.name, version)
+    if drivers.importance is not None:
+        st.markdown(drivers.answers)
+        st.plotly_chart(importance_chart(drivers.importance), width="stretch")
+        st.caption(
+            "Each bar is how much worse the model gets when that input's values are shuffled among "
+            f"{drivers.importance.n_rows:,} validation rows: the more it relies on an input, the more it loses. "
+            "The thin line shows how much that varied between shuffles."
+        )
+        if drivers.latest:
+            st.markdown(f"**Latest window ({drivers.window_label}).** {drivers.latest}")
+    elif not drivers.measurable:
+        st.info(f"v{version} gets its answers from outside ModelPulse, so which inputs drive them cannot be measured.")
+    else:
+        st.info(
+            f"Which inputs drive v{version}'s answers has not been measured yet. Run "
+            f"`python -m core importance --model {spec.name} --version {version}`"
+            + (", or measure it here (it takes seconds)." if may("model.train") else ".")
+        )
+        if may("model.train") and st.button("Measure it now", key=f"importance_{spec.name}_{version}"):
+            with st.spinner("Shuffling each input in turn to see how much the answers change..."):
+                try:
+                    change(
+                        "model.train",
+                        lambda: measure_importance(store, spec, version, seed=settings().seed),
+                        model=spec.name,
+                        detail=f"measured which inputs drive v{version}",
+                    )
+                except ModelPulseError as exc:
+                    st.error(exc.user_message)
+                else:
+                    clear_caches()
+                    st.rerun()
+
 
 if results.empty or results["window_start"].isna().all():
     st.info("No monitoring results yet for this version. Run `python -m core monitor` once predictions are stored.")
     st.stop()
 
 windowed = results[results["window_start"].notna()]
-tab_perf, tab_drift, tab_quality, tab_fit = st.tabs(["Quality over time", "Drift", "Data quality", "Overfitting"])
+tab_perf, tab_drift, tab_quality, tab_fit, tab_drivers = st.tabs(
+    ["Quality over time", "Drift", "Data quality", "Overfitting", "What drives it"]
+)
+with tab_drivers:
+    drivers_section()
 
 with tab_perf:
     metrics = list(BY_TASK[spec.task])

@@ -195,17 +195,21 @@ def test_acknowledge_an_alert(page, server):
     assert "Acknowledged" in page.inner_text("body")
 
 
-def test_feedback_on_an_alert(page, server):
-    visit(page, server, "alerts?model=hotel")
+def test_feedback_on_an_alert(page, server, demo_settings):
+    with Store.open(demo_settings.db_path, read_only=True) as store:  # the served store's original
+        alerts = store.list_alerts(model="hotel")
+    warning = alerts[(alerts["severity"] == "warning") & alerts["state"].isin(["open", "acknowledged"])].iloc[0]
+    visit(page, server, f"alerts?model=hotel&alert={warning['id']}")  # a linked alert is shown first
     page.get_by_label("Your name or email (recorded with what you do)").fill(ACTOR)
     page.keyboard.press("Enter")
     settle(page)
     assert "Feedback so far" in page.inner_text("body")
     page.get_by_role("button", name="Not useful", exact=True).first.click()
-    page.get_by_text("Thanks").first.wait_for(timeout=60_000)
+    page.get_by_text("the rule now fires from").first.wait_for(timeout=60_000)
     settle(page)
     body = page.inner_text("body")
     assert "What your feedback changed" in body and "kept quiet by your feedback" in body
+    assert page.get_by_role("button", name="Undo").count() >= 1
     page.get_by_text("What your feedback changed").scroll_into_view_if_needed()
     shoot(page, "alerts-feedback", height=900)
     page.set_viewport_size({"width": 1366, "height": 768})
@@ -214,7 +218,12 @@ def test_feedback_on_an_alert(page, server):
 def test_model_health_and_drift_drilldown(page, server):
     visit(page, server, "health?model=flights")
     assert page.get_by_text("Quality over time").count()
-    assert page.get_by_text("What drives the model's answers").count()
+    page.get_by_role("tab", name="What drives it").click()
+    settle(page)
+    assert page.get_by_text("What drives the model's answers").is_visible()
+    shoot(page, "health-drivers", height=1000)
+    page.get_by_role("tab", name="Quality over time").click()
+    settle(page)
     shoot(page, "health", height=1100)
     page.get_by_role("tab", name="Drift").click()
     settle(page)
