@@ -67,14 +67,14 @@ class WindowHistograms:
     """Per counted column, rows per value (None = missing), indexed by the value (text or number)."""
 
 
-def _clean(expr: str) -> str:
-    # infinite, NaN and absurdly large numbers count as missing, as `usable` treats them
-    return f"CASE WHEN isfinite({expr}) AND abs({expr}) <= {MAX_ABS:.0e} THEN {expr} END"
+def _usable(expr: str) -> str:
+    # a number monitoring can use: not missing, NaN (DuckDB orders NaN above every number), infinite or absurd
+    return f"{expr} BETWEEN {-MAX_ABS:.0e} AND {MAX_ABS:.0e}"
 
 
-def _bad(expr: str) -> str:
-    # DuckDB orders NaN above every number, so NaN is excluded before the size test (NaN is "missing", not bad)
-    return f"coalesce(NOT isnan({expr}) AND (isinf({expr}) OR abs({expr}) > {MAX_ABS:.0e}), false)"
+def _answer_ok(expr: str) -> str:
+    # an answer is unusable only when it is infinite or absurd; missing or NaN answers stay (as in `usable`)
+    return f"({expr} IS NULL OR isnan({expr}) OR {_usable(expr)})"
 
 
 class HistogramsFamily:
@@ -105,54 +105,56 @@ class HistogramsFamily:
         for c in wanted:
             if c not in stored and c not in ANSWERS or (c == "_label" and not labels):
                 raise StoreError(f"`{c}` is not a column of model `{spec.name}` that can be counted.")
-        selects = []
-        for c in wanted:
-            expr = ANSWERS.get(c) or f"r.{quote_ident(c)}"
-            is_number = c in ANSWERS or stored[c] == "DOUBLE"
-            selects.append(f"{_clean(expr) if is_number else expr} AS {quote_ident(c)}")
-        bad = [_bad("p.prediction"), _bad("p.probability")]
+        selects = [f"{ANSWERS.get(c) or f'r.{quote_ident(c)}'} AS {quote_ident(c)}" for c in wanted]
+        # one conjunction, so DuckDB can push it into the scan of predictions
         if spec.task == "binary":
-            bad.append("p.probability IS NULL OR isnan(p.probability) OR p.probability < 0 OR p.probability > 1")
+            answers = f"p.probability BETWEEN 0 AND 1 AND {_answer_ok('p.prediction')}"
+        else:
+            answers = f"{_answer_ok('p.prediction')} AND {_answer_ok('p.probability')}"
         join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if labels else ""
-        with_label = "_label IS NOT NULL" if labels else "false"
+        with_label = _usable("_label") if labels else "false"
         params: list = [spec.name, int(version)] + ([spec.name] if labels else []) + [start, end, start, end]
         window = f"""SELECT {", ".join(selects) or "1 AS one"}
             FROM {quote_ident(rows_table_name(spec.name))} r
             JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
             {join}
-            WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
-              AND NOT ({" OR ".join(f"({b})" for b in bad)})"""  # noqa: S608 - quoted identifiers, parameters
-        # one result shape for every part: (column, kind, cell, n, sum, text value, number value)
-        parts = [
-            "SELECT '' AS col, 0 AS kind, NULL::INTEGER, count(*), NULL::DOUBLE, NULL::VARCHAR, NULL::DOUBLE FROM w",
-            f"SELECT '', 1, NULL, count(*) FILTER (WHERE {with_label}), NULL, NULL, NULL FROM w",  # noqa: S608
-        ]
+            WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ? AND {answers}"""  # noqa: S608
+        # one result shape for every part: (column, kind, cell, n, sum, text value, number value); the first
+        # part counts the window's rows (n) and those with a usable outcome (in the sum's place)
+        # the window's rows and those with a usable outcome; the counts per value of a text column and of the
+        # outcome add up to them, so this extra pass over the window runs only when there are none
+        labelled = f"(count(*) FILTER (WHERE {with_label}))::DOUBLE"
+        head = f"SELECT '' AS col, 0 AS kind, NULL::DOUBLE, count(*), {labelled}, NULL::VARCHAR, NULL::DOUBLE FROM w"  # noqa: S608
+        texts = [c for c in values if c not in ANSWERS and stored[c] != "DOUBLE"]
+        counted_label = not labels or "_label" in values or "_label" in [b.column for b in numbers]
+        parts = [] if texts and counted_label else [head]
         for b in numbers:
             q = quote_ident(b.column)
-            only = f"{q} IS NOT NULL" + (" AND _label IS NOT NULL" if b.column == "_label" else "")
+            only = _usable(q) + (f" AND {with_label}" if b.column == "_label" else "")
             parts.append(
-                f"""SELECT ?, 2, cell, count(*), sum(x - ?), NULL, NULL
-                    FROM (SELECT CASE WHEN x > ? THEN ?
-                                      ELSE least(greatest(floor((x - ?) / ? * ?), -1), ?) END::INTEGER AS cell, x
-                          FROM (SELECT {q} AS x FROM w WHERE {only}))
+                f"""SELECT ?, 2, least(greatest(floor((x - ?) / ? * ?), -1), ?) + (x > ?)::DOUBLE AS cell,
+                           count(*), sum(x - ?), NULL, NULL
+                    FROM (SELECT {q} AS x FROM w WHERE {only})
                     GROUP BY cell"""  # noqa: S608 - a quoted identifier, parameters
             )
-            params += [b.column, b.center, b.hi, b.above, b.lo, b.bin_width, b.per_bin, b.above - 1]
+            params += [b.column, b.lo, b.bin_width, b.per_bin, b.above - 1, b.hi, b.center]
         for c in values:
             q = quote_ident(c)
-            text = c not in ANSWERS and stored[c] != "DOUBLE"
-            where = "WHERE _label IS NOT NULL" if c == "_label" else ""
-            value, number = (q, "NULL") if text else ("NULL", q)
-            parts.append(f"SELECT ?, 3, NULL, count(*), NULL, {value}, {number} FROM w {where} GROUP BY {q}")  # noqa: S608
+            where = f"WHERE {with_label}" if c == "_label" else ""
+            if c in texts:
+                part = f"SELECT ?, 3, NULL, count(*), NULL, {q}, NULL FROM w GROUP BY {q}"  # noqa: S608
+            else:  # unusable numbers count as missing
+                key = f"CASE WHEN {_usable(q)} THEN {q} END"
+                part = f"SELECT ?, 3, NULL, count(*), NULL, NULL, {key} AS v FROM w {where} GROUP BY v"  # noqa: S608
+            parts.append(part)
             params.append(c)
         sql = f"WITH w AS MATERIALIZED ({window}) " + " UNION ALL ".join(parts)
         frame = self.conn.query_df(sql, params)
-        return _unpack(frame, values=values)
+        return _unpack(frame, values=values, texts=texts, labels=labels)
 
 
-def _unpack(frame: pd.DataFrame, *, values: list[str]) -> WindowHistograms:
+def _unpack(frame: pd.DataFrame, *, values: list[str], texts: list[str], labels: bool) -> WindowHistograms:
     frame.columns = ["col", "kind", "cell", "n", "s", "value", "number"]
-    head = frame[frame["kind"] < 2].set_index("kind")["n"]
     numbers = {
         str(c): part[["cell", "n", "s"]].astype({"cell": "int64", "n": "int64"}).reset_index(drop=True)
         for c, part in frame[frame["kind"] == 2].groupby("col", sort=False)
@@ -164,4 +166,11 @@ def _unpack(frame: pd.DataFrame, *, values: list[str]) -> WindowHistograms:
         key = part["value"] if part["value"].notna().any() else part["number"]
         keys = [None if pd.isna(k) else k for k in key]
         out[c] = pd.Series(part["n"].to_numpy(dtype="int64"), index=pd.Index(keys, dtype=object), dtype="int64")
-    return WindowHistograms(rows=int(head.get(0, 0)), labelled=int(head.get(1, 0)), numbers=numbers, values=out)
+    head = frame[frame["kind"] == 0]
+    if len(head):
+        rows, labelled = int(head["n"].iloc[0]), int(head["s"].iloc[0])
+    else:
+        rows = int(out[texts[0]].sum())  # every row has a value or a missing one in a text column
+        outcome = out["_label"] if "_label" in out else numbers.get("_label", frame.iloc[:0])["n"]
+        labelled = int(outcome.sum()) if labels else 0
+    return WindowHistograms(rows=rows, labelled=labelled, numbers=numbers, values=out)
