@@ -155,8 +155,6 @@ def test_the_cli_measures_stored_versions_again(planted, settings):
     from tests.test_cli import _cli
 
     spec, model, rows = planted
-    if spec.task != "binary":
-        pytest.skip("one task is enough for the command")
     with Store.open(settings.db_path, create=True) as store:
         store.upsert_model(spec)
         register(store, settings, spec, model, rows=rows)
@@ -169,7 +167,7 @@ def test_the_cli_measures_stored_versions_again(planted, settings):
     # measured again (with the command's seed) and stored in place of the first measurement
     assert again.features[0].feature == "signal" and again.computed_at > before.computed_at
     wrong = _cli("importance", "--model", spec.name, "--version", "7", db=settings.db_path)
-    assert wrong.returncode == 1 and "v7 of `planted_binary` cannot be measured" in wrong.stderr
+    assert wrong.returncode == 1 and f"v7 of `{spec.name}` cannot be measured" in wrong.stderr
     assert "Traceback" not in wrong.stderr
     alone = _cli("importance", "--version", "1", db=settings.db_path)
     assert alone.returncode == 1 and "Name the model too" in alone.stderr
