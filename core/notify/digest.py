@@ -63,13 +63,14 @@ def digest_message(store: Store, settings: Settings, *, now: datetime | None = N
     text = [f"Your models this week ({since:%d %b} to {now:%d %b %Y}).", ""]
     blocks = [f"<p style='font-size:15px'>Your models this week ({since:%d %b} to {now:%d %b %Y}).</p>"]
     opened_total = resolved_total = 0
+    moved_by_model = {card.model: _moved(store, card.model) for card in cards}
     for card in cards:
         opened, resolved = _week_events(store, card.model, since)
         opened_total += len(opened)
         resolved_total += len(resolved)
         week = f"This week: {len(opened)} alert{'s' if len(opened) != 1 else ''} opened, {len(resolved)} resolved."
         link = f"{base}/?model={card.model}"
-        moved = _moved(store, card.model)
+        moved = moved_by_model[card.model]
         text += [_line(card), week]
         text += [f"  - new: {t}" for t in opened[:3]]
         text += [f"  - moved most: {t}" for t in moved]
@@ -113,7 +114,7 @@ def digest_message(store: Store, settings: Settings, *, now: datetime | None = N
                 "status": c.status_word,
                 "kpi": c.kpi_value,
                 "kpi_change": c.kpi_delta,
-                "moved_most": _moved(store, c.model),
+                "moved_most": moved_by_model[c.model],
             }
             for c in cards
         ],
