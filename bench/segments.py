@@ -29,7 +29,6 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 def time_analysis(db: Path, models_dir: Path) -> float:
     """Seconds for one cold rerun of the Business analysis page (caches cleared first)."""
-    import streamlit as st
     import streamlit.logger
     from streamlit.testing.v1 import AppTest
 
@@ -43,27 +42,10 @@ def time_analysis(db: Path, models_dir: Path) -> float:
     assert not at.exception, at.exception
     streamlit.logger.set_log_level("error")
     import ui.data
+    from bench.pages import timed_rerun
 
-    calls = {"n": 0}
-    table = ui.data.segment_table
-
-    def counted(*args, **kwargs):
-        calls["n"] += 1
-        return table(*args, **kwargs)
-
-    ui.data.segment_table = counted
-    try:
-        st.cache_data.clear()
-        t0 = time.perf_counter()
-        at.run()
-        elapsed = time.perf_counter() - t0
-    finally:
-        ui.data.segment_table = table
-    assert not at.exception and at.dataframe, "the analysis page did not render its groups"
-    assert calls["n"] > 0, "the timed rerun was served from the cache"
-    from ui.state import close_stores
-
-    close_stores()
+    elapsed = timed_rerun(at, ui.data, "segment_table")
+    assert at.dataframe, "the analysis page did not render its groups"
     return elapsed
 
 
