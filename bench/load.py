@@ -352,7 +352,7 @@ async def _arrive(browser, url: str, index: int, phase: Phase, timeout: float, d
 
 async def _walk(pg, index: int, phase: Phase, deadline: float, hard: float | None, timeout: float) -> None:
     """Move through the sidebar's pages in turn (each session starting at its own place) until `deadline`;
-    with `hard` set, go on past `deadline` until every page was drawn, but never past `hard`."""
+    with `hard` set, go on past `deadline` to the pages not yet drawn, but never past `hard`."""
     seen = {SCREENS[0].title}
     order = [SCREENS[(index + k) % len(SCREENS)] for k in range(len(SCREENS))]
     step, current = 0, SCREENS[0]
@@ -367,6 +367,10 @@ async def _walk(pg, index: int, phase: Phase, deadline: float, hard: float | Non
                 break
             screen, step = order[step % len(order)], step + 1
             if screen == current:
+                continue
+            # past the deadline only the pages still missing are worth the time left (a page is reached
+            # from another one, so when the one missing is the page shown, any other goes first)
+            if now >= deadline and screen.title in seen and {s.title for s in SCREENS} - seen != {current.title}:
                 continue
             current = screen
             clicked = await pg.evaluate(CLICK_JS, screen.url)

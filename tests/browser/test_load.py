@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SESSIONS = int(os.environ.get("MODELPULSE_LOAD_SESSIONS", "8"))
 SECONDS = 20  # the walk once everyone is in; then each session finishes its round (at most FULL_ROUND more)
-FULL_ROUND = 60
+FULL_ROUND = 90
 VISIT_TIMEOUT = 45
 RAMP = 4  # arrivals spread over this many seconds
 BATCH = "load-batch.csv"
