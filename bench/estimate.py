@@ -85,7 +85,8 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
     """The runner's estimator on every window with enough rows and outcomes, computed here.
 
     `window_size` None keeps the model's own windows; another size uses a copy of the spec with that
-    window, which is what the runner would do for a model monitored by that window.
+    window, which is what the runner would do for a model monitored by that window. Windows go in
+    time order and each error joins the history the next window's band learns from, as in the runner.
     """
     base = store.get_spec(name)
     spec = base if window_size in (None, base.window) else base.model_copy(update={"window": window_size})
@@ -93,16 +94,23 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
     ctx = version_context(store, spec, info, th)
     cbpe = cbpe_calibrator(ctx)
     rows = []
-    for fp in store.window_fingerprints(spec=spec).itertuples():
-        if fp.n_rows < spec.min_rows or fp.n_labels < th.min_labels:
+    history: list[dict[str, float]] = []
+    for fp in store.window_fingerprints(spec=spec).sort_values("window_start").itertuples():
+        if fp.n_rows < spec.min_rows:
             continue
         window = make_window(fp.window_start, spec.window)
         frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
-        real = realised_of(frame, ctx.threshold)
-        cal = ctx.estimator.calibrator(window, calibration_rows(store, ctx, window))  # exactly what the runner calls
-        if cal is None:
+        recent = calibration_rows(store, ctx, window)  # exactly what the runner reads
+        combined = ctx.estimator.estimate(window, frame, recent)
+        if combined is None:
             continue
-        ours = estimate_window(frame, calibrator=cal, known_by=None, threshold=ctx.threshold).metrics
+        band = ctx.estimator.band(combined, frame, history)
+        labelled = fp.n_labels >= th.min_labels
+        real = realised_of(frame, ctx.threshold) if labelled else {}
+        if labelled:
+            history.append({m: combined.metrics[m] - real[m] for m in ESTIMATED})
+        if not labelled:
+            continue
         plain = estimate_window(frame, calibrator=cbpe, known_by=None, threshold=ctx.threshold).metrics
         for m in ESTIMATED:
             rows.append(
@@ -111,11 +119,14 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
                     "metric": m,
                     "n": len(frame),
                     "realised": real[m],
-                    "ours": ours[m],
+                    "ours": combined.metrics[m],
+                    "band": band[m],
+                    "weight": combined.weights[m],
+                    "recal": combined.recalibrated[m],
                     "reference": ctx.reference_metrics[m],
                     "cbpe": plain[m],
-                    "calibration": cal.source,
-                    "calibration_rows": cal.n,
+                    "calibration": combined.calibrator.source,
+                    "calibration_rows": combined.calibrator.n,
                 }
             )
     return pd.DataFrame(rows)
@@ -124,7 +135,8 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
 def from_runner(store: Store, name: str) -> pd.DataFrame:
     """One row per (window, metric): ours as the runner stored it, the reference guess, CBPE, realised.
 
-    `recheck` is ours recomputed here with the runner's code; it must equal the stored value.
+    `recheck` (and `band_recheck`) is ours recomputed here with the runner's code; it must equal the
+    stored value (and band). A store monitored by older code has no band, or another one.
     """
     info = store.live_version(name)
     res = store.read_results(model=name, version=info.version, check="estimated_performance", with_details=True)
@@ -140,14 +152,16 @@ def from_runner(store: Store, name: str) -> pd.DataFrame:
                 "stored": r.value,
                 "stored_realised": d["realised"],
                 "stored_calibration": d["calibration"],
+                "stored_band": d.get("band"),
             }
         )
     mine = computed(store, name, None, Thresholds())
     out = pd.DataFrame(stored).merge(mine, on=["window", "metric"], how="left", validate="one_to_one")
-    out = out.rename(columns={"ours": "recheck"}).rename(columns={"stored": "ours"})
+    out = out.rename(columns={"ours": "recheck", "band": "band_recheck"}).rename(columns={"stored": "ours"})
     out["realised"] = out["stored_realised"]
     out["calibration"] = out["stored_calibration"]
-    return out.drop(columns=["stored_realised", "stored_calibration"])
+    out["band"] = out["stored_band"].astype("float64")
+    return out.drop(columns=["stored_realised", "stored_calibration", "stored_band"])
 
 
 def _sweep_settings() -> dict[str, Thresholds]:
@@ -183,14 +197,18 @@ def sweep(store: Store, cases: dict[str, tuple[str, str | None]]) -> list[dict]:
 
 
 def summarise(label: str, frame: pd.DataFrame) -> list[dict]:
+    """Per metric: MAE and bias of each guess, windows ours wins, and how often ours' band covers the truth."""
     out = []
     for m in ESTIMATED:
         f = frame[frame["metric"] == m]
         f = f[f["realised"].notna()]
-        err = {k: (f[k] - f["realised"]) for k in ("ours", "reference", "cbpe")}
+        kinds = ("ours", "reference", "cbpe", "recal")
+        err = {k: (f[k] - f["realised"]) for k in kinds}
         mae = {k: float(v.abs().mean()) for k, v in err.items()}
         bias = {k: float(v.mean()) for k, v in err.items()}
         wins = int(((err["ours"].abs() < err["reference"].abs()) & (err["ours"].abs() < err["cbpe"].abs())).sum())
+        banded = f["band"].notna()
+        covered = int((err["ours"][banded].abs() <= f["band"][banded]).sum())
         out.append(
             {
                 "case": label,
@@ -200,6 +218,11 @@ def summarise(label: str, frame: pd.DataFrame) -> list[dict]:
                 **{f"bias_{k}": v for k, v in bias.items()},
                 "ours_best_windows": wins,
                 "recent_calibrated": int((f["calibration"] == "recent outcomes").sum()),
+                "banded_windows": int(banded.sum()),
+                "covered_windows": covered,
+                "coverage": covered / int(banded.sum()) if banded.any() else float("nan"),
+                "mean_band": float(f["band"][banded].mean()) if banded.any() else float("nan"),
+                "mean_weight": float(f["weight"].mean()),
             }
         )
     return out
@@ -253,8 +276,9 @@ def main() -> int:
             print(frame.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print()
     head = (
-        f"{'case':30} {'metric':8} {'win':>3} | {'MAE ours':>8} {'ref guess':>9} {'CBPE':>7} | "
-        f"{'bias ours':>9} {'ref':>7} {'CBPE':>7} | {'ours best':>9} {'recal':>5} | verdict"
+        f"{'case':30} {'metric':8} {'win':>3} | {'MAE ours':>8} {'ref guess':>9} {'CBPE':>7} {'recal':>7} | "
+        f"{'bias ours':>9} {'ref':>7} {'CBPE':>7} | {'ours best':>9} {'recal':>5} | {'covered':>7} {'cover':>5} "
+        f"{'band':>6} {'w':>4} | verdict"
     )
     print(head)
     print("-" * len(head))
@@ -262,21 +286,28 @@ def main() -> int:
         beats = r["mae_ours"] < r["mae_reference"] and r["mae_ours"] < r["mae_cbpe"]
         print(
             f"{r['case']:30} {r['metric']:8} {r['windows']:>3} | {r['mae_ours']:>8.4f} {r['mae_reference']:>9.4f} "
-            f"{r['mae_cbpe']:>7.4f} | {r['bias_ours']:>+9.4f} {r['bias_reference']:>+7.4f} {r['bias_cbpe']:>+7.4f} | "
-            f"{r['ours_best_windows']:>4}/{r['windows']:<4} {r['recent_calibrated']:>5} | "
-            f"{'beats both' if beats else 'DOES NOT beat both'}"
+            f"{r['mae_cbpe']:>7.4f} {r['mae_recal']:>7.4f} | {r['bias_ours']:>+9.4f} {r['bias_reference']:>+7.4f} "
+            f"{r['bias_cbpe']:>+7.4f} | {r['ours_best_windows']:>4}/{r['windows']:<4} {r['recent_calibrated']:>5} | "
+            f"{r['covered_windows']:>3}/{r['banded_windows']:<3} {r['coverage']:>5.0%} {r['mean_band']:>6.4f} "
+            f"{r['mean_weight']:>4.2f} | {'beats both' if beats else 'DOES NOT beat both'}"
         )
+    cov = sum(r["covered_windows"] for r in summary) / max(sum(r["banded_windows"] for r in summary), 1)
+    print(f"band coverage over every case and metric: {cov:.0%} (target {Thresholds().estimate_band_coverage:.0%})")
     for label, frame in cases.items():
         if "recheck" in frame:
             diff = float((frame["ours"] - frame["recheck"]).abs().max())
+            band_diff = float((frame["band"] - frame["band_recheck"]).abs().max())
             missing = int(frame["recheck"].isna().sum())
             print(
                 f"{label}: stored estimate vs the runner's code recomputed here: largest |difference| {diff:.2e}"
-                + (f", {missing} stored rows not recomputed" if missing else "")
+                f" (band {band_diff:.2e})" + (f", {missing} stored rows not recomputed" if missing else "")
             )
     print("MAE = mean |estimate - realised| over windows with outcomes; bias = mean (estimate - realised);")
     print("'ours best' = windows where ours is closer than both others;")
-    print("'recal' = windows calibrated on recent outcomes (else on validation data).")
+    print("'recal' (MAE column) = the recalibrated estimate alone (ours before the blend);")
+    print("'recal' (count) = windows calibrated on recent outcomes (else on validation data);")
+    print("'covered' = windows whose realised value lies within ours +- its band; 'band' = mean band half-width;")
+    print("'w' = mean weight of the recalibrated estimate in the blend (the rest goes to validation-only).")
     print("\nNannyML 0.13.1 (measured by the founders on this data, quoted):")
     print("  flights by month: ROC AUC error 0.026, accuracy error 0.068 (same as the reference-value guess)")
     print("  churn by month: accuracy over-estimated by about 0.23 in every window")

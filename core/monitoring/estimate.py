@@ -29,7 +29,9 @@ import pandas as pd
 from core.monitoring.performance import relative_loss
 from core.monitoring.thresholds import Thresholds
 from core.monitoring.windows import Window
+from core.monitoring.windows import make_window
 from core.monitoring.windows import next_start
+from core.monitoring.windows import window_start
 from core.results import Check
 from core.results import CheckResult
 from core.results import clean
@@ -46,6 +48,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
+
+
+def _times(column: pd.Series) -> pd.Series:
+    """`column` as datetimes; a column that already is one is returned as is (pd.to_datetime walks every value)."""
+    return column if pd.api.types.is_datetime64_any_dtype(column) else pd.to_datetime(column)
 
 
 @dataclass(frozen=True)
@@ -184,12 +191,104 @@ def estimate_window(
     )
 
 
-# ---------------------------------------------------------------------------- one version's estimator
+# ---------------------------------------------------------------------------- band and combination
 ESTIMATED = ("accuracy", "f1", "roc_auc")
-BAND_WINDOWS = 8
-"""The error band of an estimate is its mean absolute error over this many past windows with outcomes."""
+BAND_WINDOWS = 16
+"""The error band and the combination learn from at most this many past windows with outcomes."""
+SAMPLING_DRAWS = 64
+SAMPLING_ROWS = 20_000
 
 
+def sampling_spread(score: np.ndarray, q: np.ndarray, *, threshold: float, coverage: float) -> dict[str, float]:
+    """How far each metric's realised value strays from its expectation by chance alone, at `coverage`.
+
+    Even a perfectly calibrated `q` leaves the realised outcomes random: outcomes are drawn as
+    Bernoulli(q) (a fixed seed, so a window's band repeats) and the `coverage` quantile of
+    |realised - expected| is returned per metric. Windows above `SAMPLING_ROWS` rows are drawn on a
+    sample and the spread scaled by sqrt(sample / rows), the way binomial noise shrinks.
+    """
+    score = np.asarray(score, dtype="float64")
+    q = np.asarray(q, dtype="float64")
+    n = len(score)
+    if n == 0:
+        return dict.fromkeys(ESTIMATED, float("nan"))
+    rng = np.random.default_rng(0)
+    scale = 1.0
+    if n > SAMPLING_ROWS:
+        keep = rng.choice(n, SAMPLING_ROWS, replace=False)
+        score, q, scale = score[keep], q[keep], float(np.sqrt(SAMPLING_ROWS / n))
+    expected = expected_metrics(score, q, threshold=threshold)
+    y = rng.random((SAMPLING_DRAWS, len(q))) < q
+    flagged = score >= threshold
+    tp = (y & flagged).sum(axis=1)
+    pos = y.sum(axis=1)
+    m = len(q)
+    # ROC AUC by rank sums: the ranks (ties averaged) are the same for every draw
+    ranks = pd.Series(score).rank(method="average").to_numpy()
+    neg = m - pos
+    with np.errstate(invalid="ignore", divide="ignore"):
+        draws = {
+            "accuracy": (2 * tp - pos - flagged.sum() + m) / m,
+            "f1": 2 * tp / (flagged.sum() + pos),
+            "roc_auc": (y @ ranks - pos * (pos + 1) / 2) / (pos * neg),
+        }
+    out = {}
+    for metric, values in draws.items():
+        dev = np.abs(values - expected[metric])
+        dev = dev[np.isfinite(dev)]
+        out[metric] = float(np.quantile(dev, coverage) * scale) if dev.size else float("nan")
+    return out
+
+
+def conformal_band(errors: list[float], coverage: float) -> float | None:
+    """The ceil(coverage * (n + 1))-th smallest of n past absolute errors; None when n is too small.
+
+    If the next error is exchangeable with the past ones, it falls within this value with probability
+    at least `coverage` (split-conformal prediction); with fewer than coverage / (1 - coverage)
+    errors no past value is large enough to promise that.
+    """
+    rank = int(np.ceil(coverage * (len(errors) + 1)))
+    return float(np.sort(errors)[rank - 1]) if errors and rank <= len(errors) else None
+
+
+def combination_weight(recalibrated: np.ndarray, validation: np.ndarray, *, prior: float = 0.5) -> float:
+    """Weight of the recalibrated estimate against the validation-only one, learned from their past errors.
+
+    The weight minimises the summed squared error of the blend `w * recalibrated + (1 - w) * validation`
+    over the past windows (errors are estimate minus realised, oldest first), shrunk towards `prior`
+    by one window's worth of evidence so that two or three windows cannot swing it to an extreme, and
+    clipped to [0, 1]. With no past windows it is `prior`.
+    """
+    r = np.asarray(recalibrated, dtype="float64")
+    v = np.asarray(validation, dtype="float64")
+    keep = np.isfinite(r) & np.isfinite(v)
+    r, v = r[keep], v[keep]
+    if not r.size:
+        return prior
+    d = r - v
+    shrink = float(np.mean(d * d)) + 1e-12
+    w = (prior * shrink - float(np.sum(v * d))) / (float(np.sum(d * d)) + shrink)
+    return float(np.clip(w, 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class Combined:
+    """A window's estimate: the blend of the recalibrated and the validation-only estimates, per metric."""
+
+    metrics: dict[str, float]
+    recalibrated: dict[str, float]
+    validation_only: dict[str, float]
+    weights: dict[str, float]
+    """Weight of the recalibrated estimate per metric (1 - weight goes to the validation-only one)."""
+    with_early_labels: dict[str, float]
+    calibrator: Calibrator
+    flags: tuple[str, ...]
+    known_labels: int
+    past_windows: int
+    """Past windows with outcomes the weights were learned from."""
+
+
+# ---------------------------------------------------------------------------- one version's estimator
 @dataclass(frozen=True)
 class Estimator:
     """Everything the label-free estimate of one binary version needs, fixed across its windows.
@@ -248,8 +347,8 @@ class Estimator:
         length = next_start(start, self.window_size) - start
         val = self.validation
         half_life = self.thresholds.estimate_half_life_windows
-        age = (start - pd.to_datetime(recent["_ts"])) / length
-        val_age = (start - pd.to_datetime(val["_ts"]).max()) / length if len(val) else 0.0
+        age = (start - _times(recent["_ts"])) / length
+        val_age = (start - _times(val["_ts"]).max()) / length if len(val) else 0.0
         proba = np.concatenate([recent["_probability"].to_numpy(float), val["_probability"].to_numpy(float)])
         labels = np.concatenate([recent["_label"].to_numpy(float), val["_label"].to_numpy(float)])
         weights = np.concatenate(
@@ -258,6 +357,99 @@ class Estimator:
         source = "recent outcomes" if len(recent) else "validation data"
         fitted = fit_calibrator(proba, labels, source=source, threshold=self.threshold, weights=weights)
         return fitted or self.base
+
+    def past_errors(self, window: Window, recent: pd.DataFrame) -> list[dict[str, tuple[float, float]]]:
+        """Per earlier window with outcomes in `recent` (oldest first): metric -> (recalibrated, validation-only) error.
+
+        Each past window is estimated the way it would have been, from the outcomes of the windows before
+        it (and the validation rows), and scored on its own outcomes. Only outcomes known before
+        `window` began are used, so the window's own labels never shape its estimate. (Outcomes of a past
+        window that arrived after that window began do count here, which is what makes its score
+        possible at all.)
+        """
+        if self.base is None or not len(recent):
+            return []
+        ts = _times(recent["_ts"])
+        starts = window_start(ts, self.window_size)
+        out = []
+        for first in sorted(starts.unique()):
+            if first >= pd.Timestamp(window.start):
+                continue
+            rows = recent[(starts == first).to_numpy()]
+            y = (rows["_label"].to_numpy(float) == 1).astype("float64")
+            if len(rows) < self.thresholds.min_labels or y.min() == y.max():
+                continue  # too few outcomes (or one class) to score an estimate on
+            past = make_window(first, self.window_size)
+            cal = self.calibrator(past, recent[(ts < first).to_numpy()])
+            if cal is None:
+                continue
+            score = rows["_probability"].to_numpy(float)
+            real = expected_metrics(score, y, threshold=self.threshold)  # exact with 0/1 outcomes
+            rec = expected_metrics(score, cal(score), threshold=self.threshold)
+            val = expected_metrics(score, self.base(score), threshold=self.threshold)
+            out.append({m: (rec[m] - real[m], val[m] - real[m]) for m in ESTIMATED})
+        return out[-BAND_WINDOWS:]
+
+    def estimate(self, window: Window, frame: pd.DataFrame, recent: pd.DataFrame) -> Combined | None:
+        """The window's label-free estimate: recalibrated and validation-only estimates blended per metric.
+
+        Recalibrating on recent outcomes follows a moving base rate (accuracy gains most), but a Platt
+        fit on a few recent windows also bends the probabilities near the decision threshold, which can
+        cost F1 more than the validation calibration loses by being stale. Which one wins differs by
+        model and metric, so each metric's blend weight is learned from how both did on the past
+        windows whose outcomes are known (:func:`combination_weight`).
+        """
+        calibrator = self.calibrator(window, recent)
+        if calibrator is None:
+            return None
+        base = self.base or calibrator
+        th = self.threshold
+        rec = estimate_window(frame, calibrator=calibrator, known_by=None, threshold=th)
+        val = estimate_window(frame, calibrator=base, known_by=None, threshold=th)
+        rec_early = estimate_window(frame, calibrator=calibrator, known_by=pd.Timestamp.max, threshold=th)
+        val_early = estimate_window(frame, calibrator=base, known_by=pd.Timestamp.max, threshold=th)
+        past = self.past_errors(window, recent) if base is not calibrator else []
+        weights, metrics, early = {}, {}, {}
+        for m in ESTIMATED:
+            w = combination_weight(np.array([p[m][0] for p in past]), np.array([p[m][1] for p in past]))
+            weights[m] = w
+            metrics[m] = w * rec.metrics[m] + (1 - w) * val.metrics[m]
+            early[m] = w * rec_early.metrics[m] + (1 - w) * val_early.metrics[m]
+        return Combined(
+            metrics=metrics,
+            recalibrated=rec.metrics,
+            validation_only=val.metrics,
+            weights=weights,
+            with_early_labels=early,
+            calibrator=calibrator,
+            flags=rec.flags,
+            known_labels=rec_early.known_labels,
+            past_windows=len(past),
+        )
+
+    def band(self, combined: Combined, frame: pd.DataFrame, history: list[dict[str, float]]) -> dict[str, float]:
+        """Half-width of each metric's error band, to cover the realised value in `estimate_band_coverage` of windows.
+
+        The conformal quantile of the reported estimates' absolute errors over the last `BAND_WINDOWS`
+        windows with outcomes. It never goes below what chance alone leaves (:func:`sampling_spread`)
+        nor below the distance from the blend to the farther of its two parts: when recalibration moved
+        the estimate, the truth is uncertain by at least that much. With too few past windows for a
+        conformal quantile, the largest past error stands in.
+        """
+        coverage = self.thresholds.estimate_band_coverage
+        score = frame["_probability"].to_numpy(dtype="float64")
+        chance = sampling_spread(score, combined.calibrator(score), threshold=self.threshold, coverage=coverage)
+        out = {}
+        for m in ESTIMATED:
+            errors = [abs(h[m]) for h in history[-BAND_WINDOWS:] if h.get(m) is not None and h[m] == h[m]]
+            past = conformal_band(errors, coverage)
+            if past is None:
+                past = max(errors, default=0.0)
+            w = combined.weights[m]
+            split = max(w, 1 - w) * abs(combined.recalibrated[m] - combined.validation_only[m])
+            floor = max(chance[m] if chance[m] == chance[m] else 0.0, split)
+            out[m] = float(max(past, floor))
+        return out
 
     def checks(
         self,
@@ -269,30 +461,29 @@ class Estimator:
         recent: pd.DataFrame,
     ) -> list[CheckResult]:
         """Label-free estimates of accuracy, F1 and ROC AUC with their error band and trust verdict."""
-        calibrator = self.calibrator(window, recent)
-        if calibrator is None:
+        combined = self.estimate(window, frame, recent)
+        if combined is None:
             return []
         th = self.thresholds
-        pure = estimate_window(frame, calibrator=calibrator, known_by=None, threshold=self.threshold)
-        early = estimate_window(frame, calibrator=calibrator, known_by=pd.Timestamp.max, threshold=self.threshold)
-        past = history[-BAND_WINDOWS:]
+        calibrator = combined.calibrator
+        bands = self.band(combined, frame, history)
         out = []
         for metric in ESTIMATED:
-            est = pure.metrics[metric]
-            errors = [abs(h[metric]) for h in past if metric in h and h[metric] == h[metric]]
-            band = float(np.mean(errors)) if len(errors) >= 2 else None
-            trusted = band is not None and band <= th.estimate_trust_band and not pure.flags
-            reasons = list(pure.flags)
-            if band is None:
+            est = combined.metrics[metric]
+            measured = [h for h in history[-BAND_WINDOWS:] if h.get(metric) is not None and h[metric] == h[metric]]
+            band = bands[metric]
+            enough = len(measured) >= 2
+            trusted = enough and band <= th.estimate_trust_band and not combined.flags
+            reasons = list(combined.flags)
+            if not enough:
                 reasons.append("Too few past windows with outcomes to measure how far off estimates run.")
             elif band > th.estimate_trust_band:
-                reasons.append(f"Recent estimates were off by {band:.2f} on average.")
+                reasons.append(f"Recent estimates were off by up to {band:.2f}.")
             ref = self.reference_metrics.get(metric)
             real = realised.get(metric)
             error = est - real if real is not None and real == real else None
-            band_txt = f" ± {band:.2f}" if band is not None else ""
             message = (
-                f"Estimated {metric.replace('_', ' ')} {est:.3f}{band_txt} from the model's own confidence "
+                f"Estimated {metric.replace('_', ' ')} {est:.3f} ± {band:.2f} from the model's own confidence "
                 f"(calibrated on {calibrator.source}). "
                 + ("It has been reliable lately." if trusted else "Treat it with care: " + " ".join(reasons))
             )
@@ -302,8 +493,8 @@ class Estimator:
                     metric=metric,
                     value=clean(est),
                     reference=clean(ref),
-                    lower=clean(est - band) if band is not None else None,
-                    upper=clean(est + band) if band is not None else None,
+                    lower=clean(est - band),
+                    upper=clean(est + band),
                     threshold=th.performance_drop.warn,
                     n_rows=len(frame),
                     status=th.performance_drop.status(relative_loss(metric, est, ref) if ref else None),
@@ -316,8 +507,12 @@ class Estimator:
                         "calibration_rows": calibrator.n,
                         "realised": clean(real),
                         "error": clean(error),
-                        "with_early_labels": clean(early.metrics[metric]),
-                        "known_labels": early.known_labels,
+                        "with_early_labels": clean(combined.with_early_labels[metric]),
+                        "known_labels": combined.known_labels,
+                        "recalibrated": clean(combined.recalibrated[metric]),
+                        "validation_only": clean(combined.validation_only[metric]),
+                        "recalibrated_weight": clean(combined.weights[metric]),
+                        "weight_windows": combined.past_windows,
                     },
                 )
             )

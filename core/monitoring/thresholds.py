@@ -31,6 +31,8 @@ class Thresholds:
 
     drift: float = 0.1
     """Per column: normed Wasserstein (numbers) or Jensen-Shannon (categories) at or above this is drift."""
+    drift_chance: float = 0.001
+    """A category input over the drift line counts as drifted only when chance gives its shift a p under this."""
     drift_share: Band = field(default_factory=lambda: Band(warn=0.3, alert=0.5))
     prediction_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))
     target_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))
@@ -50,3 +52,5 @@ class Thresholds:
     estimate_lookback_windows: int = 16
     estimate_half_life_windows: float = 2.0
     estimate_trust_band: float = 0.05
+    estimate_band_coverage: float = 0.85
+    """Share of windows whose realised value the estimate's error band should cover (conformal, on past windows)."""
