@@ -3,6 +3,7 @@
 Run from the repository root:
 
     .venv/bin/python bench/false_alarms.py                       # defaults: 200 windows, sizes 1k..1M
+    .venv/bin/python bench/false_alarms.py --part a --windows 50,40,35,30,20,15,10   # 200 in all, per size
     .venv/bin/python bench/false_alarms.py --windows 40 --max-size 100000 --reps 5   # a quick run
 
 The model is the live flights version of a demo store (`--store`, default a copy of /tmp/rdemo2; it is
@@ -11,7 +12,8 @@ opened read only). Its reference rows (`read_reference`: train + validation, wit
 replacement, `_ts` spread over one week. The drift reference the checks compare with is the same rows
 (`VersionContext.build`), so a window is a draw from the reference distribution itself.
 
-(a) `--windows` windows at each size (log-spaced from 1,000 to `--max-size`), each computed with
+(a) `--windows` windows at each size (log-spaced from 1,000 to `--max-size`; a comma list gives each size its
+    own count, smallest size first), each computed with
     `compute_window` (the runner's code path, scope "full", no earlier estimate errors, calibration =
     validation only). Each window's checks become stored-result rows (`check_frame`, renamed the way
     `read_results` returns them) and every default alert rule judges them through `Replay.verdicts`,
@@ -76,13 +78,15 @@ def sizes_up_to(max_size: int) -> list[int]:
 
 
 class Bench:
-    def __init__(self, store_path: Path, model: str) -> None:
+    def __init__(self, store_path: Path, model: str, pool: str = "all") -> None:
         self.store = Store.open(store_path, read_only=True)
         self.spec = next(s for s in self.store.list_specs() if s.name == model)
         self.info = next(v for v in self.store.list_versions(model) if v.is_live)
         self.th = Thresholds()
         self.ctx = version_context(self.store, self.spec, self.info, self.th)
         self.pool = self.ctx.reference.reset_index(drop=True)
+        if pool == "validation":  # where the model is as good as its validation figures: performance's null
+            self.pool = self.pool[self.pool["_split"] == "validation"].reset_index(drop=True)
         self.rules = [r for r in default_rules(self.spec, self.th) if r.key != "overfitting"]  # version-level
         self.calibration = pd.DataFrame(
             {"_probability": pd.Series(dtype="float64"), "_label": pd.Series(dtype="float64"), "_ts": []}
@@ -128,11 +132,12 @@ class Bench:
         return out
 
 
-def part_a(b: Bench, sizes: list[int], windows: int) -> list:
-    print(f"\n(a) false alarms: {windows} same-distribution windows per size, pool = {len(b.pool):,} reference rows")
+def part_a(b: Bench, sizes: list[int], counts: list[int]) -> list:
+    print(f"\n(a) false alarms: {counts} same-distribution windows per size, pool = {len(b.pool):,} reference rows")
     keys = [r.key for r in b.rules]
     out = []
-    for n in sizes:
+    total = alerted = 0
+    for n, windows in zip(sizes, counts, strict=True):
         rng = np.random.default_rng(1000 + n)
         fired = {k: 0 for k in keys}
         worst: dict[str, list[float]] = {k: [] for k in keys}
@@ -148,6 +153,7 @@ def part_a(b: Bench, sizes: list[int], windows: int) -> list:
                     worst[k].append(m)
             anyf += any(verdict.values())
         secs = (time.perf_counter() - started) / windows
+        total, alerted = total + windows, alerted + anyf
         shares = {k: fired[k] / windows for k in keys}
         out.append((n, shares, anyf / windows, secs, worst))
         firing = ", ".join(f"{k} {v:.1%}" for k, v in shares.items() if v > 0) or "none"
@@ -158,6 +164,7 @@ def part_a(b: Bench, sizes: list[int], windows: int) -> list:
     for k in keys:
         print(f"  {k:<26}" + "".join(f"{s[k]:>10.1%}" for _, s, *_ in out))
     print(f"  {'ANY (target <= 1%)':<26}" + "".join(f"{a:>10.1%}" for _, _, a, *_ in out))
+    print(f"  over every size: {alerted} of {total} windows raised an alert ({alerted / total:.1%})")
     print("\n  99th percentile of each rule's measure over the windows / its line (1.00 = at the line)")
     print("  rule                      " + "".join(f"{n:>10,}" for n, *_ in out))
     lines = {r.key: r.threshold for r in b.rules}
@@ -245,11 +252,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--store", type=Path, default=Path("/tmp/rdemo2/modelpulse.duckdb"))
     ap.add_argument("--model", default="flights")
-    ap.add_argument("--windows", type=int, default=200, help="same-distribution windows per size (part a)")
+    ap.add_argument("--windows", default="200", help="same-distribution windows per size, or a comma list (part a)")
     ap.add_argument("--max-size", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=20, help="windows per (size, shift) in part b")
     ap.add_argument("--power-max-size", type=int, default=None, help="largest size in part b (default --max-size)")
     ap.add_argument("--part", choices=("a", "b", "both"), default="both")
+    ap.add_argument(
+        "--pool",
+        choices=("all", "validation"),
+        default="all",
+        help="draw windows from every reference row, or from the validation rows only (the null of the "
+        "performance rules, whose line is the validation value)",
+    )
     ap.add_argument("--num-col", default="distance")
     ap.add_argument("--cat-col", default="carrier")
     args = ap.parse_args()
@@ -257,14 +271,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:  # read a copy: the original may be open elsewhere
         copy = Path(tmp) / "store.duckdb"
         shutil.copy(args.store, copy)
-        b = Bench(copy, args.model)
+        b = Bench(copy, args.model, args.pool)
         print(
             f"model {b.spec.name} v{b.info.version} ({b.spec.task}, window {b.spec.window}, min_rows "
             f"{b.spec.min_rows}); rules: {', '.join(r.key for r in b.rules)}"
         )
         sizes = sizes_up_to(args.max_size)
         if args.part in ("a", "both"):
-            part_a(b, sizes, args.windows)
+            counts = [int(x) for x in args.windows.split(",")]
+            part_a(b, sizes, counts * len(sizes) if len(counts) == 1 else counts)
         if args.part in ("b", "both"):
             part_b(b, sizes_up_to(args.power_max_size or args.max_size), args.reps, args.num_col, args.cat_col)
 

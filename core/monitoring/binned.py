@@ -314,6 +314,10 @@ class CountedWindow:
         """The current side of `column`'s drill-down chart."""
         return counted_summary(reference=self.reference, counts=self.counts, column=column, kind=kind, edges=edges)
 
+    def category_counts(self, column: str) -> pd.Series:
+        """A category column's rows per value in this window, keyed as the Evidently path keys them."""
+        return _current_keys(self.reference.columns[column], self.counts, self.reference.names)
+
     def outcome_figures(self, task: str, class_index: dict[str, int], positive: str | None = None) -> dict:
         """The outcome's share of positives (yes/no) or mean (numbers) among the window's labelled rows."""
         if task == "binary" and "_label" in self.counts.values and self.counts.labelled:

@@ -14,6 +14,7 @@ from core.monitoring.binned import Summary
 from core.monitoring.binned import binned_scores
 from core.monitoring.binned import frame_summary
 from core.monitoring.binned import prepare_binned
+from core.monitoring.chance import shift_p_value
 from core.monitoring.evidently_adapter import MISSING_CATEGORY
 from core.monitoring.evidently_adapter import DriftRequest
 from core.monitoring.evidently_adapter import DriftScore
@@ -126,6 +127,8 @@ class DriftReference:
     target: PreparedReference | None
     hists: dict[str, ReferenceHistogram]
     target_stats: dict[str, float]
+    category_counts: dict[str, pd.Series] = dataclasses.field(default_factory=dict)
+    """Category inputs: the compared reference rows per value, for the chance test (`core.monitoring.chance`)."""
 
 
 def drift_requests(spec: ModelSpec, features: list[str], thresholds: Thresholds) -> list[DriftRequest]:
@@ -166,9 +169,13 @@ def prepare_drift_reference(
             stats["reference_rate"] = float((reference["_label"].dropna() == pos).mean())
         elif spec.task == "regression":
             stats["reference_mean"] = float(reference["_label"].mean())
-    return DriftReference(
-        features=PreparedReference(reference, requests), target=target, hists=hists, target_stats=stats
-    )
+    features = PreparedReference(reference, requests)
+    counts = {
+        r.column: features.frame[r.column].value_counts()
+        for r in requests[:-1]  # inputs only: answers and outcomes have a few values, no sampling floor
+        if r.kind == "cat" and r.column in features.frame and r.column not in features.empty
+    }
+    return DriftReference(features=features, target=target, hists=hists, target_stats=stats, category_counts=counts)
 
 
 def _target_frame(spec: ModelSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -185,6 +192,12 @@ def _target_frame(spec: ModelSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, s
 def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, details: dict, label: str) -> CheckResult:
     if score.missing:
         message = f"{label} has no values in this window, so it cannot be compared."
+    elif "chance" in details:
+        message = (
+            f"{label} looks like training: its {score.method} score {score.score:.3f} is over the "
+            f"{score.threshold:.2f} line, but with {n_rows:,} rows spread over {details['values']:,} values "
+            "a difference that size is the luck of the draw."
+        )
     else:
         plural = label.startswith("The model's")
         verb = ("have shifted" if plural else "has shifted") if score.drifted else ("look" if plural else "looks")
@@ -238,11 +251,26 @@ def drift_checks(
             return histogram(ref, current[column])
         return counted_chart(ref, counted, column)
 
+    def chance(s: DriftScore) -> float | None:
+        """The chance test's p of a category input over the line (None: not tested)."""
+        ref = reference.category_counts.get(s.column)
+        if not s.drifted or s.kind != "cat" or ref is None:
+            return None
+        if counted is not None:
+            return shift_p_value(ref, counted.category_counts(s.column))
+        return shift_p_value(ref, current[s.column].astype("string").fillna(MISSING_CATEGORY).value_counts())
+
     out: list[CheckResult] = []
     feature_scores = scores[:-1]
-    for s in feature_scores:
-        status = Status.WARN if s.drifted else Status.OK
+    for i, s in enumerate(feature_scores):
         d = details(s.column) if not s.missing else {}
+        p = chance(s)
+        if p is not None:
+            d = {**d, "chance_p": clean(p), "values": int(len(reference.category_counts[s.column]))}
+            if p >= thresholds.drift_chance:
+                s = feature_scores[i] = dataclasses.replace(s, drifted=False)
+                d["chance"] = True
+        status = Status.WARN if s.drifted else Status.OK
         out.append(_result(s, check=Check.DRIFT, n_rows=n, status=status, details=d, label=f"`{s.column}`"))
     compared = [s for s in feature_scores if not s.missing]
     drifted = [s.column for s in compared if s.drifted]

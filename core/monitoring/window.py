@@ -24,9 +24,10 @@ from core.results import CheckResult
 from core.results import Status
 from core.results import WindowResult
 
-CALCULATION = "g1"
-"""What a window's computation stores; a new one (here: per-group statistics and the segment check) makes
-every stored window stale once, so a store upgraded from older code gets the new results everywhere."""
+CALCULATION = "g2"
+"""What a window's computation stores; a new one makes every stored window stale once, so a store upgraded
+from older code gets the new results everywhere (g1: per-group statistics and the segment check; g2: the
+chance test of category drift and the blended estimate)."""
 
 
 def fingerprint(row: pd.Series, scope: str) -> str:

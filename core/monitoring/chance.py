@@ -1,0 +1,48 @@
+"""Whether a category input's shift is more than the luck of the draw at this window's size.
+
+Drift is judged by an effect size (Jensen-Shannon distance at 0.1, Evidently's default), so the verdict
+means the same at 10k rows as at 1M. Sampling alone, though, gives a K-valued column a Jensen-Shannon
+distance of roughly sqrt(K / n): an input with ~100 values (an airport, a city) crosses 0.1 on a window
+of a few thousand rows even when nothing changed (bench/false_alarms.py measured 10 windows in 10 at
+1,000 rows). A shift counts only when it is both big enough and unlikely by chance: a chi-square test of
+the two sides' counts, with the categories too rare to test pooled into one cell. Numbers need no such
+test: normed Wasserstein's sampling floor is about 1/sqrt(n) whatever the number of distinct values,
+far under 0.1 from the smallest window monitoring accepts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2
+
+RARE = 5.0
+"""Cells expected to hold fewer rows than this on either side are pooled (the chi-square rule of thumb)."""
+
+
+def shift_p_value(reference: pd.Series, current: pd.Series) -> float:
+    """The chance of a shift at least this large between two samples of one distribution.
+
+    Both arguments map category -> rows. Returns 1.0 when there is nothing to test (an empty side or a
+    single cell after pooling).
+    """
+    keys = reference.index.union(current.index)
+    r = reference.reindex(keys, fill_value=0).to_numpy(dtype="float64")
+    c = current.reindex(keys, fill_value=0).to_numpy(dtype="float64")
+    n_r, n_c = r.sum(), c.sum()
+    if n_r <= 0 or n_c <= 0:
+        return 1.0
+    total = r + c
+    rare = np.minimum(total * n_r, total * n_c) / (n_r + n_c) < RARE
+    if rare.any():
+        r = np.append(r[~rare], r[rare].sum())
+        c = np.append(c[~rare], c[rare].sum())
+        total = r + c
+        keep = total > 0
+        r, c, total = r[keep], c[keep], total[keep]
+    if len(total) < 2:
+        return 1.0
+    observed = np.stack([r, c])
+    expected = np.outer([n_r, n_c], total) / (n_r + n_c)
+    statistic = float(((observed - expected) ** 2 / expected).sum())
+    return float(chi2.sf(statistic, len(total) - 1))
