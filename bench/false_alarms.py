@@ -6,8 +6,9 @@ Run from the repository root:
     .venv/bin/python bench/false_alarms.py --part a --windows 50,40,35,30,20,15,10   # 200 in all, per size
     .venv/bin/python bench/false_alarms.py --windows 40 --max-size 100000 --reps 5   # a quick run
 
-The model is the live flights version of a demo store (`--store`, default a copy of /tmp/rdemo2; it is
-opened read only). Its reference rows (`read_reference`: train + validation, with their real labels in
+The model is the live flights version of a demo store (`--store`: a copy of it is opened read only;
+without it the flights demo model is trained into a temporary directory first, about 1-2 minutes).
+Its reference rows (`read_reference`: train + validation, with their real labels in
 `_label` and the version's stored predictions) are the population: each window resamples them with
 replacement, `_ts` spread over one week. The drift reference the checks compare with is the same rows
 (`VersionContext.build`), so a window is a draw from the reference distribution itself.
@@ -250,7 +251,7 @@ def part_b(b: Bench, sizes: list[int], reps: int, num_col: str, cat_col: str) ->
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--store", type=Path, default=Path("/tmp/rdemo2/modelpulse.duckdb"))
+    ap.add_argument("--store", type=Path, default=None, help="a seeded demo store (default: train flights afresh)")
     ap.add_argument("--model", default="flights")
     ap.add_argument("--windows", default="200", help="same-distribution windows per size, or a comma list (part a)")
     ap.add_argument("--max-size", type=int, default=1_000_000)
@@ -270,7 +271,13 @@ def main() -> None:
     busy_warning()
     with tempfile.TemporaryDirectory() as tmp:  # read a copy: the original may be open elsewhere
         copy = Path(tmp) / "store.duckdb"
-        shutil.copy(args.store, copy)
+        if args.store is None:
+            from bench.common import scratch_settings
+            from core.demo.seed import seed_demo
+
+            seed_demo(settings=scratch_settings(copy), names=[args.model], monitor=False, progress=lambda s: None)
+        else:
+            shutil.copy(args.store, copy)
         b = Bench(copy, args.model, args.pool)
         print(
             f"model {b.spec.name} v{b.info.version} ({b.spec.task}, window {b.spec.window}, min_rows "
