@@ -9,12 +9,16 @@ churn rate doubles in a way the features cannot show). So this estimator:
 1. recalibrates on the outcomes that had arrived before the window started (Platt scaling on the
    model's log-odds), weighting each by its age: half the weight every two windows, with the
    validation data as the oldest evidence. Recent outcomes track a moving base rate; older ones keep
-   the ranking stable. `bench/estimate.py --sweep` compares half-lives on the demo's windows: one to
-   two windows give the smallest accuracy errors, longer ones help F1 and ranking slightly;
-2. treats every outcome that has already arrived inside the window as certain, and shifts the
+   the ranking stable. `bench/estimate.py --sweep` compares half-lives on the demo's windows;
+2. blends that recalibrated estimate with the validation-only one (plain CBPE), per metric, with a
+   weight learned from how both did on the past windows whose outcomes are known: recalibration on a
+   few recent outcomes can bend the probabilities near the decision threshold (F1 suffers first),
+   and which of the two wins differs by model and metric;
+3. treats every outcome that has already arrived inside the window as certain, and shifts the
    remaining probabilities by the class balance those early outcomes show (a prior-shift
    correction), so the estimate converges to the realised value as labels trickle in;
-3. comes with an error band measured on past windows whose outcomes did arrive, and with plain
+4. comes with an error band meant to cover the realised value in `estimate_band_coverage` of windows
+   (a conformal quantile of past errors, never below what chance alone leaves), and with plain
    warnings when it should not be trusted (the share of flagged cases or the class balance moved).
 """
 
