@@ -11,19 +11,24 @@ seeded (monitor=True) into a temporary directory.
 For every window whose outcomes arrived, three label-free guesses of accuracy, F1 and ROC AUC are
 compared with the realised value:
 
-- ours: the runner's estimator. Platt recalibration (`Estimator.calibrator`) on the outcomes known before
-  the window began, from at most `Thresholds.estimate_lookback_windows` (16) windows back, each
-  weighted 0.5 ** (age in windows / `estimate_half_life_windows` (2; 4 before ab66264)), with the
-  version's validation rows joining as the oldest evidence; then `estimate_window(known_by=None)`;
+- ours: the runner's estimator (`Estimator.estimate`): a per-metric blend of the recalibrated
+  estimate ("recal": Platt recalibration, `Estimator.calibrator`, on the outcomes known before the
+  window began, from at most `Thresholds.estimate_lookback_windows` (16) windows back, each weighted
+  0.5 ** (age in windows / `estimate_half_life_windows` (2)), validation rows joining as the oldest
+  evidence; this alone was "ours" before the blend) and the validation-only one (CBPE below), with
+  weights learned from both estimates' errors on past windows with outcomes (`combination_weight`);
 - reference guess: the validation value (the `reference` column), i.e. "nothing changed";
 - CBPE: calibrated once on the version's validation rows (`fit_calibrator`), then
   `estimate_window(known_by=None)` on each window: NannyML-style CBPE.
 
 Flights by week and churn by month are the runner's stored results (`check_results`,
-check_kind='estimated_performance'); the script also recomputes them with the runner's own
-`Estimator.calibrator` and prints the largest difference, which is ~0 when the store was monitored by the
-current code. Flights by month is not a window the runner stores, so it is computed here the same
-way (`Estimator.calibrator` on a month-window copy of the spec: half-life 2 months, lookback 16 months).
+check_kind='estimated_performance', with the stored error band); the script also recomputes them with
+the runner's own `Estimator.estimate` and `Estimator.band` and prints the largest differences, which
+are ~0 when the store was monitored by the current code. Flights by month is not a window the runner
+stores, so it is computed here the same way, window after window with the errors of earlier windows
+as the band's history (a month-window copy of the spec: half-life 2 months, lookback 16 months).
+"Covered" counts the windows whose realised value lies within ours +- its band (target:
+`Thresholds.estimate_band_coverage`).
 `--sweep` repeats "ours" for other half-lives / lookbacks (validation rows always join as the oldest
 evidence, so "lookback 4, unweighted" is close to, not the same as, the earlier estimator). The
 NannyML 0.13.1 figures were measured by the founders on the same data and are quoted, not re-run. Exit status is 0.
