@@ -497,8 +497,8 @@ class Estimator:
                     metric=metric,
                     value=clean(est),
                     reference=clean(ref),
-                    lower=clean(est - band),
-                    upper=clean(est + band),
+                    lower=clean(max(est - band, 0.0)),  # every estimated metric lies in [0, 1]
+                    upper=clean(min(est + band, 1.0)),
                     threshold=th.performance_drop.warn,
                     n_rows=len(frame),
                     status=th.performance_drop.status(relative_loss(metric, est, ref) if ref else None),
