@@ -338,6 +338,22 @@ MIGRATIONS: dict[int, list[str]] = {
             recorded_at TIMESTAMP NOT NULL,
             PRIMARY KEY (model, rule, subject, window_start))""",
     ],
+    9: [
+        # per-window counts kept between calls: counting every window joins every row with every label, and
+        # the pages ask on every rerun (core/store/rows.py, RowsFamily.window_fingerprints)
+        """CREATE TABLE window_fingerprint_cache (
+            model VARCHAR NOT NULL,
+            unit VARCHAR NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            n_rows BIGINT NOT NULL,
+            n_labels BIGINT NOT NULL,
+            label_sum DOUBLE NOT NULL,
+            last_label TIMESTAMP,
+            as_of TIMESTAMP NOT NULL,
+            max_row_id BIGINT NOT NULL,
+            n_stored BIGINT NOT NULL,
+            purged_before TIMESTAMP)""",
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

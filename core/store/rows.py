@@ -30,13 +30,9 @@ from core.store.types import ModelStatus
 
 REFERENCE_SPLITS = ("train", "validation")
 FINGERPRINT_CACHE = "window_fingerprint_cache"
+"""What `RowsFamily.window_fingerprints` counted per model and window, and when (schema 9); derived data
+only: emptying it costs one full count."""
 FINGERPRINT_COLUMNS = ["window_start", "n_rows", "n_labels", "label_sum", "last_label"]
-CACHE_DDL = f"""CREATE TABLE IF NOT EXISTS {FINGERPRINT_CACHE} (
-    model VARCHAR NOT NULL, unit VARCHAR NOT NULL, window_start TIMESTAMP NOT NULL, n_rows BIGINT NOT NULL,
-    n_labels BIGINT NOT NULL, label_sum DOUBLE NOT NULL, last_label TIMESTAMP, as_of TIMESTAMP NOT NULL,
-    max_row_id BIGINT NOT NULL, n_stored BIGINT NOT NULL, purged_before TIMESTAMP)"""
-"""What `RowsFamily.window_fingerprints` counted per model and window, and when; made on first use, and
-derived data only: dropping it costs one full count."""
 CLOCK_MARGIN = pd.Timedelta(minutes=1)
 """Batches dated up to this long before the cache's moment count as new (a clock set back a little)."""
 WINDOW_UNITS = {"day": "day", "week": "week", "month": "month"}
@@ -275,7 +271,6 @@ class RowsFamily:
                 cur.execute(sql, [model])
             sql = f"DROP TABLE IF EXISTS {quote_ident(rows_table_name(model))}"
             cur.execute(sql)
-            cur.execute(CACHE_DDL)
             cur.execute(f"DELETE FROM {FINGERPRINT_CACHE} WHERE model = ?", [model])  # noqa: S608
 
     # ------------------------------------------------------------------ reading
@@ -428,10 +423,6 @@ class RowsFamily:
     def _fingerprints_cached(self, spec: ModelSpec, unit: str, *, cur: Cursor | None) -> pd.DataFrame:
         now = datetime.now()
         table = quote_ident(rows_table_name(spec.name))
-        if cur is not None:
-            cur.execute(CACHE_DDL)
-        elif FINGERPRINT_CACHE not in self.conn.tables():
-            return self._count_windows(spec, unit)
         cached = self._query(
             cur,
             f"SELECT window_start, n_rows, n_labels, label_sum, last_label, unit, as_of, max_row_id, n_stored, "  # noqa: S608
