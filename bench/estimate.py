@@ -57,10 +57,10 @@ import torch  # noqa: E402
 from bench.common import busy_warning  # noqa: E402
 from bench.common import scratch_settings  # noqa: E402
 from core.metrics import binary_metrics  # noqa: E402
+from core.monitoring.cbpe import estimate_window  # noqa: E402
+from core.monitoring.cbpe import fit_calibrator  # noqa: E402
 from core.monitoring.context import VersionContext  # noqa: E402
 from core.monitoring.estimate import ESTIMATED  # noqa: E402
-from core.monitoring.estimate import estimate_window  # noqa: E402
-from core.monitoring.estimate import fit_calibrator  # noqa: E402
 from core.monitoring.runner import calibration_rows  # noqa: E402
 from core.monitoring.runner import version_context  # noqa: E402
 from core.monitoring.thresholds import Thresholds  # noqa: E402

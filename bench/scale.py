@@ -175,13 +175,13 @@ def mark_past_computed(path: Path, new_start: pd.Timestamp) -> int:
     from core.monitoring.window import fingerprint
     from core.store import Store
     from core.store.connection import Connection
-    from core.store.rows import RowsFamily
+    from core.store.fingerprints import FingerprintsFamily
 
     with Store.open(path) as store:
         spec = store.get_spec(MODEL)
     con = duckdb.connect(str(path), config={"memory_limit": BUILD_MEMORY})
     try:
-        fps = RowsFamily(Connection(con, path, read_only=False)).window_fingerprints(spec=spec)
+        fps = FingerprintsFamily(Connection(con, path, read_only=False)).window_fingerprints(spec=spec)
         past = fps[pd.to_datetime(fps["window_start"]) < new_start]
         for _, row in past.iterrows():
             con.execute(
@@ -246,7 +246,7 @@ def prepare_cache(path: Path, start: pd.Timestamp) -> None:
     The history's batches are dated a day back (it arrived long before); the counts of every past window
     are taken, and dated just before the new week's batch, with the row ids and row count before it."""
     from core.store import Store
-    from core.store.rows import FINGERPRINT_CACHE
+    from core.store.fingerprints import FINGERPRINT_CACHE
 
     con = duckdb.connect(str(path))
     try:
@@ -272,7 +272,7 @@ def prepare_cache(path: Path, start: pd.Timestamp) -> None:
 
 def restore_cache(path: Path) -> None:
     """Put back the window counts `prepare_cache` saved (monitoring updates them for the new week)."""
-    from core.store.rows import FINGERPRINT_CACHE
+    from core.store.fingerprints import FINGERPRINT_CACHE
 
     con = duckdb.connect(str(path))
     try:

@@ -37,6 +37,7 @@ from core.store.batches import BatchesFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
 from core.store.delivery import DeliveryFamily
+from core.store.fingerprints import FingerprintsFamily
 from core.store.histograms import HistogramsFamily
 from core.store.importance import ImportanceFamily
 from core.store.migrations import check_or_migrate
@@ -80,9 +81,11 @@ class Store:
         self.retention = RetentionFamily(conn)
         self.importance = ImportanceFamily(conn)
         self.histograms = HistogramsFamily(conn)
+        self.fingerprints = FingerprintsFamily(conn)
         self._families = (
             self.retention,
             self.rows,
+            self.fingerprints,
             self.results,
             self.alerts,
             self.outbox,
@@ -263,7 +266,7 @@ class Store:
     rows_without_predictions = _by("rows", RowsFamily.rows_without_predictions)
     scoring_backlog = _by("rows", RowsFamily.scoring_backlog)
     reference_rows = _by("rows", RowsFamily.reference_rows)
-    window_fingerprints = _by("rows", RowsFamily.window_fingerprints)
+    window_fingerprints = _by("fingerprints", FingerprintsFamily.window_fingerprints)
     read_calibration = _by("rows", RowsFamily.read_calibration)
     window_histograms = _by("histograms", HistogramsFamily.window_histograms)
 

@@ -10,10 +10,10 @@ from sklearn import metrics as skm
 from core.demo.datasets import FLIGHTS
 from core.metrics import binary_metrics
 from core.modeling.training import fit_model
+from core.monitoring.cbpe import estimate_window
+from core.monitoring.cbpe import expected_auc
+from core.monitoring.cbpe import fit_calibrator
 from core.monitoring.estimate import Estimator
-from core.monitoring.estimate import estimate_window
-from core.monitoring.estimate import expected_auc
-from core.monitoring.estimate import fit_calibrator
 from core.monitoring.stats import auc_from_histograms
 from core.monitoring.thresholds import Thresholds
 from core.monitoring.windows import make_window

@@ -12,8 +12,7 @@ def test_digest_lists_what_moved_most_per_model(demo_settings):
         rendered = digest_message(store, demo_settings)
         moved = {
             spec.name: [
-                m.sentence
-                for m in what_changed(store, spec, version=store.live_version(spec.name).version, limit=2)
+                m.sentence for m in what_changed(store, spec, version=store.live_version(spec.name).version, limit=2)
             ]
             for spec in store.list_specs()
         }

@@ -9,11 +9,11 @@ import pytest
 from core.demo.datasets import CHURN
 from core.modeling.scoring import Predictions
 from core.store import Store
-from core.store.rows import FINGERPRINT_CACHE
-from core.store.rows import RowsFamily
+from core.store.fingerprints import FINGERPRINT_CACHE
+from core.store.fingerprints import FingerprintsFamily
 
 SPEC = CHURN.spec  # monthly windows
-COUNT_ALL = RowsFamily._count_windows  # the full count, taken before any test spies on it
+COUNT_ALL = FingerprintsFamily._count_windows  # the full count, taken before any test spies on it
 
 
 def _rows(n: int, start: int, first_day: str) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def _write(store: Store, rows: pd.DataFrame, labels: pd.DataFrame | None = None)
 
 
 def _full(store: Store) -> pd.DataFrame:
-    return COUNT_ALL(RowsFamily(store.conn), SPEC, "month")
+    return COUNT_ALL(FingerprintsFamily(store.conn), SPEC, "month")
 
 
 def _same(store: Store) -> pd.DataFrame:
@@ -60,15 +60,15 @@ def store(settings):
 def recounts(monkeypatch):
     """Which windows each call recounted (None: all of them); no clock margin, so a batch written before a
     count is never taken for a new one."""
-    monkeypatch.setattr("core.store.rows.CLOCK_MARGIN", pd.Timedelta(0))
+    monkeypatch.setattr("core.store.fingerprints.CLOCK_MARGIN", pd.Timedelta(0))
     calls: list = []
-    original = RowsFamily._count_windows
+    original = FingerprintsFamily._count_windows
 
     def spy(self, spec, unit, *, cur=None, windows=None):
         calls.append(None if windows is None else [pd.Timestamp(w) for w in windows])
         return original(self, spec, unit, cur=cur, windows=windows)
 
-    monkeypatch.setattr(RowsFamily, "_count_windows", spy)
+    monkeypatch.setattr(FingerprintsFamily, "_count_windows", spy)
     return calls
 
 
@@ -131,5 +131,5 @@ def test_deleting_a_model_forgets_its_counts(store):
     _write(store, rows, _labels(rows))
     _same(store)
     assert store.conn.fetch(f"SELECT count(*) FROM {FINGERPRINT_CACHE}")[0][0] == 2  # noqa: S608
-    store.rows.delete_model(SPEC.name)
+    store.delete_model(SPEC.name)  # every family, the counts included
     assert store.conn.fetch(f"SELECT count(*) FROM {FINGERPRINT_CACHE}")[0][0] == 0  # noqa: S608
