@@ -38,7 +38,7 @@ class FingerprintsFamily:
     def delete_model(self, model: str) -> None:
         """Forget `model`'s counted windows (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
-            cur.execute(f"DELETE FROM {FINGERPRINT_CACHE} WHERE model = ?", [model])  # noqa: S608
+            cur.execute("DELETE FROM window_fingerprint_cache WHERE model = ?", [model])
 
     def window_fingerprints(self, *, spec: ModelSpec) -> pd.DataFrame:
         """Per production window: rows, labels and a fingerprint that changes when either changes.
@@ -63,9 +63,8 @@ class FingerprintsFamily:
         table = quote_ident(rows_table_name(spec.name))
         cached = self._query(
             cur,
-            f"SELECT window_start, n_rows, n_labels, label_sum, last_label, unit, as_of, max_row_id, n_stored, "  # noqa: S608
-            "purged_before "
-            f"FROM {FINGERPRINT_CACHE} WHERE model = ? ORDER BY window_start",
+            "SELECT window_start, n_rows, n_labels, label_sum, last_label, unit, as_of, max_row_id, n_stored, "
+            "purged_before FROM window_fingerprint_cache WHERE model = ? ORDER BY window_start",
             [spec.name],
         )
         purged = self._query(cur, "SELECT max(purged_before) AS p FROM retention WHERE model = ?", [spec.name])["p"]
@@ -97,15 +96,13 @@ class FingerprintsFamily:
         if cur is not None:
             sql = f"SELECT coalesce(max(_row_id), 0) AS m, count(*) AS n FROM {table}"  # noqa: S608
             top, n_stored = (int(v) for v in self._query(cur, sql, []).iloc[0])
-            cur.execute(f"DELETE FROM {FINGERPRINT_CACHE} WHERE model = ?", [spec.name])  # noqa: S608
+            cur.execute("DELETE FROM window_fingerprint_cache WHERE model = ?", [spec.name])
             store = frame.assign(
                 model=spec.name, unit=unit, as_of=now, max_row_id=top, n_stored=n_stored, purged_before=purged
             )
             store["purged_before"] = pd.to_datetime(store["purged_before"])
-            with self.conn.registered(cur, store, "fingerprints") as source:
-                cols = "model, unit, window_start, n_rows, n_labels, label_sum, last_label, as_of, max_row_id"
-                cols += ", n_stored, purged_before"
-                cur.execute(f"INSERT INTO {FINGERPRINT_CACHE} ({cols}) SELECT {cols} FROM {source}")  # noqa: S608
+            cols = [*FINGERPRINT_COLUMNS, "model", "unit", "as_of", "max_row_id", "n_stored", "purged_before"]
+            self.conn.insert(cur, FINGERPRINT_CACHE, store[cols])
         return frame[FINGERPRINT_COLUMNS].reset_index(drop=True)
 
     def _query(self, cur: Cursor | None, sql: str, params: list) -> pd.DataFrame:
