@@ -21,7 +21,8 @@ class ConfigError(ModelPulseError):
 
 
 class StoreError(ModelPulseError):
-    """The DuckDB store is missing, damaged, of an unknown schema version, or a write failed."""
+    """The store (a DuckDB file or a DuckLake catalog) is missing, damaged, of an unknown schema version, or a write
+    failed."""
 
 
 class StoreMissingError(StoreError):
@@ -30,6 +31,15 @@ class StoreMissingError(StoreError):
 
 class StoreLockedError(StoreError):
     """Another process holds the store file open for writing."""
+
+
+class StoreConflictError(StoreError):
+    """Another process changed the same table of a shared (DuckLake) store at the same moment; nothing was
+    written, and the same change can simply be made again."""
+
+
+class StoreBusyError(StoreError):
+    """A shared store's write lock, or a claim on the same work, is held by another process for longer than we wait."""
 
 
 class StoreReadOnlyError(StoreError):

@@ -1,18 +1,21 @@
 """Opening the backend and owning transactions: the one place a database connection is made.
 
-Today the backend is one DuckDB file; a DuckLake catalog plugs in here (in :func:`connect`) and
-nowhere else. :class:`Connection` hands every query its own cursor, so one store object serves
-several threads, and :meth:`Connection.transaction` is the single way to write: a write that joins
-an open transaction on the same thread becomes part of it, so a facade method can compose several
-table families into one commit without any of them knowing.
+The backend is one DuckDB file (:func:`connect`), or a DuckLake catalog shared by many processes
+(:mod:`core.store.lake`), chosen by the store's address alone. :class:`Connection` hands every query its
+own cursor, so one store object serves several threads, and :meth:`Connection.transaction` is the single
+way to write: a write that joins an open transaction on the same thread becomes part of it, so a facade
+method can compose several table families into one commit without any of them knowing. On DuckLake the
+outermost write transaction also holds the catalog's write lock, unless it only appends.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +24,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.errors import StoreConflictError
 from core.errors import StoreDamagedError
 from core.errors import StoreError
 from core.errors import StoreLockedError
 from core.errors import StoreMissingError
 from core.errors import StoreReadOnlyError
+from core.store import lake
 
 DUCKDB_MAGIC = b"DUCK"
 MEMORY_LIMIT = "1GB"
@@ -131,23 +136,65 @@ def connect(path: Path, *, read_only: bool = False, create: bool = False) -> duc
 class Connection:
     """One open database: a cursor per query, and :meth:`transaction` for every write."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        *,
+        read_only: bool,
+        url: str | None = None,
+    ) -> None:
         self._con = con
         self.path = path
+        """The file, or for a lake its local data folder: what model files and the inbox sit beside."""
         self.read_only = read_only
+        self.url = url
+        self.backend = "ducklake" if url else "file"
+        self.where = lake.display(url) if url else str(path)
+        """The store as messages name it (a lake's address without its password)."""
         self.closed = False
         self._lock = threading.RLock()
         self._local = threading.local()
+        self._write_lock = lake.WriteLock(url) if url and not read_only else None
 
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False, create: bool = False) -> Connection:
-        """Open the backend at `path` (see :func:`connect`)."""
-        path = Path(path)
+    def open(
+        cls,
+        target: Path | str,
+        *,
+        read_only: bool = False,
+        create: bool = False,
+        data_path: Path | str | None = None,
+    ) -> Connection:
+        """Open the backend `target` names: a DuckDB file path, or a ``ducklake:postgres:...`` address (with
+        `data_path`, the shared folder for its Parquet files, needed only to create it)."""
+        if lake.is_lake(target):
+            url = str(target).strip()
+            con = lake.connect_lake(
+                url, read_only=read_only, create=create, data_path=data_path, memory_limit=MEMORY_LIMIT
+            )
+            recorded = lake.recorded_data_path(con)
+            anchor = Path(recorded.rstrip("/")) if "://" not in recorded else Path(data_path or ".") / "lake"
+            return cls(con, anchor, read_only=read_only, url=url)
+        path = Path(target)
         return cls(connect(path, read_only=read_only, create=create), path, read_only=read_only)
+
+    @staticmethod
+    def exists(target: Path | str) -> bool:
+        """Whether a store is there already (a file, or a catalog that holds a lake)."""
+        if not lake.is_lake(target):
+            return Path(target).exists()
+        try:
+            Connection.open(target, read_only=True).close()
+        except StoreError:
+            return False
+        return True
 
     def close(self) -> None:
         """Close the connection; the object is unusable afterwards."""
         self.closed = True
+        if self._write_lock is not None:
+            self._write_lock.close()
         self._con.close()
 
     def _active(self) -> Cursor | None:
@@ -182,19 +229,23 @@ class Connection:
             return cur.execute(sql, params or []).fetchall()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Cursor]:
+    def transaction(self, *, append: bool = False) -> Iterator[Cursor]:
         """One write transaction: commit on success, roll back on any error.
 
         Called while this thread already has one open, it joins that transaction instead of starting
-        another, so every write inside a composed write commits or rolls back together.
+        another, so every write inside a composed write commits or rolls back together. On DuckLake the
+        outermost transaction holds the catalog's write lock from before it begins until it has committed,
+        so writes that read before they write never interleave across processes; `append=True` (new rows
+        only, which never clash) skips the lock, and a clash DuckLake still finds at COMMIT is raised as
+        :class:`StoreConflictError`, for the caller to make the same change again.
         """
         active = self._active()
         if active is not None:
             yield active
             return
         if self.read_only:
-            raise StoreError(f"The store {self.path} was opened read-only; this change needs write access.")
-        with self._lock:
+            raise StoreError(f"The store {self.where} was opened read-only; this change needs write access.")
+        with self._lock, self._locked(append):
             cur = self._con.cursor()
             cur.execute("BEGIN TRANSACTION")
             self._local.cursor = cur
@@ -214,11 +265,42 @@ class Connection:
             except duckdb.Error as exc:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
+                if lake.is_conflict(exc):
+                    raise StoreConflictError(
+                        f"Another process changed the same part of the shared store {self.where} at the same "
+                        "moment, so nothing was written; the same change can be made again."
+                    ) from exc
                 raise damaged(self.path, exc) or StoreError(
-                    f"Saving to the store failed and nothing was written: {exc}"
+                    f"Saving to the store failed and nothing was written: {lake.display(str(exc))}"
                 ) from exc
             finally:
                 cur.close()
+
+    @contextlib.contextmanager
+    def _locked(self, append: bool) -> Iterator[None]:
+        if self._write_lock is None or append:
+            yield
+            return
+        self._write_lock.acquire()
+        try:
+            yield
+        finally:
+            self._write_lock.release()
+
+    def retried(self, write, *, attempts: int = 8):
+        """Run `write()` (a whole write that can be made again: it computes before it opens its transaction)
+        until DuckLake accepts its commit, at most `attempts` times; inside an open transaction it runs once,
+        since the outermost caller owns the retry."""
+        if self._active() is not None:
+            return write()
+        for attempt in range(1, attempts + 1):
+            try:
+                return write()
+            except StoreConflictError:
+                if attempt == attempts:
+                    raise
+                time.sleep(min(0.05 * 2**attempt, 2.0) * (0.5 + random.random()))  # noqa: S311 - jitter only
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
     def registered(self, cur: Cursor, frame: pd.DataFrame | pa.Table, prefix: str = "frame") -> Iterator[str]:
@@ -286,7 +368,17 @@ class Connection:
                 cur.execute(f"DETACH {alias}")  # noqa: S608 - a quoted identifier made here
 
     def tables(self) -> set[str]:
-        """Names of the tables in the main schema."""
-        return {
-            r[0] for r in self.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
-        }
+        """Names of the tables in the store's main schema (never those of a database attached beside it)."""
+        sql = (
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_catalog = current_database()"
+        )
+        return {r[0] for r in self.fetch(sql)}
+
+    def columns(self, cur: Cursor, table: str) -> set[str]:
+        """Names of one table's columns."""
+        sql = (
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = ? AND table_schema = 'main' AND table_catalog = current_database()"
+        )
+        return {r[0] for r in cur.execute(sql, [table]).fetchall()}

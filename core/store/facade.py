@@ -34,6 +34,7 @@ from core.schema import ModelSpec
 from core.store.alerts import AlertsFamily
 from core.store.audit import AuditFamily
 from core.store.batches import BatchesFamily
+from core.store.claims import ClaimsFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
 from core.store.delivery import DeliveryFamily
@@ -82,7 +83,9 @@ class Store:
         self.importance = ImportanceFamily(conn)
         self.histograms = HistogramsFamily(conn)
         self.fingerprints = FingerprintsFamily(conn)
+        self.claims = ClaimsFamily(conn)
         self._families = (
+            self.claims,
             self.retention,
             self.rows,
             self.fingerprints,
@@ -98,13 +101,22 @@ class Store:
 
     # ------------------------------------------------------------------ opening and schema
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False, create: bool = False, verify: bool = False) -> Store:
-        """Open (and, unless read-only, migrate) the store at `path`.
+    def open(
+        cls,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        create: bool = False,
+        verify: bool = False,
+        data_path: Path | str | None = None,
+    ) -> Store:
+        """Open (and, unless read-only, migrate) the store at `path`: a DuckDB file, or a shared DuckLake
+        catalog (``ducklake:postgres:...``; `data_path` is the folder its data files go to when it is created).
 
         `verify=True` first reads every table in full and refuses a damaged store before anything is
         written to it (the commands that change a store use it; about 0.07 s for the full demo's 1.3M rows).
         """
-        conn = Connection.open(path, read_only=read_only, create=create)
+        conn = Connection.open(path, read_only=read_only, create=create, data_path=data_path)
         try:
             if verify:
                 bad = [(table, problem) for table, _, problem in conn.verify() if problem]
@@ -113,7 +125,7 @@ class Store:
                         f" and {len(bad) - 5} more" if len(bad) > 5 else ""
                     )
                     raise StoreDamagedError(
-                        f"The store {conn.path} is damaged ({len(bad)} table(s) cannot be read back: {names}), so "
+                        f"The store {conn.where} is damaged ({len(bad)} table(s) cannot be read back: {names}), so "
                         "nothing was changed. `python -m core check` says what is affected; "
                         "`python -m core restore BACKUP` brings back the last backup."
                     )
@@ -123,9 +135,25 @@ class Store:
             raise
         return cls(conn)
 
+    @staticmethod
+    def exists(path: Path | str) -> bool:
+        """Whether a store is at `path` already (a file, or a catalog holding a lake)."""
+        return Connection.exists(path)
+
     @property
     def path(self) -> Path:
+        """The store file, or a shared store's local data folder: model files and the inbox sit beside it."""
         return self.conn.path
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it: its file, or its DuckLake address without a password."""
+        return self.conn.where
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may open this store for writing at once (DuckLake)."""
+        return self.conn.backend == "ducklake"
 
     @property
     def read_only(self) -> bool:
@@ -229,10 +257,18 @@ class Store:
                 spec=spec, rows=rows, predictions=predictions, labels=labels, source=source, kind="upload", actor=by
             )
 
-    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "", actor: str = "modelpulse") -> str:
+    def write_labels(
+        self,
+        *,
+        model: str,
+        labels: pd.DataFrame,
+        source: str = "",
+        actor: str = "modelpulse",
+        batch_id: str | None = None,
+    ) -> str:
         """Store labels (`entity_id`, `label`, `label_ts`) of an existing model in one transaction."""
         self.get_spec(model)
-        return self.rows.write_labels(model=model, labels=labels, source=source, actor=actor)
+        return self.rows.write_labels(model=model, labels=labels, source=source, actor=actor, batch_id=batch_id)
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (used by tests and `status`)."""
@@ -282,6 +318,10 @@ class Store:
     read_segment_stats = _by("results", ResultsFamily.read_segment_stats)
     read_segment_reference = _by("results", ResultsFamily.read_segment_reference)
     segment_columns = _by("results", ResultsFamily.segment_columns)
+
+    claim_window = _by("claims", ClaimsFamily.claim_window)
+    window_claims = _by("claims", ClaimsFamily.window_claims)
+    prune_claims = _by("claims", ClaimsFamily.prune_claims)
 
     list_batches = _by("batches", BatchesFamily.list_batches)
     get_batch = _by("batches", BatchesFamily.get_batch)

@@ -13,6 +13,7 @@ import duckdb
 
 from core.errors import StoreDamagedError
 from core.errors import StoreError
+from core.store import lake
 from core.store.connection import Connection
 from core.store.connection import damaged
 
@@ -354,9 +355,34 @@ MIGRATIONS: dict[int, list[str]] = {
             n_stored BIGINT NOT NULL,
             purged_before TIMESTAMP)""",
     ],
+    10: [
+        # many writers: each model's next row id (writers on several processes take blocks of ids here), a
+        # batch id its sender named (taken first, so a batch sent twice is stored once), and which process
+        # computes which monitoring window until when (so two workers never compute the same one)
+        """CREATE TABLE id_counters (
+            name VARCHAR PRIMARY KEY,
+            next_id BIGINT NOT NULL)""",
+        """CREATE TABLE batch_claims (
+            batch_id VARCHAR PRIMARY KEY,
+            model VARCHAR NOT NULL,
+            holder VARCHAR NOT NULL,
+            claimed_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE window_claims (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            scope VARCHAR NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            fingerprint VARCHAR NOT NULL,
+            holder VARCHAR NOT NULL,
+            claimed_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL)""",
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
+KEYS = lake.keys_of(MIGRATIONS)
+"""Each table's key as the migrations declare it. The file enforces them; DuckLake cannot, so the code keeps
+them (delete-then-insert under the write lock) and `python -m core check` looks for duplicates."""
 
 
 def schema_version(conn: Connection) -> int:
@@ -367,16 +393,25 @@ def schema_version(conn: Connection) -> int:
 
 
 def migrate(conn: Connection) -> int:
-    """Apply missing steps, each in its own transaction; idempotent. Returns the version reached."""
+    """Apply missing steps, each in its own transaction; idempotent. Returns the version reached.
+
+    Each step reads the version again inside its transaction: on a shared lake two processes opening a
+    new store at once take turns (the write lock), and the second finds the steps done.
+    """
     with conn.transaction() as cur:
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-    current = schema_version(conn)
-    for version in sorted(v for v in MIGRATIONS if v > current):
+    for version in sorted(v for v in MIGRATIONS if v > schema_version(conn)):
         with conn.transaction() as cur:
+            if int(cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]) >= version:
+                continue
+            catalog = cur.execute("SELECT current_database()").fetchone()[0]
             for statement in MIGRATIONS[version]:
-                cur.execute(statement)
+                for sql in (
+                    lake.lake_statements(statement, catalog=catalog) if conn.backend == "ducklake" else [statement]
+                ):
+                    cur.execute(sql)
             cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])
     return schema_version(conn)
 
@@ -387,20 +422,20 @@ def check_or_migrate(conn: Connection) -> None:
         tables = conn.tables()
         if tables and "schema_version" not in tables:
             raise StoreError(
-                f"{conn.path} is a DuckDB database but not a ModelPulse store (it has no schema_version table); "
+                f"{conn.where} is a DuckDB database but not a ModelPulse store (it has no schema_version table); "
                 "it was left untouched."
             )
         current = schema_version(conn)
     except duckdb.Error as exc:
         raise damaged(conn.path, exc) or StoreDamagedError(
-            f"The store file {conn.path} could not be read: it looks damaged ({exc})."
+            f"The store {conn.where} could not be read: it looks damaged ({lake.display(str(exc))})."
         ) from exc
     if current > SCHEMA_VERSION:
         raise StoreError(
-            f"The store {conn.path} was written by a newer ModelPulse (schema {current}, this code knows "
+            f"The store {conn.where} was written by a newer ModelPulse (schema {current}, this code knows "
             f"{SCHEMA_VERSION}); upgrade ModelPulse to open it."
         )
     if current < SCHEMA_VERSION:
         if conn.read_only:
-            raise StoreError(f"The store {conn.path} needs an upgrade; open it once with write access.")
+            raise StoreError(f"The store {conn.where} needs an upgrade; open it once with write access.")
         migrate(conn)

@@ -23,14 +23,12 @@ _COLUMNS = (
     "attempts, next_attempt_at, created_at, last_error"
 )
 
-_CLAIM = " ".join(  # a fixed column list, no values
-    [
-        "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1",
-        "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?",
-        "ORDER BY created_at, id LIMIT ?) RETURNING",
-        _COLUMNS,
-    ]
+_DUE = "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at, id LIMIT ?"
+_CLAIM = (
+    "UPDATE outbox SET status = 'sending', claimed_by = ?, claimed_at = ?, attempts = attempts + 1 "
+    "WHERE list_contains(?, id)"
 )
+_CLAIMED = f"SELECT {_COLUMNS} FROM outbox WHERE list_contains(?, id)"  # noqa: S608 - a fixed column list
 
 
 def _message(row: dict) -> OutboxMessage:
@@ -103,9 +101,14 @@ class OutboxFamily:
         return new
 
     def claim(self, *, holder: str, now: datetime, limit: int = 20) -> list[OutboxMessage]:
-        """Take up to `limit` due messages for `holder` (one UPDATE: no two senders take the same one)."""
+        """Take up to `limit` due messages for `holder`: read, marked and read back in one write transaction,
+        which no other sender's can interleave with (on DuckLake the write lock; in a file, the one writer)."""
         with self.conn.transaction() as cur:
-            rows = cur.execute(_CLAIM, [holder, now, now, limit])
+            ids = [r[0] for r in cur.execute(_DUE, [now, limit]).fetchall()]
+            if not ids:
+                return []
+            cur.execute(_CLAIM, [holder, now, ids])
+            rows = cur.execute(_CLAIMED, [ids])
             names = [d[0] for d in rows.description]
             claimed = [_message(dict(zip(names, r, strict=True))) for r in rows.fetchall()]
         return sorted(claimed, key=lambda m: (m.created_at, m.id))
@@ -116,12 +119,15 @@ class OutboxFamily:
         Called by the one sender that holds the delivery lease, so those senders are gone.
         """
         with self.conn.transaction() as cur:
-            rows = cur.execute(  # noqa: S608 - fixed column list
-                "UPDATE outbox SET status = 'pending', claimed_by = NULL, "
-                "last_error = 'the sender stopped during this attempt; sending again' "
-                "WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> ?) RETURNING id",
-                [holder],
+            rows = cur.execute(
+                "SELECT id FROM outbox WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> ?)", [holder]
             ).fetchall()
+            if rows:
+                cur.execute(
+                    "UPDATE outbox SET status = 'pending', claimed_by = NULL, last_error = ? "
+                    "WHERE status = 'sending' AND (claimed_by IS NULL OR claimed_by <> ?)",
+                    ["the sender stopped during this attempt; sending again", holder],
+                )
         return len(rows)
 
     def mark_sent(self, *, message_id: str, holder: str, at: datetime) -> None:

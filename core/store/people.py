@@ -76,11 +76,15 @@ class PeopleFamily:
 
     def revoke_sessions(self, *, session_id: str | None = None, email: str | None = None) -> int:
         """End one session, or every session of `email`; returns how many ended."""
-        with self.conn.transaction() as cur:
+        with self.conn.transaction() as cur:  # no UPDATE ... RETURNING: DuckLake has none
             rows = cur.execute(
-                "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR email = ?) RETURNING id",
-                [datetime.now(), session_id, email],
+                "SELECT id FROM sessions WHERE revoked_at IS NULL AND (id = ? OR email = ?)", [session_id, email]
             ).fetchall()
+            if rows:
+                cur.execute(
+                    "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND (id = ? OR email = ?)",
+                    [datetime.now(), session_id, email],
+                )
         return len(rows)
 
     # ------------------------------------------------------------------ failed sign-ins

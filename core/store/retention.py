@@ -52,18 +52,18 @@ class RetentionFamily:
                 f"(SELECT _row_id FROM {table} WHERE _split = 'production' AND _ts < ?)",
                 [model, cutoff],
             )
-            purge = f"DELETE FROM {table} WHERE _split = 'production' AND _ts < ? RETURNING _row_id"  # noqa: S608
-            n_rows = cur.execute(purge, [cutoff]).fetchall()
-            n_labels = cur.execute(
-                f"DELETE FROM labels WHERE model = ? AND entity_id NOT IN (SELECT _entity_id FROM {table}) "  # noqa: S608
-                "RETURNING entity_id",
-                [model],
-            ).fetchall()
+            # counted first, then deleted: DuckLake has no DELETE ... RETURNING
+            old = f"FROM {table} WHERE _split = 'production' AND _ts < ?"  # noqa: S608 - a quoted identifier
+            n_rows = int(cur.execute(f"SELECT count(*) {old}", [cutoff]).fetchone()[0])  # noqa: S608
+            cur.execute(f"DELETE {old}", [cutoff])  # noqa: S608
+            orphaned = f"FROM labels WHERE model = ? AND entity_id NOT IN (SELECT _entity_id FROM {table})"  # noqa: S608
+            n_labels = int(cur.execute(f"SELECT count(*) {orphaned}", [model]).fetchone()[0])  # noqa: S608
+            cur.execute(f"DELETE {orphaned}", [model])  # noqa: S608
             cur.execute(
                 "UPDATE retention SET purged_before = greatest(coalesce(purged_before, ?), ?) WHERE model = ?",
                 [cutoff, cutoff, model],
             )
-        return len(n_rows), len(n_labels)
+        return n_rows, n_labels
 
     def delete_model(self, model: str) -> None:
         """Forget `model`'s retention setting (inside the caller's transaction)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,91 +19,21 @@ from core import faults
 from core.errors import StoreError
 from core.predictions import Predictions
 from core.schema import ModelSpec
-from core.schema import validate_column_name
-from core.schema import validate_model_name
+from core.store.claims import batch_taken
+from core.store.claims import reserve_ids
+from core.store.claims import valid_batch_id
 from core.store.connection import Connection
 from core.store.connection import Cursor
 from core.store.connection import quote_ident
+from core.store.layout import REFERENCE_SPLITS  # noqa: F401 - where callers have always found them
+from core.store.layout import SYSTEM_COLUMNS
+from core.store.layout import WINDOW_UNITS  # noqa: F401
+from core.store.layout import feature_columns
+from core.store.layout import prepare_rows
+from core.store.layout import rows_table_name
+from core.store.layout import stored_rows  # noqa: F401
 from core.store.mappers import predictions_frame
 from core.store.types import ModelStatus
-
-REFERENCE_SPLITS = ("train", "validation")
-WINDOW_UNITS = {"day": "day", "week": "week", "month": "month"}
-SYSTEM_COLUMNS = [
-    '"_row_id" BIGINT NOT NULL',
-    '"_split" VARCHAR NOT NULL',
-    '"_set" VARCHAR NOT NULL',
-    '"_ts" TIMESTAMP NOT NULL',
-    '"_entity_id" VARCHAR NOT NULL',
-    '"_target" DOUBLE',
-    '"_batch_id" VARCHAR NOT NULL',
-]
-
-
-def rows_table_name(model: str) -> str:
-    """Name of the per-model table holding feature rows."""
-    return f"rows__{validate_model_name(model)}"
-
-
-def feature_columns(spec: ModelSpec) -> dict[str, str]:
-    """Feature and business columns kept for each row of `spec`'s model, with their SQL types."""
-    cols = {c: "DOUBLE" for c in spec.numerical}
-    cols.update({c: "VARCHAR" for c in spec.categorical})
-    for extra in (spec.business.value_column, spec.business.quantity_column):
-        if extra and extra not in cols:
-            cols[validate_column_name(extra)] = "DOUBLE"
-    return cols
-
-
-def stored_rows(
-    features: pd.DataFrame,
-    *,
-    ts: Any,
-    entity_ids: Any,
-    split: Any,
-    reference_set: str,
-    target: Any = None,
-) -> pd.DataFrame:
-    """Rows in the layout :meth:`RowsFamily.write_batch` takes: the feature columns plus
-
-    - `_split`: `train`, `validation` or `production` (one value or one per row);
-    - `_set`: `production` for production rows, `reference_set` for the others;
-    - `_ts`, `_entity_id`: each row's time and id;
-    - `_target`: the encoded outcome of reference rows (class index or value); production outcomes
-      arrive as labels, never here.
-    """
-    rows = features.copy()
-    rows["_split"] = np.asarray(split) if not isinstance(split, str) else split
-    production = (rows["_split"] == "production").to_numpy()
-    rows["_set"] = np.where(production, "production", reference_set)
-    rows["_ts"] = np.asarray(ts)
-    rows["_entity_id"] = np.asarray(entity_ids)
-    target = np.full(len(rows), np.nan) if target is None else pd.to_numeric(np.asarray(target), errors="coerce")
-    rows["_target"] = np.where(production, np.nan, target)
-    return rows
-
-
-def _prepare_rows(spec: ModelSpec, rows: pd.DataFrame) -> pd.DataFrame:
-    cols = feature_columns(spec)
-    n = len(rows)
-    data: dict[str, Any] = {
-        "_split": rows["_split"].astype("string").to_numpy(),
-        "_set": rows["_set"].astype("string").to_numpy(),
-        "_ts": pd.to_datetime(rows["_ts"]).astype("datetime64[us]").to_numpy(),
-        "_entity_id": rows["_entity_id"].astype("string").to_numpy(),
-        "_target": pd.to_numeric(rows["_target"], errors="coerce").astype("float64").to_numpy()
-        if "_target" in rows
-        else np.full(n, np.nan),
-    }
-    # build every column first and the frame once: column-by-column assignment is slow in pandas
-    for col, sql_type in cols.items():
-        if col not in rows:
-            data[col] = np.full(n, np.nan) if sql_type == "DOUBLE" else pd.array([None] * n, dtype="string")
-        elif sql_type == "DOUBLE":
-            data[col] = pd.to_numeric(rows[col], errors="coerce").astype("float64").to_numpy()
-        else:
-            data[col] = rows[col].astype("string").to_numpy()
-    return pd.DataFrame(data)
 
 
 class RowsFamily:
@@ -122,8 +51,7 @@ class RowsFamily:
         with self.conn.transaction() as cur:
             sql = f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(SYSTEM_COLUMNS)})"
             cur.execute(sql)
-            sql = "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
-            have = {r[0] for r in cur.execute(sql, [table]).fetchall()}
+            have = self.conn.columns(cur, table)
             for col, sql_type in feature_columns(spec).items():
                 if col not in have:
                     sql = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}"
@@ -148,52 +76,106 @@ class RowsFamily:
         source: str = "",
         kind: str = "predictions",
         actor: str = "modelpulse",
+        batch_id: str | None = None,
     ) -> str:
         """Write feature rows, each version's predictions on them and any labels, in ONE transaction.
 
         `rows` holds `_split`, `_set`, `_ts`, `_entity_id` (and `_target` for reference rows) plus
         the model's feature columns; `predictions` maps version -> :class:`Predictions` aligned with
         `rows`; `labels` has `entity_id`, `label`, `label_ts`. Returns the batch id.
+
+        A `batch_id` chosen by the sender makes sending the same batch again harmless: a batch already
+        stored is not written twice (its id is returned), and one another process is writing right now is
+        refused with a sentence. On a shared store the row ids (and the batch id) are reserved first in a
+        short locked transaction, so writers on many processes then append in parallel.
         """
         for version, pred in (predictions or {}).items():
             if len(pred.prediction) != len(rows):
                 raise StoreError(
                     f"v{version} gave {len(pred.prediction):,} predictions for {len(rows):,} rows; nothing was written."
                 )
-        batch_id = uuid.uuid4().hex
-        table = quote_ident(rows_table_name(spec.name))
-        prepared = _prepare_rows(spec, rows)
-        with self.conn.transaction() as cur:
-            sql = f"SELECT coalesce(max(_row_id), 0) FROM {table}"  # noqa: S608
-            start = int(cur.execute(sql).fetchone()[0])
-            row_ids = np.arange(start + 1, start + 1 + len(prepared), dtype="int64")
-            prepared.insert(0, "_row_id", row_ids)
-            prepared["_batch_id"] = batch_id
-            self.conn.insert(cur, rows_table_name(spec.name), prepared)
+        named = batch_id is not None
+        batch_id = valid_batch_id(batch_id) if named else uuid.uuid4().hex
+        prepared = prepare_rows(spec, rows)
+        shared = self.conn.backend == "ducklake"
+        start = None
+        if shared:
+            start = self.conn.retried(lambda: self._reserve(spec, len(prepared), batch_id if named else None))
+            if start is None:
+                return batch_id  # stored before: sending it again changes nothing
+        # rows and predictions only: nothing to clash with, so no write lock; outcomes replace older ones
+        append = shared and (labels is None or labels.empty)
+        return self.conn.retried(
+            lambda: self._write_rows(
+                spec=spec,
+                prepared=prepared,
+                predictions=predictions,
+                labels=labels,
+                batch=dict(batch_id=batch_id, source=source, kind=kind, actor=actor),
+                start=start,
+                named=named,
+                append=append,
+            )
+        )
+
+    def _write_rows(
+        self,
+        *,
+        spec: ModelSpec,
+        prepared: pd.DataFrame,
+        predictions: dict[int, Predictions] | None,
+        labels: pd.DataFrame | None,
+        batch: dict,
+        start: int | None,
+        named: bool,
+        append: bool,
+    ) -> str:
+        batch_id = batch["batch_id"]
+        with self.conn.transaction(append=append) as cur:
+            if start is None:  # one writer (the file): reserve inside the same transaction, so a kill leaves no gap
+                start = self._reserve_in(cur, spec, len(prepared), batch_id if named else None)
+                if start is None:
+                    return batch_id
+            row_ids = np.arange(start, start + len(prepared), dtype="int64")
+            frame = prepared.copy()
+            frame.insert(0, "_row_id", row_ids)
+            frame["_batch_id"] = batch_id
+            self.conn.insert(cur, rows_table_name(spec.name), frame)
             for version, pred in (predictions or {}).items():
-                frame = predictions_frame(
+                out = predictions_frame(
                     model=spec.name,
                     version=version,
                     row_ids=row_ids,
-                    ts=prepared["_ts"],
-                    entity_ids=prepared["_entity_id"],
+                    ts=frame["_ts"],
+                    entity_ids=frame["_entity_id"],
                     pred=pred,
                     batch_id=batch_id,
                 )
-                self.conn.insert(cur, "predictions", frame)
+                self.conn.insert(cur, "predictions", out)
             n_labels = self._insert_labels(cur, spec.name, labels, batch_id) if labels is not None else 0
             self._record_batch(
                 cur,
                 batch_id=batch_id,
                 model=spec.name,
-                kind=kind,
-                n_rows=len(prepared) + n_labels,
-                source=source,
-                actor=actor,
+                kind=batch["kind"],
+                n_rows=len(frame) + n_labels,
+                source=batch["source"],
+                actor=batch["actor"],
             )
             faults.point("batch.before_commit")
         faults.point("batch.committed")
         return batch_id
+
+    def _reserve(self, spec: ModelSpec, n: int, batch_id: str | None) -> int | None:
+        with self.conn.transaction() as cur:
+            return self._reserve_in(cur, spec, n, batch_id)
+
+    @staticmethod
+    def _reserve_in(cur: Cursor, spec: ModelSpec, n: int, batch_id: str | None) -> int | None:
+        """The first of `n` row ids taken for the model, or None when the named batch is stored already."""
+        if batch_id is not None and batch_taken(cur, model=spec.name, batch_id=batch_id):
+            return None
+        return reserve_ids(cur, model=spec.name, table=quote_ident(rows_table_name(spec.name)), n=n)
 
     def _insert_labels(self, cur: Cursor, model: str, labels: pd.DataFrame, batch_id: str) -> int:
         if labels.empty:
@@ -215,13 +197,31 @@ class RowsFamily:
             cur.execute(sql)
         return len(frame)
 
-    def write_labels(self, *, model: str, labels: pd.DataFrame, source: str = "", actor: str = "modelpulse") -> str:
-        """Store labels (`entity_id`, `label`, `label_ts`) in one transaction; returns the batch id."""
-        batch_id = uuid.uuid4().hex
-        with self.conn.transaction() as cur:
-            n = self._insert_labels(cur, model, labels, batch_id)
-            self._record_batch(cur, batch_id=batch_id, model=model, kind="labels", n_rows=n, source=source, actor=actor)
-        return batch_id
+    def write_labels(
+        self,
+        *,
+        model: str,
+        labels: pd.DataFrame,
+        source: str = "",
+        actor: str = "modelpulse",
+        batch_id: str | None = None,
+    ) -> str:
+        """Store labels (`entity_id`, `label`, `label_ts`) in one transaction; returns the batch id (a `batch_id`
+        the sender chose is stored once, however often it is sent)."""
+        named = batch_id is not None
+        batch_id = valid_batch_id(batch_id) if named else uuid.uuid4().hex
+
+        def write() -> str:
+            with self.conn.transaction() as cur:  # outcomes replace older ones: under the write lock
+                if named and batch_taken(cur, model=model, batch_id=batch_id):
+                    return batch_id
+                n = self._insert_labels(cur, model, labels, batch_id)
+                self._record_batch(
+                    cur, batch_id=batch_id, model=model, kind="labels", n_rows=n, source=source, actor=actor
+                )
+            return batch_id
+
+        return self.conn.retried(write)
 
     def write_predictions(
         self,
