@@ -72,7 +72,7 @@ def _password_ok(expected: str) -> bool:
 
 def _store_or_none(cfg) -> Store | None:
     try:
-        return data.open_store(str(cfg.db_path))
+        return data.open_store(cfg.store)
     except StoreMissingError:
         return None
     except ModelPulseError as exc:

@@ -17,6 +17,7 @@ from core.cli_common import _say
 from core.cli_common import _settings
 from core.cli_common import friendly
 from core.cli_common import pd_ts
+from core.cli_common import where
 from core.config import Settings
 from core.errors import ModelPulseError
 
@@ -50,11 +51,12 @@ def demo(
     """Seed the embedded demo: real data, two PyTorch versions per model, a replayed production year."""
     from core.demo.datasets import DEMO_MODELS
     from core.demo.seed import seed_demo
+    from core.store import Store
 
     settings = _settings()
-    if if_missing and settings.db_path.exists():
+    if if_missing and Store.exists(settings.store):
         _say(
-            f"Store found at {settings.db_path}; the demo is already seeded "
+            f"Store found at {where(settings)}; the demo is already seeded "
             "(run `python -m core demo --fresh` to rebuild)."
         )
         return
@@ -62,7 +64,7 @@ def demo(
     unknown = [n for n in names if n not in DEMO_MODELS]
     if unknown:
         raise ModelPulseError(f"Unknown demo model {', '.join(unknown)}; choose from {', '.join(DEMO_MODELS)}.")
-    _say(f"Seeding the demo into {settings.db_path} ...")
+    _say(f"Seeding the demo into {where(settings)} ...")
     report = seed_demo(
         settings=settings,
         fresh=fresh,
@@ -101,7 +103,7 @@ def train(
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         spec = store.get_spec(model)
         base = store.get_version(model, like) if like else store.live_version(model)
         arch = ArchConfig.model_validate(base.metadata["arch"]) if base and "arch" in base.metadata else ArchConfig()
@@ -166,7 +168,7 @@ def score(
 
     settings = _settings()
     frame = _read(data, settings)
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         result = log_predictions(model=model, frame=frame, store=store, settings=settings, source=data.name, by="cli")
         versions = [v.version for v in store.list_versions(model) if v.weights_path]
         live = store.live_version(model)
@@ -193,7 +195,7 @@ def ingest(
 
     settings = _settings()
     frame = _read(file, settings)
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         fn = log_labels if labels else log_predictions
         result = fn(model=model, frame=frame, store=store, settings=settings, source=file.name, by="cli")
         _say(result.message)
@@ -217,7 +219,7 @@ def monitor(
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         names = [model] if model else [s.name for s in store.list_specs()]
         for name in names:
             store.get_spec(name)
@@ -251,7 +253,7 @@ def importance(
     if version is not None and model is None:
         raise ModelPulseError("Name the model too: `python -m core importance --model NAME --version N`.")
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         names = [model] if model else [s.name for s in store.list_specs()]
         for name in names:
             spec = store.get_spec(name)
@@ -295,7 +297,7 @@ def batches(
 
     if not model:
         raise ModelPulseError("Name the model: `python -m core batches --model NAME`.")
-    with Store.open(_settings().db_path, read_only=True) as store:
+    with Store.at(_settings(), read_only=True) as store:
         frame = list_batches(store, model=model)
     if frame.empty:
         _say(f"Model `{model}` has no imports yet.")
@@ -319,7 +321,7 @@ def remove_batch(
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         _say(remove(store, batch_id=batch_id, by=by, settings=settings).message)
 
 

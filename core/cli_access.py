@@ -36,9 +36,9 @@ def _store():
     from core.store import Store
 
     settings = _settings()
-    if not settings.db_path.exists():
-        return Store.open(settings.db_path, create=True)
-    return Store.open(settings.db_path, verify=True)
+    if not Store.exists(settings.store):
+        return Store.at(settings, create=True)
+    return Store.at(settings, verify=True)
 
 
 def _manage(by: str, change, *, detail: str) -> str:

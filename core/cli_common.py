@@ -40,3 +40,10 @@ def pd_ts(value: object) -> str:
     import pandas as pd
 
     return f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+
+
+def where(settings: Settings) -> str:
+    """The configured store as a message names it: its file, or its shared address without a password."""
+    from core.store.lake import display
+
+    return display(settings.store)

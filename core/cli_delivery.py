@@ -13,6 +13,7 @@ from core.cli_common import _say
 from core.cli_common import _settings
 from core.cli_common import friendly
 from core.cli_common import pd_ts
+from core.cli_common import where
 from core.errors import ModelPulseError
 
 channels_app = typer.Typer(
@@ -49,10 +50,10 @@ def watch(
         signal.signal(sig, lambda *_: stop.set())
     from core.upkeep.endpoint import Endpoint
 
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         scheduler = Scheduler(store=store, settings=settings, inbox=True).start()
         endpoint = Endpoint(store=store, settings=settings).start()  # `status`, `check`, `backup` beside it
-        _say(f"Watching {settings.db_path} as {scheduler.holder}; Ctrl-C stops.")
+        _say(f"Watching {where(settings)} as {scheduler.holder}; Ctrl-C stops.")
         try:
             stop.wait(seconds or None)
         finally:
@@ -69,7 +70,7 @@ def deliver() -> None:
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         report = deliver_due(store=store, settings=settings, holder=holder_id())
     if report.lease_held_by:
         raise ModelPulseError(f"Another sender ({report.lease_held_by}) is delivering for this store; nothing sent.")
@@ -94,7 +95,7 @@ def schedule(
 
     settings = _settings()
     if model is None:
-        with Store.open(settings.db_path, read_only=True) as store:
+        with Store.at(settings, read_only=True) as store:
             rows = store.schedules()
         for name, (line, _) in rows.items():
             _say(f"{name:<12} {describe(line)} ({settings.delivery.timezone})")
@@ -109,7 +110,7 @@ def schedule(
         line = preset(every, at=at, day=day)
     else:
         raise ModelPulseError("Say when: --every daily --at 07:00, --cron '0 7 * * *', or --off.")
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         _say(set_schedule(store=store, settings=settings, model=model, cron=line, by=by))
 
 
@@ -130,7 +131,7 @@ def mute(
     if end <= datetime.now():
         raise ModelPulseError(f"--until {until} is already past.")
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         store.get_spec(model)
         store.mute_model(model=model, until=end, by=by, reason=reason)
     _say(f"No messages about {model} until {end:%d %b %Y %H:%M}.")
@@ -141,7 +142,7 @@ def unmute(model: Annotated[str, typer.Argument(help="The model.")]) -> None:
     """Let messages about a model go out again."""
     from core.store import Store
 
-    with Store.open(_settings().db_path, verify=True) as store:
+    with Store.at(_settings(), verify=True) as store:
         store.get_spec(model)
         store.unmute_model(model)
     _say(f"Messages about {model} go out again.")
@@ -152,7 +153,7 @@ def deliveries(limit: Annotated[int, typer.Option(help="How many, newest first."
     """Recent messages: when, what, to whom, status, attempts and the last error."""
     from core.store import Store
 
-    with Store.open(_settings().db_path, read_only=True) as store:
+    with Store.at(_settings(), read_only=True) as store:
         frame = store.list_deliveries(limit=limit)
     if frame.empty:
         _say("No messages yet.")
@@ -174,7 +175,7 @@ def digest(send: Annotated[bool, typer.Option("--send", help="Owe it to every di
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, read_only=not send) as store:
+    with Store.at(settings, read_only=not send) as store:
         if not send:
             rendered = digest_message(store, settings)
             _say(f"Subject: {rendered.subject}\n\n{rendered.text}")
@@ -194,7 +195,7 @@ def channels(ctx: typer.Context) -> None:
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, read_only=True) as store:
+    with Store.at(settings, read_only=True) as store:
         found = all_channels(store, settings)
     for c in found:
         wants = f"{c.min_severity} and up" + (", resolved notices" if c.send_resolved else "")
@@ -232,7 +233,7 @@ def add_channel(
         send_resolved=resolved,
         digest=weekly,
     )
-    with Store.open(_settings().db_path, verify=True) as store:
+    with Store.at(_settings(), verify=True) as store:
         store.save_channel(channel, by=by)
     _say(f"Channel {channel.name!r} added as {channel.id}.")
 
@@ -245,7 +246,7 @@ def remove_channel(channel_id: Annotated[str, typer.Argument(help="The channel i
 
     if channel_id.startswith("secrets-"):
         raise ModelPulseError("That channel is written in secrets.toml; remove it there.")
-    with Store.open(_settings().db_path, verify=True) as store:
+    with Store.at(_settings(), verify=True) as store:
         store.delete_channel(channel_id)
     _say(f"Channel {channel_id} removed.")
 
@@ -259,7 +260,7 @@ def test_channel(channel_id: Annotated[str, typer.Argument(help="The channel id 
     from core.store import Store
 
     settings = _settings()
-    with Store.open(settings.db_path, verify=True) as store:
+    with Store.at(settings, verify=True) as store:
         channel = find_channel(store, settings, channel_id)
         if channel is None:
             raise ModelPulseError(f"There is no channel {channel_id}; `python -m core channels` lists them.")

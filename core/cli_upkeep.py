@@ -25,7 +25,7 @@ def answer(command: str, **args: object) -> None:
 
     settings = _settings()
     try:
-        with Store.open(settings.db_path, read_only=True) as store:
+        with Store.at(settings, read_only=True) as store:
             result = ANSWERS[command](store, settings, **args)
     except StoreLockedError:
         result = ask(settings.db_path, command, args)

@@ -7,6 +7,8 @@ the code reads `os.environ` for ModelPulse settings.
 | setting         | env var                    | secrets.toml key | default                                 |
 |-----------------|----------------------------|------------------|-----------------------------------------|
 | store file      | MODELPULSE_DB              | db               | .modelpulse/modelpulse.duckdb           |
+| shared store    | MODELPULSE_STORE           | store            | none: the file above (ducklake:postgres:..)|
+| shared folder   | MODELPULSE_STORE_DATA      | store_data       | none (needed with a shared store)       |
 | model files     | MODELPULSE_MODELS_DIR      | models_dir       | <store folder>/models                   |
 | demo data       | MODELPULSE_DATA_DIR        | data_dir         | data/ in the repository                 |
 | drop folder     | MODELPULSE_INBOX           | inbox            | <store folder>/inbox                    |
@@ -246,11 +248,17 @@ class Access:
     """The role of an OIDC user no list names; None refuses them."""
 
 
+LAKE_PREFIX = "ducklake:"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Resolved settings; build with :func:`load_settings`."""
 
     db_path: Path
+    """The store file; for a shared store, the local path of its data folder (what the rest sits beside)."""
+    store: str = field(default="", repr=False)  # an address may carry a password
+    """Where the store is: the file's path, or a shared DuckLake address (``ducklake:postgres:...``)."""
     models_dir: Path
     data_dir: Path
     inbox_dir: Path
@@ -264,6 +272,35 @@ class Settings:
     inbox_poll: int = 10
     limits: Limits = field(default_factory=Limits)
     delivery: Delivery = field(default_factory=Delivery)
+
+    def __post_init__(self) -> None:
+        if not self.store:
+            object.__setattr__(self, "store", str(self.db_path))
+
+    @property
+    def shared(self) -> bool:
+        """Whether the store is a DuckLake catalog several processes write at once."""
+        return self.store.startswith(LAKE_PREFIX)
+
+    @property
+    def home(self) -> Path:
+        """The folder model files, the inbox and the hash key sit in by default: the store file's folder, or a
+        shared store's shared folder."""
+        return self.db_path.parent
+
+    @classmethod
+    def shared_under(cls, store: str, data: Path | str, *, seed: int = 42, threads: int | None = None) -> Settings:
+        """Settings for a shared store at `store` with its data files, model files and inbox under `data`."""
+        data = Path(data)
+        return cls(
+            db_path=data / "lake",
+            store=store,
+            models_dir=data / "models",
+            inbox_dir=data / "inbox",
+            data_dir=REPO_ROOT / "data",
+            seed=seed,
+            threads=threads,
+        )
 
     @classmethod
     def under(cls, db_path: Path | str, *, seed: int = 42, threads: int | None = None) -> Settings:
@@ -282,7 +319,13 @@ class Settings:
     def with_db(self, db_path: Path | str) -> Settings:
         """Return settings pointing at another store file, with model files and inbox beside it."""
         db_path = Path(db_path)
-        return replace(self, db_path=db_path, models_dir=db_path.parent / "models", inbox_dir=db_path.parent / "inbox")
+        return replace(
+            self,
+            db_path=db_path,
+            store=str(db_path),
+            models_dir=db_path.parent / "models",
+            inbox_dir=db_path.parent / "inbox",
+        )
 
 
 def _int(name: str, raw: object, *, minimum: int) -> int:
@@ -315,6 +358,17 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         return secrets.get(key)
 
     db_path = Path(str(get("db", "MODELPULSE_DB") or Path(".modelpulse") / "modelpulse.duckdb")).expanduser()
+    store = str(get("store", "MODELPULSE_STORE") or "").strip()
+    if store.startswith(LAKE_PREFIX):
+        shared = get("store_data", "MODELPULSE_STORE_DATA")
+        if not shared:
+            raise ConfigError(
+                "A shared store (MODELPULSE_STORE) needs MODELPULSE_STORE_DATA: the folder every machine running "
+                "ModelPulse reaches, where its data files, model files and inbox live."
+            )
+        db_path = Path(str(shared)).expanduser() / "lake"
+    elif store:
+        db_path, store = Path(store).expanduser(), ""
     models_dir = get("models_dir", "MODELPULSE_MODELS_DIR")
     inbox = get("inbox", "MODELPULSE_INBOX")
     data_dir = get("data_dir", "MODELPULSE_DATA_DIR")
@@ -329,6 +383,7 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         access=_access(get, secrets),
         hash_key=str(get("hash_key", "MODELPULSE_HASH_KEY")) if get("hash_key", "MODELPULSE_HASH_KEY") else None,
         db_path=db_path,
+        store=store if store.startswith(LAKE_PREFIX) else "",
         models_dir=Path(str(models_dir)).expanduser() if models_dir else db_path.parent / "models",
         inbox_dir=Path(str(inbox)).expanduser() if inbox else db_path.parent / "inbox",
         data_dir=Path(str(data_dir)).expanduser() if data_dir else REPO_ROOT / "data",

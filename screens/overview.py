@@ -16,7 +16,7 @@ from ui.widgets import BADGE
 guard()
 st.subheader("Model health overview", anchor=False)
 store = require_store()
-db = str(settings().db_path)
+db = settings().store
 cards, changes = data.health(db)
 seen = [c for c in cards if identity().may_see(c.model)]  # a share link shows its one model
 changes = [line for line in changes if any(line.startswith(f"**{c.title}**") for c in seen)]

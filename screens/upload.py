@@ -27,6 +27,7 @@ from ui.state import audit
 from ui.state import change
 from ui.state import clear_caches
 from ui.state import guard
+from ui.state import has_store
 from ui.state import require_role
 from ui.state import settings
 from ui.state import store as open_store
@@ -123,8 +124,8 @@ with new_tab:
                 st.page_link("screens/overview.py", label="Go to the overview", icon=":material/monitor_heart:")
 
 with more_tab:
-    store = open_store() if cfg.db_path.exists() else None
-    specs = data.specs(str(cfg.db_path)) if store is not None else []
+    store = open_store() if has_store() else None
+    specs = data.specs(cfg.store) if store is not None else []
     if not specs:
         st.info("Create a model first (the other tab); its mapping is saved, so later files need none.")
     else:
@@ -185,8 +186,8 @@ with more_tab:
     )
 
 with imports_tab:
-    store = open_store() if cfg.db_path.exists() else None
-    specs = data.specs(str(cfg.db_path)) if store is not None else []
+    store = open_store() if has_store() else None
+    specs = data.specs(cfg.store) if store is not None else []
     if not specs:
         st.info("No models yet, so no imports to list.")
     else:

@@ -18,6 +18,8 @@ from core.intake.mapping import Mapping
 from core.schema import BusinessConfig
 from core.store import Store
 
+pytest_plugins = ["tests.lakes"]  # lake_server, lake_settings, any_settings: stores on DuckLake for any test
+
 # a reduced demo: every model, a fraction of the rows, few epochs. Enough to exercise every path.
 REDUCED_FRACTION = {"churn": 1.0, "hotel": 0.5, "flights": 0.12}
 REDUCED_EPOCHS = 4

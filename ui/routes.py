@@ -51,13 +51,13 @@ def _store(cfg: Settings) -> Store:
     """The process's store for the configured file (the pages' `ui.data.open_store` shares the file)."""
     from ui import data
 
-    key = str(cfg.db_path)
+    key = cfg.store
     if key in data.OPEN and not data.OPEN[key].closed:
         return data.OPEN[key]
     if key not in _STORES or _STORES[key].closed:
-        if not cfg.db_path.exists():
-            Store.open(cfg.db_path, create=True).close()
-        _STORES[key] = Store.open(cfg.db_path)
+        if not Store.exists(cfg.store):
+            Store.at(cfg, create=True).close()
+        _STORES[key] = Store.at(cfg)
     return _STORES[key]
 
 

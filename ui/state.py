@@ -15,6 +15,7 @@ from core.errors import ModelPulseError
 from core.errors import StoreMissingError
 from core.intake.inbox import process_inbox
 from core.store import Store
+from core.store.lake import display
 from ui import data
 
 log = logging.getLogger("modelpulse")
@@ -147,7 +148,7 @@ def change(action: str, fn, *, model: str | None = None, detail: str | None = No
     from core.access import act
 
     return act(
-        data.open_store(str(settings().db_path)), identity(), action, fn, model=model, detail=detail, together=together
+        data.open_store(settings().store), identity(), action, fn, model=model, detail=detail, together=together
     )
 
 
@@ -155,12 +156,12 @@ def require_role(action: str, *, model: str | None = None) -> None:
     """Refuse (with a sentence, logged) when this session's role may not make `action`."""
     from core.access import require
 
-    require(data.OPEN.get(str(settings().db_path)), identity(), action, model=model)
+    require(data.OPEN.get(settings().store), identity(), action, model=model)
 
 
 def audit(action: str, *, model: str | None = None, detail: str | None = None) -> None:
     """Log a change this session made (for long changes made in steps, after `require_role`)."""
-    store = data.open_store(str(settings().db_path))
+    store = data.open_store(settings().store)
     me = identity()
     store.audit.record(actor=me.label, role=me.role, action=action, model=model, detail=detail)
 
@@ -195,16 +196,16 @@ def store(*, create: bool = False) -> Store | None:
     """
     cfg = settings()
     try:
-        if create and not cfg.db_path.exists():
-            Store.open(cfg.db_path, create=True).close()
-        store = data.open_store(str(cfg.db_path))
-        start_inbox_watcher(str(cfg.db_path), cfg.inbox_poll)
-        start_scheduler(str(cfg.db_path))
-        start_endpoint(str(cfg.db_path))
+        if create and not Store.exists(cfg.store):
+            Store.at(cfg, create=True).close()
+        store = data.open_store(cfg.store)
+        start_inbox_watcher(cfg.store, cfg.inbox_poll)
+        start_scheduler(cfg.store)
+        start_endpoint(cfg.store)
         return store
     except StoreMissingError:
         st.info(
-            f"There is no ModelPulse store yet at `{cfg.db_path}`. Run `make run` (it seeds the demo) or "
+            f"There is no ModelPulse store yet at `{display(cfg.store)}`. Run `make run` (it seeds the demo) or "
             "`python -m core demo`, or bring your own data."
         )
         link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
@@ -212,6 +213,13 @@ def store(*, create: bool = False) -> Store | None:
     except ModelPulseError as exc:
         st.error(exc.user_message)
         return None
+
+
+def has_store() -> bool:
+    """Whether the configured store exists (the one this process opened, or a file or lake there now)."""
+    cfg = settings()
+    opened = data.OPEN.get(cfg.store)
+    return (opened is not None and not opened.closed) or Store.exists(cfg.store)
 
 
 def require_store() -> Store:
@@ -225,7 +233,7 @@ def require_store() -> Store:
 def require_models(*, empty: str = "No models yet. Load the demo or bring your own data first."):
     """(store, db path, model specs) for a page that needs at least one model; otherwise say so and stop."""
     s = require_store()
-    db = str(settings().db_path)
+    db = settings().store
     specs = [s for s in data.specs(db) if identity().may_see(s.name)]
     if not specs:
         st.info(empty)

@@ -242,7 +242,7 @@ def seed_demo(
         use_threads(settings.threads)
     report = DemoReport()
     started = time.perf_counter()
-    with Store.open(settings.db_path, create=True) as store:
+    with Store.at(settings, create=True) as store:
         for name in names or list(DEMO_MODELS):
             demo = DEMO_MODELS[name]
             exists = store.get_spec(name, missing_ok=True) is not None

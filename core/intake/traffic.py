@@ -54,7 +54,7 @@ def _store(store: Store | None, settings: Settings | None) -> Iterator[Store]:
     if store is not None:
         yield store
         return
-    with Store.open((settings or load_settings()).db_path) as opened:
+    with Store.at(settings or load_settings()) as opened:
         yield opened
 
 

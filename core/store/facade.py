@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.config import Settings
 from core.errors import StoreDamagedError
 from core.errors import StoreError
 from core.predictions import Predictions
@@ -134,6 +135,12 @@ class Store:
             conn.close()
             raise
         return cls(conn)
+
+    @classmethod
+    def at(cls, settings: Settings, **options: object) -> Store:
+        """Open the store `settings` name: its file, or its shared lake (created under the shared folder).
+        `options` are :meth:`open`'s (read_only, create, verify)."""
+        return cls.open(settings.store, data_path=settings.db_path, **options)
 
     @staticmethod
     def exists(path: Path | str) -> bool:

@@ -10,7 +10,8 @@ module makes up for it (measured in ``docs/ducklake-notes.md``):
   ``duckdb-extension-postgres-scanner`` (an extension folder of links to their files, so DuckDB's autoload
   finds them and never downloads);
 - DuckLake has no PRIMARY KEY, UNIQUE, CHECK, index or sequence: the schema is the file's migrations with
-  the keys taken out (:func:`lake_statements`); the keys stay in the code as data (:data:`KEYS`);
+  the keys taken out (:func:`lake_statements`); the keys stay in the code as data
+  (:data:`core.store.migrations.KEYS`); nothing is inlined into the catalog (:func:`setup_statements`);
 - DuckLake detects write-write conflicts per table at COMMIT but never read-then-insert races, so every
   write transaction that is not a pure append holds one PostgreSQL advisory lock (:class:`WriteLock`) from
   before BEGIN until after COMMIT: such writes run one at a time across every process, each seeing all
@@ -43,9 +44,6 @@ LOCK_KEY = (0x4D50, 0x5354)
 """The advisory lock every non-append write transaction of one catalog database holds ('MP', 'ST')."""
 LOCK_WAIT_SECONDS = 300
 """How long a write waits for another process's write before it gives up with a sentence."""
-PREDICTIONS_INLINING = 0
-"""`predictions` has a column called row_id, which DuckLake reserves while it inlines small inserts into the
-catalog; that table is written in bulk anyway, so inlining is off for it alone."""
 
 
 def is_lake(target: object) -> bool:
@@ -236,24 +234,17 @@ def without_keys(statement: str) -> str:
     return re.sub(r"\s+PRIMARY KEY\b", "", _TABLE_KEY.sub("", statement))
 
 
-def lake_statements(statement: str, *, catalog: str) -> list[str]:
+def lake_statements(statement: str) -> list[str]:
     """The statements one migration statement becomes on DuckLake (see the module docstring)."""
-    table = _TABLE.search(statement)
-    plain = without_keys(statement)
-    if table is None or table.group(1) != "predictions":
-        return [plain]
-    cat = quote_catalog(catalog)
-    return [
-        f"CALL {cat}.set_option('data_inlining_row_limit', {PREDICTIONS_INLINING})",
-        plain,
-        f"CALL {cat}.set_option('data_inlining_row_limit', {PREDICTIONS_INLINING}, table_name => 'predictions')",
-        f"CALL {cat}.set_option('data_inlining_row_limit', {INLINING_ROWS})",
-    ]
+    return [without_keys(statement)]
 
 
-INLINING_ROWS = 10
-"""Inserts of up to this many rows are kept in the catalog rather than as a Parquet file each (alerts, audit
-lines, claims): DuckLake's own default, restored after `predictions` is made."""
+def setup_statements(*, catalog: str) -> list[str]:
+    """Run once as a lake is created, before any table: every insert becomes a Parquet file, none is inlined
+    into the catalog. DuckLake 1.5.5 loses rows inlined into a table made in the same transaction (the
+    catalog names their table twice differently), and `predictions` has a column called row_id, which
+    inlining reserves; the small files this leaves are merged by `python -m core compact` (and the scheduler)."""
+    return [f"CALL {quote_catalog(catalog)}.set_option('data_inlining_row_limit', 0)"]
 
 
 def keys_of(migrations: dict[int, list[str]]) -> dict[str, tuple[str, ...]]:
@@ -335,7 +326,7 @@ class WriteLock:
         self.held = False
 
 
-CONFLICT_SIGNS = ("transaction conflict", "conflict on", "failed to commit ducklake transaction")
+CONFLICT_SIGNS = ("transaction conflict", "conflict on update")
 
 
 def is_conflict(exc: BaseException) -> bool:

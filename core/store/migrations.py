@@ -399,6 +399,9 @@ def migrate(conn: Connection) -> int:
     new store at once take turns (the write lock), and the second finds the steps done.
     """
     with conn.transaction() as cur:
+        if conn.backend == "ducklake" and "schema_version" not in conn.tables():
+            for sql in lake.setup_statements(catalog=cur.execute("SELECT current_database()").fetchone()[0]):
+                cur.execute(sql)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
@@ -406,10 +409,9 @@ def migrate(conn: Connection) -> int:
         with conn.transaction() as cur:
             if int(cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]) >= version:
                 continue
-            catalog = cur.execute("SELECT current_database()").fetchone()[0]
             for statement in MIGRATIONS[version]:
                 for sql in (
-                    lake.lake_statements(statement, catalog=catalog) if conn.backend == "ducklake" else [statement]
+                    lake.lake_statements(statement) if conn.backend == "ducklake" else [statement]
                 ):
                     cur.execute(sql)
             cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])

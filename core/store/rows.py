@@ -48,12 +48,14 @@ class RowsFamily:
     def ensure_table(self, spec: ModelSpec) -> str:
         """Create the model's rows table, or add the columns a changed spec needs. Returns its name."""
         table = rows_table_name(spec.name)
+        wanted = feature_columns(spec)
         with self.conn.transaction() as cur:
-            sql = f"CREATE TABLE IF NOT EXISTS {quote_ident(table)} ({', '.join(SYSTEM_COLUMNS)})"
-            cur.execute(sql)
             have = self.conn.columns(cur, table)
-            for col, sql_type in feature_columns(spec).items():
-                if col not in have:
+            if not have:  # made whole at once: DuckLake loses rows inlined into a table made and altered in one commit
+                columns = [*SYSTEM_COLUMNS, *(f"{quote_ident(c)} {t}" for c, t in wanted.items())]
+                cur.execute(f"CREATE TABLE {quote_ident(table)} ({', '.join(columns)})")
+            for col, sql_type in wanted.items():
+                if have and col not in have:
                     sql = f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(col)} {sql_type}"
                     cur.execute(sql)
         return table

@@ -50,8 +50,8 @@ def _same(store: Store) -> pd.DataFrame:
 
 
 @pytest.fixture
-def store(settings):
-    with Store.open(settings.db_path, create=True) as s:
+def store(any_settings):
+    with Store.at(any_settings, create=True) as s:
         s.upsert_model(SPEC)
         yield s
 
@@ -110,7 +110,7 @@ def test_fingerprints_recount_only_the_windows_written_to(store, recounts):
     assert recounts[0] is None
 
 
-def test_fingerprints_follow_a_purge_and_a_read_only_open(store, settings):
+def test_fingerprints_follow_a_purge_and_a_read_only_open(store, any_settings):
     rows = _rows(120, 0, "2020-01-01")
     _write(store, rows, _labels(rows))
     _same(store)
@@ -120,7 +120,7 @@ def test_fingerprints_follow_a_purge_and_a_read_only_open(store, settings):
     more = _rows(10, 500, "2020-06-01")
     _write(store, more, _labels(more))
     store.close()
-    with Store.open(settings.db_path, read_only=True) as ro:  # reads the cache, writes nothing
+    with Store.at(any_settings, read_only=True) as ro:  # reads the cache, writes nothing
         got = ro.window_fingerprints(spec=SPEC)
         pd.testing.assert_frame_equal(got, _full(ro), check_dtype=False)
         assert pd.Timestamp("2020-06-01") in set(pd.to_datetime(got["window_start"]))

@@ -23,8 +23,8 @@ def measured(version: int, *values: tuple[str, float]) -> VersionImportance:
     )
 
 
-def test_importance_round_trips_and_a_new_save_replaces_the_old(tmp_path):
-    with Store.open(tmp_path / "s.duckdb", create=True) as store:
+def test_importance_round_trips_and_a_new_save_replaces_the_old(any_settings):
+    with Store.at(any_settings, create=True) as store:
         assert store.read_importance(model="churn", version=1) is None
         first = measured(1, ("tenure", 0.12), ("contract", 0.05), ("gender", -0.001))
         store.save_importance(first)

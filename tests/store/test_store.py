@@ -35,20 +35,21 @@ def _rows(n: int, start: int = 0) -> pd.DataFrame:
 
 
 @pytest.fixture
-def store(settings):
-    with Store.open(settings.db_path, create=True) as s:
+def store(any_settings):
+    """A store with the churn model, on each backend in turn (a DuckDB file, a DuckLake catalog)."""
+    with Store.at(any_settings, create=True) as s:
         s.upsert_model(CHURN.spec)
         yield s
 
 
-def test_migration_is_idempotent(settings):
-    with Store.open(settings.db_path, create=True) as s:
+def test_migration_is_idempotent(any_settings):
+    with Store.at(any_settings, create=True) as s:
         assert s.schema_version() == SCHEMA_VERSION
         tables = s.conn.tables()
         assert s.migrate() == SCHEMA_VERSION
         assert s.conn.tables() == tables
         assert s.conn.fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
-    with Store.open(settings.db_path) as s:  # reopening migrates nothing
+    with Store.at(any_settings) as s:  # reopening migrates nothing
         assert s.conn.fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
 
 
@@ -108,7 +109,9 @@ def test_corrupt_store_is_refused_and_left_untouched(tmp_path):
     assert path.read_bytes() == payload
 
 
-def test_truncated_store_is_refused(tmp_path, store):
+def test_truncated_store_is_refused(tmp_path, settings):
+    store = Store.at(settings, create=True)
+    store.upsert_model(CHURN.spec)
     store.write_batch(spec=CHURN.spec, rows=_rows(50), predictions={1: Predictions(np.zeros(50), np.zeros(50))})
     store.close()
     data = store.path.read_bytes()
@@ -131,8 +134,9 @@ def test_foreign_duckdb_file_is_not_adopted(tmp_path):
     assert con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] == 1
 
 
-def test_second_writer_gets_a_sentence_not_a_traceback(settings, store):
-    store.close()
+def test_second_writer_gets_a_sentence_not_a_traceback(settings):
+    """The file's one-writer rule (a shared store has none: tests/store/test_many_writers.py)."""
+    Store.at(settings, create=True).close()
     holder = subprocess.Popen(
         [
             sys.executable,

@@ -24,8 +24,8 @@ def _rows(n: int) -> pd.DataFrame:
 
 
 @pytest.fixture
-def store(settings):
-    with Store.open(settings.db_path, create=True) as s:
+def store(any_settings):
+    with Store.at(any_settings, create=True) as s:
         yield s
 
 
