@@ -81,6 +81,25 @@ def backup(
 
 
 @friendly
+def migrate(
+    to: Annotated[
+        str, typer.Option("--to", help="The empty store to copy into: a file path, or ducklake:postgres:...")
+    ],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="With a shared target: its shared folder (data and model files).")
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="Copy this store file (a backup's, say) instead of the configured one."),
+    ] = None,
+) -> None:
+    """Copy the whole store into another backend (a file into a shared DuckLake store, or back), verified."""
+    from core.upkeep.migrate import migrate_store
+
+    _say(migrate_store(_settings(), to=to, data=data, source=str(source) if source else None, progress=_say).message)
+
+
+@friendly
 def restore(
     path: Annotated[Path, typer.Argument(help="A backup folder written by `backup`.")],
 ) -> None:
@@ -92,5 +111,5 @@ def restore(
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the `python -m core` app."""
-    for fn in (status, alerts, check, report, backup, restore):
+    for fn in (status, alerts, check, report, backup, restore, migrate):
         app.command(name=fn.__name__)(fn)

@@ -9,6 +9,7 @@ file copy inside PostgreSQL, a fraction of a second) with the lake's data path p
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from tests.pg_server import postgres_server
 
 TEMPLATE = "lake_template"
 _numbers = itertools.count(1)
+_template_data: dict[int, Path] = {}
+"""Per server port: the template lake's data folder, copied with every new lake (its files are named relative
+to the lake's data path)."""
 
 
 def lake_url(server: PostgresServer, dbname: str) -> str:
@@ -50,7 +54,7 @@ def new_lake(server: PostgresServer, root: Path, *, seed: int = 7) -> Settings:
     dbname = f"lake_{next(_numbers)}"
     create_database(server, dbname, template=TEMPLATE)
     cfg = Settings.shared_under(lake_url(server, dbname), root, seed=seed, threads=2)
-    cfg.db_path.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(_template_data[server.port], cfg.db_path)
     dsn = f"dbname={dbname} host={server.host} port={server.port} user={server.user}"
     with psycopg.connect(dsn, autocommit=True) as pg:  # the copy's files go to its own folder
         pg.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'", [f"{cfg.db_path}/"])
@@ -64,8 +68,9 @@ def lake_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresSe
         pytest.fail("PostgreSQL is not installed; `make test` installs Debian's postgresql package.")
     with postgres_server(dbname="postgres") as server:
         create_database(server, TEMPLATE)
-        folder = tmp_path_factory.mktemp("lake-template")
-        Store.at(Settings.shared_under(lake_url(server, TEMPLATE), folder), create=True).close()
+        template = Settings.shared_under(lake_url(server, TEMPLATE), tmp_path_factory.mktemp("lake-template"))
+        Store.at(template, create=True).close()
+        _template_data[server.port] = template.db_path
         yield server
 
 
@@ -83,3 +88,18 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         root.mkdir(parents=True, exist_ok=True)
         return Settings.under(root / "modelpulse.duckdb", seed=7, threads=2)
     return new_lake(request.getfixturevalue("lake_server"), tmp_path / "shared")
+
+
+@pytest.fixture(params=["file", "ducklake"])
+def copied_any(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """A private copy of the reduced demo on each backend in turn: its file, then the same store migrated into
+    a lake of its own (`python -m core migrate`'s code, checked table by table)."""
+    from core.progress import quiet
+    from core.upkeep.migrate import migrate_store
+
+    copied = request.getfixturevalue("copied")
+    if request.param == "file":
+        return copied
+    lake = new_lake(request.getfixturevalue("lake_server"), tmp_path / "shared")
+    migrate_store(copied, to=lake.store, data=lake.home, progress=quiet)
+    return lake

@@ -313,12 +313,13 @@ class Connection:
         finally:
             cur.unregister(name)
 
-    def insert(self, cur: Cursor, table: str, frame: pd.DataFrame) -> None:
+    def insert(self, cur: Cursor, table: str, frame: pd.DataFrame | pa.Table) -> None:
         """Bulk-insert `frame` into `table` through a registered Arrow table (never row by row)."""
-        if frame.empty:
+        arrow = isinstance(frame, pa.Table)
+        if (frame.num_rows == 0) if arrow else frame.empty:
             return
         with self.registered(cur, frame, "batch") as source:
-            cols = ", ".join(quote_ident(c) for c in frame.columns)
+            cols = ", ".join(quote_ident(c) for c in (frame.column_names if arrow else frame.columns))
             sql = f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {source}"  # noqa: S608
             cur.execute(sql)
 

@@ -52,6 +52,9 @@ from core.store.results import ResultsFamily
 from core.store.retention import RetentionFamily
 from core.store.rows import RowsFamily
 from core.store.rows import feature_columns
+from core.store.rows import rows_table_name
+from core.store.transfer import Copied
+from core.store.transfer import copy_tables
 from core.store.types import ModelStatus
 
 
@@ -199,6 +202,23 @@ class Store:
     def copy_to(self, target: Path | str) -> None:
         """Write a consistent copy of the database to the new file `target` while writers go on."""
         self.conn.copy_to(Path(target))
+
+    def copy_into(self, target: Store, *, progress: Callable[[str], None] = lambda _: None) -> Copied:
+        """Copy this whole store into the empty store `target` (any backend) in one transaction, then compare
+        every table's rows and checksum on both sides (see :mod:`core.store.transfer`)."""
+        if target.schema_version() != self.schema_version():
+            raise StoreError(
+                f"{self.where} is at schema {self.schema_version()} and {target.where} at {target.schema_version()}; "
+                "open the older one once with write access so both are current."
+            )
+        specs = {rows_table_name(s.name): s for s in self.list_specs()}
+
+        def make_table(table: str) -> None:
+            if table not in specs:
+                raise StoreError(f"Table `{table}` of {self.where} belongs to no model; nothing was copied.")
+            target.rows.ensure_table(specs[table])
+
+        return copy_tables(self.conn, target.conn, make_table=make_table, progress=progress)
 
     def schema_version(self) -> int:
         """The schema version recorded in the file (0 for an empty database)."""

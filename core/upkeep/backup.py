@@ -46,7 +46,8 @@ class BackupResult:
     message: str
 
 
-def _copy_file(source: Path, target: Path) -> None:
+def copy_file(source: Path, target: Path) -> None:
+    """Copy one file and flush it to disk before anything records it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     with open(target, "rb") as fh:
@@ -77,7 +78,7 @@ def backup_store(store: Store, *, dest: Path | str) -> BackupResult:
                             f"v{info.version} of `{spec.name}` has no {name} at {source.parent}; nothing usable "
                             f"was backed up. Run `python -m core check` first."
                         )
-                    _copy_file(source.parent / name, folder / name)
+                    copy_file(source.parent / name, folder / name)
                     files[(folder / name).relative_to(dest).as_posix()] = sha256_file(folder / name)
                 copy.set_weights_path(
                     model=spec.name,
@@ -181,12 +182,12 @@ def restore_store(folder: Path | str, *, settings: Settings) -> BackupResult:
     tmp = db.with_name(f".{db.name}.restoring")
     if tmp.exists():
         tmp.unlink()
-    _copy_file(folder / DB_NAME, tmp)
+    copy_file(folder / DB_NAME, tmp)
     files = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("model_files", {})
     models_tmp = settings.models_dir.with_name(f".{settings.models_dir.name}.restoring")
     shutil.rmtree(models_tmp, ignore_errors=True)
     for rel in files:
-        _copy_file(folder / rel, models_tmp / Path(rel).relative_to("models"))
+        copy_file(folder / rel, models_tmp / Path(rel).relative_to("models"))
     # from here on only renames: the old store and models stay beside the new ones
     kept, had_store = db.with_name(f"{db.name}.before-restore-{stamp}"), db.exists()
     if had_store:

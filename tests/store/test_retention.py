@@ -19,8 +19,8 @@ def _results(store: Store, model: str) -> pd.DataFrame:
     return frame[frame["window_start"].notna()].sort_values(["window_start", "check", "metric"]).reset_index(drop=True)
 
 
-def test_retention_deletes_old_rows_and_keeps_their_results(copied):
-    with Store.open(copied.db_path) as store:
+def test_retention_deletes_old_rows_and_keeps_their_results(copied_any):
+    with Store.at(copied_any) as store:
         table = rows_table_name("churn")
         ts = store.query_df(f"SELECT _ts FROM {table} WHERE _split = 'production' ORDER BY _ts")["_ts"]  # noqa: S608
         middle = pd.Timestamp(ts.iloc[len(ts) // 2])
