@@ -213,6 +213,15 @@ def ingest(
 def monitor(
     model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
     fresh: Annotated[bool, typer.Option(help="Forget computed windows and recompute everything.")] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="Fan the windows out over this many local processes (a shared store).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Fan the windows out over the Dask cluster at this address (tcp://host:8786).")
+    ] = None,
+    claim_seconds: Annotated[
+        float, typer.Option(help="How long a worker's claim on a window lasts (a dead worker's expires).")
+    ] = 600.0,
 ) -> None:
     """Compute monitoring for windows that are new or whose labels changed, then update alerts."""
     from core.refresh import refresh
@@ -225,7 +234,15 @@ def monitor(
             store.get_spec(name)
             if fresh:
                 store.clear_monitoring(model=name)
-        summary = refresh(store=store, settings=settings, models=names, progress=_say)
+        summary = refresh(
+            store=store,
+            settings=settings,
+            models=names,
+            progress=_say,
+            workers=workers,
+            scheduler=scheduler,
+            claim_seconds=claim_seconds,
+        )
         for name in names:
             a = summary.alerts.get(name, {})
             _say(

@@ -21,6 +21,8 @@ from core import faults
 from core.alerts.silenced import evaluate_with_feedback
 from core.config import Settings
 from core.modeling.versions import loadable_versions
+from core.monitoring.claimed import CLAIM_SECONDS
+from core.monitoring.fanout import run_fanned_out
 from core.monitoring.runner import RunSummary
 from core.monitoring.runner import run_monitoring
 from core.monitoring.thresholds import Thresholds
@@ -48,8 +50,15 @@ def refresh(
     models: list[str] | None = None,
     thresholds: Thresholds | None = None,
     progress: Progress = print,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    claim_seconds: float = CLAIM_SECONDS,
 ) -> RunSummary:
-    """Monitor every model (or the ones named), then bring each one's alerts up to date with its live version."""
+    """Monitor every model (or the ones named), then bring each one's alerts up to date with its live version.
+
+    With `workers` (local processes) or `scheduler` (a Dask cluster's address) the windows are computed by Dask
+    workers on a shared store (:mod:`core.monitoring.fanout`); the results are the same.
+    """
     started = time.perf_counter()
     thresholds = thresholds or Thresholds()
     settings = settings or Settings.under(store.path)
@@ -62,9 +71,21 @@ def refresh(
         purged = {name: apply_retention(store, model=name) for name in names}
         for name in names:
             scored[name] = catch_up_scoring(store, spec=store.get_spec(name), progress=progress)
-        summary = run_monitoring(
-            store=store, settings=settings, models=models, thresholds=thresholds, progress=progress
-        )
+        if workers or scheduler:
+            summary = run_fanned_out(
+                store=store,
+                settings=settings,
+                models=models,
+                thresholds=thresholds,
+                progress=progress,
+                workers=workers,
+                scheduler=scheduler,
+                claim_seconds=claim_seconds,
+            )
+        else:
+            summary = run_monitoring(
+                store=store, settings=settings, models=models, thresholds=thresholds, progress=progress
+            )
         for spec in store.list_specs():
             if spec.name not in names:
                 continue

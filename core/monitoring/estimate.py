@@ -30,6 +30,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from core.monitoring.bands import BAND_WINDOWS
+from core.monitoring.bands import judge
+from core.monitoring.bands import past_errors
 from core.monitoring.cbpe import Calibrator
 from core.monitoring.cbpe import estimate_window
 from core.monitoring.cbpe import expected_metrics
@@ -52,8 +55,6 @@ def _times(column: pd.Series) -> pd.Series:
 
 # ---------------------------------------------------------------------------- band and combination
 ESTIMATED = ("accuracy", "f1", "roc_auc")
-BAND_WINDOWS = 16
-"""The error band and the combination learn from at most this many past windows with outcomes."""
 SAMPLING_DRAWS = 64
 SAMPLING_ROWS = 20_000
 
@@ -97,17 +98,6 @@ def sampling_spread(score: np.ndarray, q: np.ndarray, *, threshold: float, cover
         dev = dev[np.isfinite(dev)]
         out[metric] = float(np.quantile(dev, coverage) * scale) if dev.size else float("nan")
     return out
-
-
-def conformal_band(errors: list[float], coverage: float) -> float | None:
-    """The ceil(coverage * (n + 1))-th smallest of n past absolute errors; None when n is too small.
-
-    If the next error is exchangeable with the past ones, it falls within this value with probability
-    at least `coverage` (split-conformal prediction); with fewer than coverage / (1 - coverage)
-    errors no past value is large enough to promise that.
-    """
-    rank = int(np.ceil(coverage * (len(errors) + 1)))
-    return float(np.sort(errors)[rank - 1]) if errors and rank <= len(errors) else None
 
 
 def combination_weight(recalibrated: np.ndarray, validation: np.ndarray, *, prior: float = 0.5) -> float:
@@ -286,28 +276,19 @@ class Estimator:
             past_windows=len(past),
         )
 
-    def band(self, combined: Combined, frame: pd.DataFrame, history: list[dict[str, float]]) -> dict[str, float]:
-        """Half-width of each metric's error band, to cover the realised value in `estimate_band_coverage` of windows.
-
-        The conformal quantile of the reported estimates' absolute errors over the last `BAND_WINDOWS`
-        windows with outcomes. It never goes below what chance alone leaves (:func:`sampling_spread`)
-        nor below the distance from the blend to the farther of its two parts: when recalibration moved
-        the estimate, the truth is uncertain by at least that much. With too few past windows for a
-        conformal quantile, the largest past error stands in.
-        """
+    def band_floors(self, combined: Combined, frame: pd.DataFrame) -> dict[str, float]:
+        """The least each metric's error band can be in this window, from the window alone: what chance leaves
+        (:func:`sampling_spread`) and, when recalibration moved the estimate, the distance from the blend to the
+        farther of its two parts (the truth is uncertain by at least that much). Stored with the estimate, so
+        the band can be settled again once every earlier window is known (:func:`settle_bands`)."""
         coverage = self.thresholds.estimate_band_coverage
         score = frame["_probability"].to_numpy(dtype="float64")
         chance = sampling_spread(score, combined.calibrator(score), threshold=self.threshold, coverage=coverage)
         out = {}
         for m in ESTIMATED:
-            errors = [abs(h[m]) for h in history[-BAND_WINDOWS:] if h.get(m) is not None and h[m] == h[m]]
-            past = conformal_band(errors, coverage)
-            if past is None:
-                past = max(errors, default=0.0)
             w = combined.weights[m]
             split = max(w, 1 - w) * abs(combined.recalibrated[m] - combined.validation_only[m])
-            floor = max(chance[m] if chance[m] == chance[m] else 0.0, split)
-            out[m] = float(max(past, floor))
+            out[m] = float(max(chance[m] if chance[m] == chance[m] else 0.0, split))
         return out
 
     def checks(
@@ -325,27 +306,23 @@ class Estimator:
             return []
         th = self.thresholds
         calibrator = combined.calibrator
-        bands = self.band(combined, frame, history)
+        floors = self.band_floors(combined, frame)
         out = []
         for metric in ESTIMATED:
             est = combined.metrics[metric]
-            measured = [h for h in history[-BAND_WINDOWS:] if h.get(metric) is not None and h[metric] == h[metric]]
-            band = bands[metric]
-            enough = len(measured) >= 2
-            trusted = enough and band <= th.estimate_trust_band and not combined.flags
-            reasons = list(combined.flags)
-            if not enough:
-                reasons.append("Too few past windows with outcomes to measure how far off estimates run.")
-            elif band > th.estimate_trust_band:
-                reasons.append(f"Recent estimates were off by up to {band:.2f}.")
+            verdict = judge(
+                est=est,
+                floor=floors[metric],
+                errors=past_errors(history, metric),
+                flags=combined.flags,
+                source=calibrator.source,
+                metric=metric,
+                thresholds=th,
+            )
+            band, trusted, reasons, message = verdict.band, verdict.trusted, verdict.reasons, verdict.message
             ref = self.reference_metrics.get(metric)
             real = realised.get(metric)
             error = est - real if real is not None and real == real else None
-            message = (
-                f"Estimated {metric.replace('_', ' ')} {est:.3f} ± {band:.2f} from the model's own confidence "
-                f"(calibrated on {calibrator.source}). "
-                + ("It has been reliable lately." if trusted else "Treat it with care: " + " ".join(reasons))
-            )
             out.append(
                 CheckResult(
                     check=Check.ESTIMATED_PERFORMANCE,
@@ -372,6 +349,8 @@ class Estimator:
                         "validation_only": clean(combined.validation_only[metric]),
                         "recalibrated_weight": clean(combined.weights[metric]),
                         "weight_windows": combined.past_windows,
+                        "floor": clean(floors[metric]),
+                        "flags": list(combined.flags),
                     },
                 )
             )

@@ -18,6 +18,7 @@ import pandas as pd
 
 from core import faults
 from core.config import Settings
+from core.monitoring.bands import settle_bands
 from core.monitoring.binned import PUSHDOWN_ROWS
 from core.monitoring.binned import CountedWindow
 from core.monitoring.context import VersionContext
@@ -30,6 +31,7 @@ from core.monitoring.windows import Window
 from core.monitoring.windows import make_window
 from core.progress import Progress
 from core.results import Check
+from core.results import WindowResult
 from core.schema import ModelSpec
 from core.store import Store
 from core.store import VersionInfo
@@ -122,6 +124,55 @@ def windows_behind(store: Store, spec: ModelSpec) -> int:
     return total
 
 
+def compute_one(
+    store: Store,
+    ctx: VersionContext,
+    *,
+    scope: str,
+    start: object,
+    n_rows: int,
+    fp: str,
+    errors: dict[pd.Timestamp, dict[str, float]],
+    pushdown_rows: int = PUSHDOWN_ROWS,
+) -> WindowResult:
+    """Compute one window of a version from the store and save it; `errors` (the version's past estimate errors
+    by window) gains this window's. The sequential run and every fanned-out worker go through here."""
+    window = make_window(start, ctx.spec.window)
+    big = scope == "full" and n_rows > pushdown_rows
+    counted = counted_window(store, ctx, window) if big else None
+    # the other checks still read the window's rows (bench/RESULTS.md, session 6)
+    frame = store.read_window(spec=ctx.spec, version=ctx.info.version, start=window.start, end=window.end)
+    if counted is None and len(frame) > SAMPLE_CAP:  # drift samples: a fixed row order keeps it repeatable
+        frame = frame.sort_values("_row_id", kind="stable", ignore_index=True)
+    history = [errors[w] for w in sorted(errors) if w < pd.Timestamp(window.start)]
+    calibration = None
+    if needs_calibration(ctx, scope=scope, n_rows=len(frame)):
+        calibration = calibration_rows(store, ctx, window)
+    result = compute_window(
+        ctx, window, frame, scope=scope, fp=fp, history=history, calibration=calibration, counted=counted
+    )
+    store.save_window(result=result, scope=scope)
+    faults.point("window.saved")
+    for c in result.checks:
+        if c.check == Check.ESTIMATED_PERFORMANCE and c.details.get("error") is not None:
+            errors.setdefault(pd.Timestamp(window.start), {})[c.metric] = c.details["error"]
+    return result
+
+
+def settle_estimates(store: Store, spec: ModelSpec, version: int, thresholds: Thresholds) -> int:
+    """Give every stored estimate of a version the band it has once all earlier windows are known (windows
+    computed out of order, by several workers, saw only some of them). Returns how many rows changed."""
+    if spec.task != "binary":
+        return 0
+    frame = store.read_results(
+        model=spec.name, version=version, check=str(Check.ESTIMATED_PERFORMANCE), with_details=True
+    )
+    changes = settle_bands(frame, thresholds)
+    if len(changes):
+        store.revise_estimates(model=spec.name, version=version, changes=changes)
+    return len(changes)
+
+
 def monitor_version(
     store: Store,
     spec: ModelSpec,
@@ -150,25 +201,16 @@ def monitor_version(
     store.save_segment_reference(model=spec.name, version=info.version, segments=ctx.segment_reference)
     errors = _estimate_history(store, spec.name, info.version) if spec.task == "binary" and scope == "full" else {}
     for k, (row, fp) in enumerate(sorted(todo, key=lambda t: t[0]["window_start"]), start=1):
-        window = make_window(row["window_start"], spec.window)
-        big = scope == "full" and int(row["n_rows"]) > pushdown_rows
-        counted = counted_window(store, ctx, window) if big else None
-        # the other checks still read the window's rows (bench/RESULTS.md, session 6)
-        frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
-        if counted is None and len(frame) > SAMPLE_CAP:  # drift samples: a fixed row order keeps it repeatable
-            frame = frame.sort_values("_row_id", kind="stable", ignore_index=True)
-        history = [errors[w] for w in sorted(errors) if w < pd.Timestamp(window.start)]
-        calibration = None
-        if needs_calibration(ctx, scope=scope, n_rows=len(frame)):
-            calibration = calibration_rows(store, ctx, window)
-        result = compute_window(
-            ctx, window, frame, scope=scope, fp=fp, history=history, calibration=calibration, counted=counted
+        compute_one(
+            store,
+            ctx,
+            scope=scope,
+            start=row["window_start"],
+            n_rows=int(row["n_rows"]),
+            fp=fp,
+            errors=errors,
+            pushdown_rows=pushdown_rows,
         )
-        store.save_window(result=result, scope=scope)
-        faults.point("window.saved")
-        for c in result.checks:
-            if c.check == Check.ESTIMATED_PERFORMANCE and c.details.get("error") is not None:
-                errors.setdefault(pd.Timestamp(window.start), {})[c.metric] = c.details["error"]
         if k == len(todo) or k % 10 == 0:
             progress(f"  {spec.name} v{info.version} ({scope}): {k}/{len(todo)} windows computed")
     return len(todo), len(fingerprints) - len(todo)

@@ -337,6 +337,7 @@ class Store:
     save_window = _by("results", ResultsFamily.save_window)
     save_version_checks = _by("results", ResultsFamily.save_version_checks)
     forget_windows = _by("results", ResultsFamily.forget_windows)
+    revise_estimates = _by("results", ResultsFamily.revise_estimates)
     read_results = _by("results", ResultsFamily.read_results)
     read_window_stats = _by("results", ResultsFamily.read_window_stats)
     read_daily_stats = _by("results", ResultsFamily.read_daily_stats)

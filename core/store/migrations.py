@@ -410,9 +410,7 @@ def migrate(conn: Connection) -> int:
             if int(cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]) >= version:
                 continue
             for statement in MIGRATIONS[version]:
-                for sql in (
-                    lake.lake_statements(statement) if conn.backend == "ducklake" else [statement]
-                ):
+                for sql in lake.lake_statements(statement) if conn.backend == "ducklake" else [statement]:
                     cur.execute(sql)
             cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])
     return schema_version(conn)

@@ -74,6 +74,27 @@ class ResultsFamily:
                 frame = segment_frame(result.model, result.version, result.segments, window_start=result.start)
                 self.conn.insert(cur, "segment_stats", frame)
 
+    def revise_estimates(self, *, model: str, version: int, changes: pd.DataFrame) -> None:
+        """Rewrite the band, bounds, wording and details of stored estimates (`changes`: window_start, metric,
+        lower, upper, message, details), in one transaction."""
+        with self.conn.transaction() as cur:
+            for row in changes.itertuples():
+                cur.execute(
+                    "UPDATE check_results SET lower = ?, upper = ?, message = ?, details = ? "
+                    "WHERE model = ? AND version = ? AND scope = 'full' AND window_start = ? "
+                    "AND check_kind = 'estimated_performance' AND metric = ?",
+                    [
+                        row.lower,
+                        row.upper,
+                        row.message,
+                        row.details,
+                        model,
+                        int(version),
+                        pd.Timestamp(row.window_start).to_pydatetime(),
+                        row.metric,
+                    ],
+                )
+
     def forget_windows(self, *, model: str, version: int, starts: list[datetime]) -> None:
         """Forget the results and statistics of windows that no longer hold any rows (their data was removed)."""
         if not starts:
