@@ -17,6 +17,7 @@ POINTS = {
     "batch.before_commit": "a batch of rows, predictions and labels is written, not committed",
     "batch.committed": "a batch is committed, its monitoring not yet run",
     "window.saved": "one monitoring window's results are committed, the rest of the run not yet",
+    "window.claimed": "a fanned-out worker claimed a monitoring window and has not computed it yet",
     "scores.before_commit": "a version's late scores are written, not committed",
     "demo.model_replayed": "a demo model's production year is replayed, its transaction not yet committed",
 }

@@ -17,6 +17,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from core import faults
 from core.monitoring.binned import PUSHDOWN_ROWS
 from core.monitoring.context import VersionContext
 from core.monitoring.runner import _estimate_history
@@ -111,6 +112,7 @@ def run_job(job: WindowJob) -> JobOutcome:
         ]
         until = pd.Timestamp(mine["expires_at"].max()).to_pydatetime() if len(mine) else None
         return JobOutcome(job=job, status="held", worker=me, held_until=until)
+    faults.point("window.claimed")
     ctx = _context(store, job)
     errors = _estimate_history(store, job.model, job.version) if ctx.spec.task == "binary" else {}
     compute_one(

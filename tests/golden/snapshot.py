@@ -54,6 +54,16 @@ def snapshot(db: Path | str) -> dict[str, list[list[object]]]:
         con.close()
 
 
+def snapshot_of(store, *, model: str | None = None) -> dict[str, list[list[object]]]:
+    """The same snapshot of an open store on any backend (a DuckLake one included), optionally of one model."""
+    out = {}
+    for name, sql in QUERIES.items():
+        rows = [[_plain(v) for v in row] for row in store.conn.fetch(sql)]
+        column = 1 if name == "alerts" else 0
+        out[name] = [r for r in rows if model is None or r[column] == model]
+    return out
+
+
 def differences(expected: object, actual: object, *, where: str = "", rel: float = 1e-6) -> list[str]:
     """Places where `actual` differs from `expected`; numbers may differ by `rel` (relative) or 1e-9."""
     if isinstance(expected, float) or isinstance(actual, float):
