@@ -187,6 +187,9 @@ def ingest(
         bool, typer.Option("--labels", help="The file holds outcomes (id + target), not predictions.")
     ] = False,
     monitor: Annotated[bool, typer.Option(help="Run monitoring for the model afterwards.")] = True,
+    batch_id: Annotated[
+        str | None, typer.Option(help="Your id for this batch: sending it again (a retry) stores it once.")
+    ] = None,
 ) -> None:
     """Store production rows (or, with --labels, outcomes) for a model, with the upload page's checks."""
     from core.intake.traffic import log_labels
@@ -197,7 +200,9 @@ def ingest(
     frame = _read(file, settings)
     with Store.at(settings, verify=True) as store:
         fn = log_labels if labels else log_predictions
-        result = fn(model=model, frame=frame, store=store, settings=settings, source=file.name, by="cli")
+        result = fn(
+            model=model, frame=frame, store=store, settings=settings, source=file.name, by="cli", batch_id=batch_id
+        )
         _say(result.message)
         if monitor:
             from core.progress import quiet

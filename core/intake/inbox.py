@@ -10,11 +10,21 @@ Write to a temporary name and rename when done (`x.csv.tmp` -> `x.csv`): names e
 files changed in the last two seconds, are left alone. An imported file moves to `done/`; a refused
 one to `failed/` next to a `.error.txt` holding the one-sentence reason. Monitoring then runs for the
 models that received data.
+
+Several app replicas on a shared store may watch one shared inbox: a replica takes a file by renaming it
+into `<model>/.working/` (a rename succeeds for one of them only), and each file is stored under a batch
+id made from its name, size and time, so a file imported by a replica that was killed before moving it
+to `done/` is not stored twice when it is looked at again. A file left in `.working/` by a replica that
+died goes back to the inbox after `CLAIM_SECONDS`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
 import shutil
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +41,9 @@ from core.store import Store
 
 SUFFIXES = (".csv", ".parquet")
 SETTLE_SECONDS = 2.0
+WORKING = ".working"
+CLAIM_SECONDS = 900.0
+"""A file a replica took and neither imported nor refused within this long goes back to the inbox."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,40 @@ def _ready(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in SUFFIXES and time.time() - path.stat().st_mtime >= SETTLE_SECONDS
 
 
-def _move(path: Path, folder: Path) -> Path:
+def _batch_id(model: str, path: Path, name: str) -> str:
+    """The same id for the same dropped file `name`, however often it is looked at (name, size, modification
+    time, which a rename keeps)."""
+    info = path.stat()
+    key = f"{name}\0{info.st_size}\0{info.st_mtime_ns}".encode()
+    return f"inbox-{model}-{hashlib.sha256(key).hexdigest()[:24]}"
+
+
+def _take(path: Path) -> Path | None:
+    """Move `path` into its folder's `.working/` for this process; None when another replica took it first."""
+    working = path.parent / WORKING
+    working.mkdir(exist_ok=True)
+    target = working / f"{socket.gethostname()}--{os.getpid()}--{path.name}"
+    try:
+        os.rename(path, target)  # atomic on one file system: exactly one replica wins
+    except FileNotFoundError:
+        return None
+    return target
+
+
+def _return_stale(folder: Path) -> None:
+    """Put back files a replica took and never finished (it died): after CLAIM_SECONDS they are anyone's."""
+    working = folder / WORKING
+    if not working.is_dir():
+        return
+    for path in working.iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - path.stat().st_ctime > CLAIM_SECONDS:  # ctime: when it was renamed here
+                os.rename(path, folder / path.name.split("--", 2)[-1])
+
+
+def _move(path: Path, folder: Path, *, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{path.name}"
+    target = folder / f"{datetime.now():%Y%m%d-%H%M%S}-{name}"
     shutil.move(str(path), target)
     return target
 
@@ -62,20 +106,35 @@ def process_inbox(*, store: Store, settings: Settings, monitor: bool = True) -> 
     items: list[InboxItem] = []
     for spec in store.list_specs():
         folder = root / spec.name
+        _return_stale(folder)
+        _return_stale(folder / "labels")
         jobs = [(p, False) for p in sorted(folder.glob("*")) if _ready(p)]
         jobs += [(p, True) for p in sorted((folder / "labels").glob("*")) if _ready(p)]
-        for path, is_labels in jobs:
+        for dropped, is_labels in jobs:
+            path = _take(dropped)
+            if path is None:
+                continue  # another replica is importing it
+            name = dropped.name
+            batch_id = _batch_id(spec.name, path, name)
             try:
-                frame = read_table(path.read_bytes(), name=path.name, max_mb=settings.max_upload_mb)
+                frame = read_table(path.read_bytes(), name=name, max_mb=settings.max_upload_mb)
                 fn = log_labels if is_labels else log_predictions
-                source = f"inbox/{spec.name}/{path.name}"
-                result = fn(model=spec.name, frame=frame, store=store, settings=settings, source=source, by="inbox")
+                source = f"inbox/{spec.name}/{name}"
+                result = fn(
+                    model=spec.name,
+                    frame=frame,
+                    store=store,
+                    settings=settings,
+                    source=source,
+                    by="inbox",
+                    batch_id=batch_id,
+                )
             except ModelPulseError as exc:
-                moved = _move(path, folder / "failed")
+                moved = _move(path, folder / "failed", name=name)
                 moved.with_name(moved.name + ".error.txt").write_text(exc.user_message + "\n", encoding="utf-8")
                 items.append(InboxItem(spec.name, moved, False, exc.user_message))
                 continue
-            items.append(InboxItem(spec.name, _move(path, folder / "done"), True, result.message))
+            items.append(InboxItem(spec.name, _move(path, folder / "done", name=name), True, result.message))
     touched = sorted({i.model for i in items if i.ok})
     if monitor and touched:
         refresh(store=store, settings=settings, models=touched, progress=quiet)

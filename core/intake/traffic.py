@@ -66,15 +66,19 @@ def log_predictions(
     settings: Settings | None = None,
     source: str = "code",
     by: str = "code",
+    batch_id: str | None = None,
 ) -> IngestResult:
     """Store a batch of production rows for `model` (features, id, time; predictions too for an external model).
 
     A ModelPulse-trained model scores the rows with its live version and every shadow version. Outcomes
-    in the target column, if present, are stored as labels. Everything goes in one transaction.
+    in the target column, if present, are stored as labels. Everything goes in one transaction. A `batch_id`
+    the sender chose makes sending the same batch again (a retry after a timeout) store it once.
     """
     limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
+        if (before := _stored_before(st, model, batch_id)) is not None:
+            return before
         frame = normalise_columns(frame, source=source)
         columns = list(frame.columns)
         frame = with_ids(spec, _private(spec, frame, settings, st), source=source, limits=limits)
@@ -110,7 +114,13 @@ def log_predictions(
                 raise NotFoundError(f"Model `{model}` has no trained version to score with.")
         label_frame = labels_of(rows, labels, mask=pd.Series(True, index=rows.index))
         batch = st.write_batch(
-            spec=spec, rows=rows, predictions=predictions, labels=label_frame, source=source, actor=by
+            spec=spec,
+            rows=rows,
+            predictions=predictions,
+            labels=label_frame,
+            source=source,
+            actor=by,
+            batch_id=batch_id,
         )
         n_labels = 0 if label_frame is None else len(label_frame)
         return IngestResult(
@@ -133,6 +143,7 @@ def log_labels(
     settings: Settings | None = None,
     source: str = "code",
     by: str = "code",
+    batch_id: str | None = None,
 ) -> IngestResult:
     """Store outcomes that arrived later, joined to stored predictions by id, in one transaction.
 
@@ -142,6 +153,8 @@ def log_labels(
     limits = (settings or load_settings()).limits
     with _store(store, settings) as st:
         spec = st.get_spec(model)
+        if (before := _stored_before(st, model, batch_id)) is not None:
+            return before
         frame = _private(spec, normalise_columns(frame, source=source), settings, st)
         frame = with_ids(spec, frame, source=source, limits=limits)
         require_columns(frame, {spec.entity: "the id of each row", spec.target: "the outcome"}, source=source)
@@ -166,6 +179,7 @@ def log_labels(
             labels=pd.DataFrame({"entity_id": ids.to_numpy(), "label": labels.to_numpy(), "label_ts": when.to_numpy()}),
             source=source,
             actor=by,
+            batch_id=batch_id,
         )
         return IngestResult(
             model=model,
@@ -174,6 +188,26 @@ def log_labels(
             batch_id=batch,
             message=f"Stored {len(frame):,} outcomes for {spec.title}.",
         )
+
+
+def _stored_before(store: Store, model: str, batch_id: str | None) -> IngestResult | None:
+    """The result of a batch sent before under the same `batch_id` (so sending it again writes nothing), or None."""
+    if batch_id is None:
+        return None
+    try:
+        batch = store.get_batch(batch_id)
+    except NotFoundError:
+        return None
+    if batch["model"] != model or pd.notna(batch["removed_at"]):
+        return None  # the store refuses these with its own sentence when the batch is written
+    return IngestResult(
+        model=model,
+        rows=0,
+        labels=0,
+        batch_id=batch_id,
+        message=f"Batch {batch_id} was stored before ({int(batch['n_rows']):,} rows on "
+        f"{pd.Timestamp(batch['created_at']):%Y-%m-%d %H:%M}); nothing was written twice.",
+    )
 
 
 def _private(spec: ModelSpec, frame: pd.DataFrame, settings: Settings | None, store: Store) -> pd.DataFrame:
