@@ -99,6 +99,16 @@ class AlertsFamily:
         alert = self.get_alert(alert_id)
         now = datetime.now()
         with self.conn.transaction() as cur:
+            # read again inside the write: two people pressing the same button take turns, and the second hears so
+            current = cur.execute("SELECT state FROM alerts WHERE id = ?", [alert_id]).fetchone()
+            if current is not None and current[0] == state:
+                last = cur.execute(
+                    "SELECT actor, happened_at FROM alert_events WHERE alert_id = ? AND event = ? "
+                    "ORDER BY happened_at DESC LIMIT 1",
+                    [alert_id, ALERT_STATES[state]],
+                ).fetchone()
+                who = f" by {last[0]} at {last[1]:%Y-%m-%d %H:%M}" if last else ""
+                raise StoreError(f"This alert is already {state}{who}; nothing was changed.")
             cur.execute(
                 "UPDATE alerts SET state = ?, updated_at = ?, resolved_at = ? WHERE id = ?",
                 [state, now, now if state == "resolved" else None, alert_id],

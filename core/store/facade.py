@@ -38,10 +38,12 @@ from core.store.batches import BatchesFamily
 from core.store.claims import ClaimsFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
+from core.store.connection import quote_ident
 from core.store.delivery import DeliveryFamily
 from core.store.fingerprints import FingerprintsFamily
 from core.store.histograms import HistogramsFamily
 from core.store.importance import ImportanceFamily
+from core.store.migrations import KEYS
 from core.store.migrations import check_or_migrate
 from core.store.migrations import migrate
 from core.store.migrations import schema_version
@@ -194,6 +196,19 @@ class Store:
     def verify(self) -> list[tuple[str, int | None, str | None]]:
         """Read every value of every table once: (table, rows, problem) per table (see Connection.verify)."""
         return self.conn.verify()
+
+    def duplicate_keys(self) -> dict[str, int]:
+        """Tables whose key (as the migrations declare it) is held by more than one row, with how many keys are;
+        empty when none. A file refuses such rows itself; a shared store keeps keys in the code, and `check`
+        looks here."""
+        tables, out = self.conn.tables(), {}
+        for table, key in KEYS.items():
+            if table in tables:
+                cols = ", ".join(quote_ident(c) for c in key)
+                sql = f"SELECT count(*) FROM (SELECT {cols} FROM {quote_ident(table)} GROUP BY ALL HAVING count(*) > 1)"  # noqa: S608
+                if n := int(self.conn.fetch(sql)[0][0]):
+                    out[table] = n
+        return out
 
     def checksums(self) -> dict[str, tuple[int, int]]:
         """(rows, checksum) per table, as a backup's manifest records them."""

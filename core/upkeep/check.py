@@ -71,6 +71,10 @@ def check_store(store: Store, settings: Settings | None = None) -> CheckReport:
             report.findings.append(Finding("problem", None, f"Table `{table}` cannot be read back: {problem}"))
     if report.problems:  # the per-model reads below would hit the same damage: the table findings say it
         return report
+    for table, n in store.duplicate_keys().items():
+        report.findings.append(
+            Finding("problem", None, f"Table `{table}` holds {n:,} key(s) stored more than once (two writers raced).")
+        )
     for spec in store.list_specs():
         try:
             report.findings += model_findings(store, spec, report=report)
