@@ -1,4 +1,5 @@
-"""The reading and upkeep commands: `status`, `alerts`, `check`, `report`, `backup`, `restore`.
+"""The reading and upkeep commands: `status`, `alerts`, `check`, `report`, `backup`, `restore`, `migrate`,
+`compact`.
 
 The reading ones open the store read-only; when the running app (or `watch`) holds it, they are answered
 by that process through its local endpoint instead (see core.upkeep.endpoint), so they work beside it.
@@ -100,6 +101,27 @@ def migrate(
 
 
 @friendly
+def compact(
+    keep_days: Annotated[
+        float, typer.Option(help="Days of time travel to keep (older snapshots are forgotten).")
+    ] = 7.0,
+) -> None:
+    """Merge a shared store's small data files and delete the ones nothing refers to (the scheduler does it daily)."""
+    from core.store import Store
+
+    with Store.at(_settings()) as store:
+        if not store.shared:
+            _say(f"{store.where} is a DuckDB file: it keeps its own blocks tidy, so there is nothing to compact.")
+            return
+        done = store.compact(keep_days=keep_days)
+    _say(
+        f"Data files: {done['files_before']:,} ({done['bytes_before'] / 1e6:,.1f} MB) before, {done['files_after']:,} "
+        f"({done['bytes_after'] / 1e6:,.1f} MB) after; {done['snapshots_expired']:,} snapshots older than "
+        f"{keep_days:g} days forgotten, {done['files_deleted']:,} unreferenced files deleted."
+    )
+
+
+@friendly
 def restore(
     path: Annotated[Path, typer.Argument(help="A backup folder written by `backup`.")],
 ) -> None:
@@ -111,5 +133,5 @@ def restore(
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the `python -m core` app."""
-    for fn in (status, alerts, check, report, backup, restore, migrate):
+    for fn in (status, alerts, check, report, backup, restore, migrate, compact):
         app.command(name=fn.__name__)(fn)

@@ -72,6 +72,8 @@ def start_endpoint(path: str):
     answered while this app holds the store (DuckDB keeps other processes out); see core.upkeep.endpoint."""
     from core.upkeep.endpoint import Endpoint
 
+    if data.open_store(path).shared:
+        return None  # every process opens a shared store itself: no door needed
     endpoint = Endpoint(store=data.open_store(path), settings=settings()).start()
     ENDPOINTS[path] = endpoint
     return endpoint

@@ -43,6 +43,9 @@ from core.store import Store
 log = logging.getLogger("modelpulse.scheduler")
 
 LEASE = "scheduler"
+COMPACT = "compact"
+COMPACT_CRON = "30 3 * * *"
+"""When the scheduler of a shared store merges its small files (nightly, in the schedules' time zone)."""
 DIGEST = "digest"
 
 
@@ -172,6 +175,8 @@ class Scheduler:
                 self._crons[model] = cron
             if catch_up:
                 self._catch_up(monitor_job(model), cron, set_at, lambda m=model: self.run_model(m, caught_up=True))
+        if self.store.shared and COMPACT not in self.jobs():  # a shared store's small files, merged nightly
+            self._sched.add_job(self.run_compact, trigger(COMPACT_CRON, tz=self.tz), id=COMPACT)
         if "digest" not in self.jobs():
             self._sched.add_job(self.run_digest, trigger(self.settings.delivery.digest_cron, tz=self.tz), id=DIGEST)
         if catch_up:
@@ -229,6 +234,18 @@ class Scheduler:
         )
         self._deliver()
         return "ran"
+
+    def run_compact(self) -> str:
+        """Merge a shared store's small data files and delete unreferenced ones; one line for the run log."""
+        started = datetime.now()
+        try:
+            done = self.store.compact()
+        except ModelPulseError as exc:
+            self._record(COMPACT, started, "failed", exc.user_message)
+            return exc.user_message
+        line = f"data files {done['files_before']} -> {done['files_after']}, {done['files_deleted']} deleted"
+        self._record(COMPACT, started, "ok", line)
+        return line
 
     def run_digest(self, *, caught_up: bool = False) -> str:
         """Owe this week's digest to every channel that takes it, then send."""

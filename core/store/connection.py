@@ -18,6 +18,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -367,6 +369,28 @@ class Connection:
                 cur.execute(f"COPY FROM DATABASE {source} TO {alias}")  # noqa: S608 - quoted identifiers
             finally:
                 cur.execute(f"DETACH {alias}")  # noqa: S608 - a quoted identifier made here
+
+    def compact(self, *, keep: timedelta) -> dict[str, int]:
+        """Tidy a shared store's data files (see :func:`core.store.lake.compact`), keeping `keep` of time travel;
+        returns the files and bytes before and after, snapshots expired and files deleted. A file needs none."""
+        if self.backend != "ducklake":
+            return {}
+        with self.transaction() as cur:  # under the write lock: compaction clashes with a concurrent delete
+            catalog = cur.execute("SELECT current_database()").fetchone()[0]
+            files, size = lake.data_files(cur, catalog)
+            lake.merge_files(cur, catalog)
+        with self.transaction() as cur:
+            expired, deleted = lake.forget_old(cur, catalog, older_than=datetime.now() - keep)
+        with self.reading() as cur:
+            after, after_size = lake.data_files(cur, catalog)
+        return {
+            "files_before": files,
+            "bytes_before": size,
+            "files_after": after,
+            "bytes_after": after_size,
+            "snapshots_expired": expired,
+            "files_deleted": deleted,
+        }
 
     def tables(self) -> set[str]:
         """Names of the tables in the store's main schema (never those of a database attached beside it)."""

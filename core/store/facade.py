@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -196,6 +197,11 @@ class Store:
     def verify(self) -> list[tuple[str, int | None, str | None]]:
         """Read every value of every table once: (table, rows, problem) per table (see Connection.verify)."""
         return self.conn.verify()
+
+    def compact(self, *, keep_days: float = 7.0) -> dict[str, int]:
+        """Merge a shared store's small data files and delete what nothing refers to, keeping `keep_days` of time
+        travel; returns the figures (empty for a file store, which needs none)."""
+        return self.conn.compact(keep=timedelta(days=keep_days))
 
     def duplicate_keys(self) -> dict[str, int]:
         """Tables whose key (as the migrations declare it) is held by more than one row, with how many keys are;

@@ -332,3 +332,31 @@ CONFLICT_SIGNS = ("transaction conflict", "conflict on update")
 def is_conflict(exc: BaseException) -> bool:
     """Whether a DuckDB error is DuckLake refusing a commit that clashed with another process's."""
     return isinstance(exc, duckdb.Error) and any(sign in str(exc).lower() for sign in CONFLICT_SIGNS)
+
+
+# ---------------------------------------------------------------------------- small files
+def data_files(cur, catalog: str) -> tuple[int, int]:
+    """(live Parquet files, their bytes) of the lake: every commit writes files of its own (nothing is inlined)."""
+    meta = quote_catalog(f"__ducklake_metadata_{catalog}")
+    sql = (
+        f"SELECT count(*), coalesce(sum(file_size_bytes), 0) FROM {meta}.ducklake_data_file WHERE end_snapshot IS NULL"  # noqa: S608
+    )
+    files, size = cur.execute(sql).fetchone()
+    return int(files), int(size)
+
+
+def merge_files(cur, catalog: str) -> None:
+    """Merge small adjacent data files into bigger ones (the old ones stay until :func:`forget_old`)."""
+    cur.execute(f"SELECT count(*) FROM ducklake_merge_adjacent_files({_quote_literal(catalog)})")  # noqa: S608
+
+
+def forget_old(cur, catalog: str, *, older_than) -> tuple[int, int]:
+    """Forget snapshots older than `older_than` (no time travel before it), then delete the files nothing refers
+    to any more; returns (snapshots expired, files deleted). Run after the merge committed, so its files count."""
+    name = _quote_literal(catalog)
+    expired = cur.execute(
+        f"SELECT count(*) FROM ducklake_expire_snapshots({name}, older_than => ?)",  # noqa: S608
+        [older_than],
+    ).fetchone()[0]
+    deleted = cur.execute(f"SELECT count(*) FROM ducklake_cleanup_old_files({name}, cleanup_all => true)").fetchone()[0]  # noqa: S608
+    return int(expired), int(deleted)
