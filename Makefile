@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install test-install chromium fonts seed demo lint bench clean
+.PHONY: run test install test-install chromium fonts postgres seed demo lint bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ $(VENV)/.test-installed: requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 
-test-install: $(VENV)/.test-installed chromium fonts
+test-install: $(VENV)/.test-installed chromium fonts postgres
 
 # Debian's chromium drives the browser tests (never `playwright install`: it downloads a browser).
 chromium:
@@ -30,6 +30,11 @@ chromium:
 # what latin-1 cannot print); the tests read both back.
 fonts:
 	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q fonts-dejavu-core; }
+
+# Debian's PostgreSQL server: the shared-store tests start a throwaway one on loopback for the DuckLake catalog
+# (tests/pg_server.py); nothing is started here.
+postgres:
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql; }
 
 # Seed the demo store only when there is none: real data, trained models, a replayed year.
 seed: install

@@ -11,8 +11,8 @@ Use::
     with postgres_server() as pg:
         duckdb.execute(f"ATTACH 'ducklake:postgres:{pg.dsn}' AS lake (DATA_PATH '...')")
 
-or the pytest fixture ``postgres_dsn`` (import it into a conftest or test module). ``python -m tests.pg_server``
-starts one, runs a query through ``psql`` and stops it (a smoke test; nothing else is needed).
+or the session fixture ``lake_server`` of tests/lakes.py. ``python -m tests.pg_server`` starts one, runs a query
+through ``psql`` and stops it (a smoke test; nothing else is needed).
 """
 
 from __future__ import annotations
@@ -155,21 +155,6 @@ def postgres_server(*, dbname: str = DATABASE, settings: dict[str, str] | None =
             if _run(stop, cwd=root, check=False).returncode != 0:
                 _run([*stop[:3], "-m", "immediate", "stop"], cwd=root, check=False)
         shutil.rmtree(root, ignore_errors=True)
-
-
-try:  # a pytest fixture when pytest is importable (the bench imports this module without it)
-    import pytest
-
-    @pytest.fixture(scope="session")
-    def postgres_dsn() -> Iterator[str]:
-        """A libpq DSN of a throwaway PostgreSQL server shared by the session; skips where PostgreSQL is missing."""
-        if not available():
-            pytest.skip(f"PostgreSQL server binaries not found under {PG_BIN}")
-        with postgres_server() as server:
-            yield server.dsn
-
-except ImportError:  # pragma: no cover
-    pass
 
 
 def _smoke() -> int:
