@@ -12,7 +12,18 @@ from core.config import REPO_ROOT
 
 CORE = REPO_ROOT / "core"
 LAYERS = [
-    {"errors", "config", "schema", "metrics", "results", "predictions", "progress", "wording", "faults"},
+    {
+        "errors",
+        "config",
+        "delivery_config",
+        "schema",
+        "metrics",
+        "results",
+        "predictions",
+        "progress",
+        "wording",
+        "faults",
+    },
     {"store"},
     {"access"},
     {"modeling", "business"},
