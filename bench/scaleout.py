@@ -230,7 +230,8 @@ def monitor(root: Path, server, n_rows: int) -> dict:
     if not (db.parent / "built.json").exists():
         shutil.rmtree(db.parent, ignore_errors=True)
         made = make_store(template, db, n_rows, 250_000)
-        shutil.copytree(template.parent / "models", db.parent / "models")
+        if (template.parent / "models").is_dir():  # the bench's model is registered without weights files
+            shutil.copytree(template.parent / "models", db.parent / "models")
         (db.parent / "built.json").write_text(json.dumps(made, default=str))
     file_cfg = Settings.under(db)
     create_database(server, "monitor")

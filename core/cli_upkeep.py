@@ -93,11 +93,18 @@ def migrate(
         Path | None,
         typer.Option("--from", help="Copy this store file (a backup's, say) instead of the configured one."),
     ] = None,
+    lake_data: Annotated[
+        str | None,
+        typer.Option("--lake-data", help="With a shared target: where its data files go (a folder or s3://bucket/x/)."),
+    ] = None,
 ) -> None:
     """Copy the whole store into another backend (a file into a shared DuckLake store, or back), verified."""
     from core.upkeep.migrate import migrate_store
 
-    _say(migrate_store(_settings(), to=to, data=data, source=str(source) if source else None, progress=_say).message)
+    done = migrate_store(
+        _settings(), to=to, data=data, lake_data=lake_data, source=str(source) if source else None, progress=_say
+    )
+    _say(done.message)
 
 
 @friendly

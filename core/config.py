@@ -9,6 +9,7 @@ the code reads `os.environ` for ModelPulse settings.
 | store file      | MODELPULSE_DB              | db               | .modelpulse/modelpulse.duckdb           |
 | shared store    | MODELPULSE_STORE           | store            | none: the file above (ducklake:postgres:..)|
 | shared folder   | MODELPULSE_STORE_DATA      | store_data       | none (needed with a shared store)       |
+| lake data files | MODELPULSE_LAKE_DATA       | lake_data        | <shared folder>/lake (or s3://bucket/..)|
 | model files     | MODELPULSE_MODELS_DIR      | models_dir       | <store folder>/models                   |
 | demo data       | MODELPULSE_DATA_DIR        | data_dir         | data/ in the repository                 |
 | drop folder     | MODELPULSE_INBOX           | inbox            | <store folder>/inbox                    |
@@ -31,6 +32,10 @@ the code reads `os.environ` for ModelPulse settings.
 | send attempts   | MODELPULSE_MAX_ATTEMPTS    | max_attempts     | 6 (then the message is given up)        |
 | first retry s   | MODELPULSE_RETRY_SECONDS   | retry_seconds    | 30 (doubles after each failure)         |
 | weekly digest   | MODELPULSE_DIGEST_CRON     | digest_cron      | 0 8 * * mon (crontab, in the time zone) |
+
+A shared store's data files on S3-compatible object storage are reached with the `[modelpulse.s3]` table
+(endpoint, region, key_id, secret, url_style = "path" | "vhost"; each also `MODELPULSE_S3_<KEY>`); without
+key_id, DuckDB's credential chain (environment, instance role) is used.
 
 Email goes out through the `[modelpulse.smtp]` table (host, port, security = "starttls" | "tls" |
 "none", username, password, sender, ca_file; each also `MODELPULSE_SMTP_<KEY>`), and channels written in the
@@ -118,6 +123,19 @@ LAKE_PREFIX = "ducklake:"
 
 
 @dataclass(frozen=True, kw_only=True)
+class ObjectStorage:
+    """How a shared store reaches S3-compatible object storage for its data files (DuckDB's httpfs)."""
+
+    endpoint: str | None = None
+    """host[:port] of an S3-compatible service (MinIO, Ceph, R2...); None: AWS S3 itself."""
+    region: str | None = None
+    key_id: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    url_style: str = "vhost"
+    use_ssl: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     """Resolved settings; build with :func:`load_settings`."""
 
@@ -125,6 +143,10 @@ class Settings:
     """The store file; for a shared store, the local path of its data folder (what the rest sits beside)."""
     store: str = field(default="", repr=False)  # an address may carry a password
     """Where the store is: the file's path, or a shared DuckLake address (``ducklake:postgres:...``)."""
+    lake_data: str = ""
+    """Where a new shared store puts its data files: a folder every machine reaches, or ``s3://bucket/prefix/``;
+    empty: the `lake` folder of the shared folder (`db_path`)."""
+    s3: ObjectStorage | None = None
     models_dir: Path
     data_dir: Path
     inbox_dir: Path
@@ -155,12 +177,24 @@ class Settings:
         return self.db_path.parent
 
     @classmethod
-    def shared_under(cls, store: str, data: Path | str, *, seed: int = 42, threads: int | None = None) -> Settings:
-        """Settings for a shared store at `store` with its data files, model files and inbox under `data`."""
+    def shared_under(
+        cls,
+        store: str,
+        data: Path | str,
+        *,
+        seed: int = 42,
+        threads: int | None = None,
+        lake_data: str = "",
+        s3: ObjectStorage | None = None,
+    ) -> Settings:
+        """Settings for a shared store at `store` with its data files (unless `lake_data` puts them elsewhere, such
+        as object storage reached through `s3`), model files and inbox under `data`."""
         data = Path(data)
         return cls(
             db_path=data / "lake",
             store=store,
+            lake_data=lake_data,
+            s3=s3,
             models_dir=data / "models",
             inbox_dir=data / "inbox",
             data_dir=REPO_ROOT / "data",
@@ -194,6 +228,35 @@ class Settings:
         )
 
 
+def _object_storage(secrets: dict[str, object], env: dict[str, str]) -> ObjectStorage | None:
+    """The `[modelpulse.s3]` table (each key also MODELPULSE_S3_<KEY>), or None when nothing is set."""
+    raw = secrets.get("s3", {})
+    if not isinstance(raw, dict):
+        raise ConfigError("The [modelpulse.s3] section of secrets.toml must be a table of settings.")
+    keys = ("endpoint", "region", "key_id", "secret", "url_style")
+    got = {k: env.get(f"MODELPULSE_S3_{k.upper()}") or raw.get(k) for k in keys}
+    if not any(got.values()):
+        return None
+    endpoint = str(got["endpoint"] or "") or None
+    use_ssl = True
+    if endpoint and "://" in endpoint:
+        scheme, endpoint = endpoint.split("://", 1)
+        use_ssl = scheme.lower() == "https"
+    style = str(got["url_style"] or ("path" if endpoint else "vhost"))
+    if style not in ("path", "vhost"):
+        raise ConfigError(f"Setting s3 url_style must be path or vhost, not {style!r}.")
+    if bool(got["key_id"]) != bool(got["secret"]):
+        raise ConfigError("Settings s3 key_id and secret go together: give both, or neither (the credential chain).")
+    return ObjectStorage(
+        endpoint=endpoint.rstrip("/") if endpoint else None,
+        region=str(got["region"]) if got["region"] else None,
+        key_id=str(got["key_id"]) if got["key_id"] else None,
+        secret=str(got["secret"]) if got["secret"] else None,
+        url_style=style,
+        use_ssl=use_ssl,
+    )
+
+
 def _date(name: str, raw: object, default: date) -> date:
     if not raw:
         return default
@@ -215,6 +278,7 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
 
     db_path = Path(str(get("db", "MODELPULSE_DB") or Path(".modelpulse") / "modelpulse.duckdb")).expanduser()
     store = str(get("store", "MODELPULSE_STORE") or "").strip()
+    lake_data = ""
     if store.startswith(LAKE_PREFIX):
         shared = get("store_data", "MODELPULSE_STORE_DATA")
         if not shared:
@@ -223,6 +287,7 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
                 "ModelPulse reaches, where its data files, model files and inbox live."
             )
         db_path = Path(str(shared)).expanduser() / "lake"
+        lake_data = str(get("lake_data", "MODELPULSE_LAKE_DATA") or "")
     elif store:
         db_path, store = Path(store).expanduser(), ""
     models_dir = get("models_dir", "MODELPULSE_MODELS_DIR")
@@ -240,6 +305,8 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         hash_key=str(get("hash_key", "MODELPULSE_HASH_KEY")) if get("hash_key", "MODELPULSE_HASH_KEY") else None,
         db_path=db_path,
         store=store if store.startswith(LAKE_PREFIX) else "",
+        lake_data=lake_data,
+        s3=_object_storage(secrets, env),
         models_dir=Path(str(models_dir)).expanduser() if models_dir else db_path.parent / "models",
         inbox_dir=Path(str(inbox)).expanduser() if inbox else db_path.parent / "inbox",
         data_dir=Path(str(data_dir)).expanduser() if data_dir else REPO_ROOT / "data",

@@ -18,6 +18,7 @@ from datetime import datetime
 import pandas as pd
 
 from core import faults
+from core.config import load_settings
 from core.monitoring.binned import PUSHDOWN_ROWS
 from core.monitoring.context import VersionContext
 from core.monitoring.runner import _estimate_history
@@ -36,7 +37,8 @@ class WindowJob:
     """Which window of which version to compute, in which store, and how."""
 
     store: str
-    data_path: str
+    home: str
+    """The store's local folder (where model files sit beside it)."""
     model: str
     version: int
     scope: str
@@ -73,7 +75,8 @@ def _store(job: WindowJob) -> Store:
     """The worker process's own connection to the shared store (opened once, reused for every job)."""
     key = (job.store, os.getpid())
     if key not in _STORES or _STORES[key].closed:
-        _STORES[key] = Store.open(job.store, data_path=job.data_path)
+        # object storage is reached with this worker's own credentials (its environment or secrets.toml)
+        _STORES[key] = Store.open(job.store, home=job.home, s3=load_settings().s3)
     return _STORES[key]
 
 

@@ -95,7 +95,7 @@ def plan_jobs(
                 jobs.append(
                     WindowJob(
                         store=store.conn.url or str(store.path),
-                        data_path=str(store.path),
+                        home=str(store.path),
                         model=spec.name,
                         version=info.version,
                         scope=scope,

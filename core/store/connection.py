@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.config import ObjectStorage
 from core.errors import StoreConflictError
 from core.errors import StoreDamagedError
 from core.errors import StoreError
@@ -167,16 +168,25 @@ class Connection:
         read_only: bool = False,
         create: bool = False,
         data_path: Path | str | None = None,
+        home: Path | str | None = None,
+        s3: ObjectStorage | None = None,
     ) -> Connection:
         """Open the backend `target` names: a DuckDB file path, or a ``ducklake:postgres:...`` address (with
-        `data_path`, the shared folder for its Parquet files, needed only to create it)."""
+        `data_path`, where its Parquet files go, needed only to create it: a shared folder, or ``s3://...``
+        reached through `s3`; and `home`, the local folder model files sit beside, by default its data folder)."""
         if lake.is_lake(target):
             url = str(target).strip()
             con = lake.connect_lake(
-                url, read_only=read_only, create=create, data_path=data_path, memory_limit=MEMORY_LIMIT
+                url, read_only=read_only, create=create, data_path=data_path, memory_limit=MEMORY_LIMIT, s3=s3
             )
             recorded = lake.recorded_data_path(con)
-            anchor = Path(recorded.rstrip("/")) if "://" not in recorded else Path(data_path or ".") / "lake"
+            if home is None and "://" in recorded:
+                con.close()
+                raise StoreError(
+                    f"The shared store {lake.display(url)} keeps its data files at {recorded}; say where its model "
+                    "files live with MODELPULSE_STORE_DATA (a folder every machine reaches)."
+                )
+            anchor = Path(home) if home is not None else Path(recorded.rstrip("/"))
             return cls(con, anchor, read_only=read_only, url=url)
         path = Path(target)
         return cls(connect(path, read_only=read_only, create=create), path, read_only=read_only)
@@ -213,12 +223,26 @@ class Connection:
         try:
             yield cur
         except duckdb.IOException as exc:
-            sign = damaged(self.path, exc)
-            if sign is None:
+            if (err := self._unreadable(exc)) is exc:
                 raise
-            raise sign from exc
+            raise err from exc
         finally:
             cur.close()
+
+    def _unreadable(self, exc: duckdb.IOException) -> BaseException:
+        """The sentence for a read that failed at the storage: damaged file bytes, or a shared store's data files
+        out of reach (a folder not mounted, object storage refusing or unreachable); else the error itself."""
+        sign = damaged(self.path, exc)
+        if sign is not None:
+            return sign
+        if self.backend != "ducklake":
+            return exc
+        where = re.search(r"(?:'|\")((?:s3|gs|https?)://[^'\"]+|/[^'\"]+\.parquet)", str(exc))
+        return StoreError(
+            f"The shared store {self.where} could not read its data file {where.group(1) if where else ''} "
+            f"({lake.display(str(exc)).split(':', 1)[-1].strip()[:160]}). Check that its data folder or object "
+            "storage is reachable from this machine and that its credentials are set (MODELPULSE_S3_*)."
+        )
 
     def query_df(self, sql: str, params: list | tuple | None = None) -> pd.DataFrame:
         """Run a read query with parameters and return a DataFrame."""
@@ -258,8 +282,8 @@ class Connection:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
                 cur.close()
-                if isinstance(exc, duckdb.IOException) and (sign := damaged(self.path, exc)):
-                    raise sign from exc
+                if isinstance(exc, duckdb.IOException) and (err := self._unreadable(exc)) is not exc:
+                    raise err from exc
                 raise
             self._local.cursor = None
             try:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.config import ObjectStorage
 from core.config import Settings
 from core.errors import StoreDamagedError
 from core.errors import StoreError
@@ -116,14 +117,17 @@ class Store:
         create: bool = False,
         verify: bool = False,
         data_path: Path | str | None = None,
+        home: Path | str | None = None,
+        s3: ObjectStorage | None = None,
     ) -> Store:
         """Open (and, unless read-only, migrate) the store at `path`: a DuckDB file, or a shared DuckLake
-        catalog (``ducklake:postgres:...``; `data_path` is the folder its data files go to when it is created).
+        catalog (``ducklake:postgres:...``; `data_path` is where its data files go when it is created, a folder or
+        ``s3://...`` reached through `s3`; `home` is the local folder model files and the inbox sit beside).
 
         `verify=True` first reads every table in full and refuses a damaged store before anything is
         written to it (the commands that change a store use it; about 0.07 s for the full demo's 1.3M rows).
         """
-        conn = Connection.open(path, read_only=read_only, create=create, data_path=data_path)
+        conn = Connection.open(path, read_only=read_only, create=create, data_path=data_path, home=home, s3=s3)
         try:
             if verify and conn.backend == "file":  # a lake's Parquet files are checked as they are read
                 bad = [(table, problem) for table, _, problem in conn.verify() if problem]
@@ -146,7 +150,13 @@ class Store:
     def at(cls, settings: Settings, **options: object) -> Store:
         """Open the store `settings` name: its file, or its shared lake (created under the shared folder).
         `options` are :meth:`open`'s (read_only, create, verify)."""
-        return cls.open(settings.store, data_path=settings.db_path, **options)
+        return cls.open(
+            settings.store,
+            data_path=settings.lake_data or settings.db_path,
+            home=settings.db_path,
+            s3=settings.s3,
+            **options,
+        )
 
     @staticmethod
     def exists(path: Path | str) -> bool:

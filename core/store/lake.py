@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from core.config import ObjectStorage
 from core.errors import StoreBusyError
 from core.errors import StoreError
 from core.errors import StoreMissingError
@@ -40,6 +41,8 @@ from core.errors import StoreMissingError
 LAKE_PREFIX = "ducklake:"
 POSTGRES_PREFIX = "ducklake:postgres:"
 EXTENSIONS = ("ducklake", "postgres_scanner")
+OPTIONAL_EXTENSIONS = ("httpfs",)
+"""Linked too when their package is installed: httpfs reaches data files on S3-compatible object storage."""
 LOCK_KEY = (0x4D50, 0x5354)
 """The advisory lock every non-append write transaction of one catalog database holds ('MP', 'ST')."""
 LOCK_WAIT_SECONDS = 300
@@ -97,7 +100,8 @@ def extension_directory() -> Path:
     root = Path(tempfile.gettempdir()) / f"modelpulse-duckdb-extensions-{os.getuid()}"
     folder = root / f"v{duckdb.__version__}" / platform
     folder.mkdir(parents=True, exist_ok=True)
-    for name in EXTENSIONS:
+    wanted = [*EXTENSIONS, *(n for n in OPTIONAL_EXTENSIONS if importlib.util.find_spec(f"duckdb_extension_{n}"))]
+    for name in wanted:
         link, target = folder / f"{name}.duckdb_extension", _extension_file(name)
         if link.is_symlink() and Path(os.readlink(link)) == target:
             continue
@@ -154,18 +158,53 @@ def _unreachable(url: str, exc: Exception) -> StoreError:
     )
 
 
+def object_storage(con: duckdb.DuckDBPyConnection, s3: ObjectStorage | None) -> None:
+    """Let `con` read and write data files on S3-compatible object storage (httpfs and one DuckDB secret)."""
+    if s3 is None:
+        return
+    if importlib.util.find_spec("duckdb_extension_httpfs") is None:
+        raise StoreError(
+            f"Data files on object storage need the package duckdb-extension-httpfs=={duckdb.__version__}: run "
+            "`make install` (it is in requirements.txt)."
+        )
+    parts = ["TYPE s3"]
+    if s3.key_id:
+        parts += [f"KEY_ID {_quote_literal(s3.key_id)}", f"SECRET {_quote_literal(s3.secret or '')}"]
+    else:
+        parts.append("PROVIDER credential_chain")
+    if s3.region:
+        parts.append(f"REGION {_quote_literal(s3.region)}")
+    if s3.endpoint:
+        parts.append(f"ENDPOINT {_quote_literal(s3.endpoint)}")
+    parts += [f"URL_STYLE {_quote_literal(s3.url_style)}", f"USE_SSL {'true' if s3.use_ssl else 'false'}"]
+    try:
+        con.execute("LOAD httpfs")
+        con.execute(f"CREATE OR REPLACE SECRET modelpulse_s3 ({', '.join(parts)})")  # values are quoted literals
+    except duckdb.Error as exc:
+        detail = str(exc).replace(s3.secret, "***") if s3.secret else str(exc)
+        raise StoreError(f"Object storage for the shared store could not be set up: {detail[:200]}") from None
+
+
 def connect_lake(
-    url: str, *, read_only: bool, create: bool, data_path: Path | str | None, memory_limit: str
+    url: str,
+    *,
+    read_only: bool,
+    create: bool,
+    data_path: Path | str | None,
+    memory_limit: str,
+    s3: ObjectStorage | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the DuckLake catalog at `url` as the connection's default database, for every cursor.
 
     With `create`, a catalog database that holds no lake yet gets one whose Parquet files go to `data_path`;
-    later opens read the data path from the catalog.
+    later opens read the data path from the catalog. `s3` reaches data files on object storage.
     """
     dsn_of(url)  # refuses anything but ducklake:postgres:
     config = _config(read_only=read_only, memory_limit=memory_limit)
     try:
-        return duckdb.connect(url.strip(), config=config)
+        con = duckdb.connect(url.strip(), config=config)
+        object_storage(con, s3)
+        return con
     except duckdb.Error as exc:
         text = str(exc)
         if "data_path is not set" not in text:
@@ -183,6 +222,7 @@ def connect_lake(
         )
     boot = duckdb.connect(config=_config(read_only=False, memory_limit=memory_limit))
     try:
+        object_storage(boot, s3)
         attach = f"ATTACH {_quote_literal(url.strip())} AS lake (DATA_PATH {_quote_literal(data_path_text(data_path))})"
         boot.execute(attach)
     except duckdb.Error as exc:
@@ -191,7 +231,9 @@ def connect_lake(
         ) from None
     finally:
         boot.close()
-    return duckdb.connect(url.strip(), config=config)
+    con = duckdb.connect(url.strip(), config=config)
+    object_storage(con, s3)
+    return con
 
 
 def recorded_data_path(con: duckdb.DuckDBPyConnection) -> str:

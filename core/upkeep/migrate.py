@@ -38,15 +38,18 @@ class Migrated:
     message: str
 
 
-def target_settings(settings: Settings, *, to: str, data: Path | str | None) -> Settings:
-    """Settings naming the target store: a shared lake (its shared folder `data`) or a DuckDB file."""
+def target_settings(settings: Settings, *, to: str, data: Path | str | None, lake_data: str | None = None) -> Settings:
+    """Settings naming the target store: a shared lake (its shared folder `data`, its data files there or at
+    `lake_data`, such as object storage reached with the configured `s3`) or a DuckDB file."""
     if is_lake(to):
         if not data:
             raise ModelPulseError(
                 "Copying into a shared store needs --data: the folder every machine reaches, for its data and "
                 "model files."
             )
-        return Settings.shared_under(to, data, seed=settings.seed, threads=settings.threads)
+        return Settings.shared_under(
+            to, data, seed=settings.seed, threads=settings.threads, lake_data=lake_data or "", s3=settings.s3
+        )
     path = Path(to).expanduser()
     if path.exists() and path.is_dir():
         raise ModelPulseError(
@@ -60,12 +63,13 @@ def migrate_store(
     *,
     to: str,
     data: Path | str | None = None,
+    lake_data: str | None = None,
     source: str | None = None,
     progress: Progress = print,
 ) -> Migrated:
     """Copy the configured store (or the store file `source`, such as a backup's) into the empty store `to`."""
     started = time.perf_counter()
-    target_cfg = target_settings(settings, to=to, data=data)
+    target_cfg = target_settings(settings, to=to, data=data, lake_data=lake_data)
     source_cfg = settings.with_db(source) if source else settings
     if display(source_cfg.store) == display(target_cfg.store):
         raise ModelPulseError("The store to copy and the target are the same store; nothing was changed.")
@@ -81,6 +85,7 @@ def migrate_store(
     seconds = time.perf_counter() - started
     switch = (
         f"MODELPULSE_STORE='{display(target_cfg.store)}' and MODELPULSE_STORE_DATA={target_cfg.home}"
+        + (f" (and MODELPULSE_LAKE_DATA={lake_data})" if lake_data else "")
         if target_cfg.shared
         else f"MODELPULSE_DB={target_cfg.db_path} (and unset MODELPULSE_STORE)"
     )

@@ -111,7 +111,7 @@ def test_a_window_whose_worker_was_killed_is_finished_by_another(lake_and_file):
         start = row["window_start"]
     job = WindowJob(
         store=lake.store,
-        data_path=str(lake.db_path),
+        home=str(lake.db_path),
         model=MODEL,
         version=1,
         scope="full",
