@@ -4,7 +4,7 @@ path every machine reaches.
 One setting moves a store here (``MODELPULSE_STORE=ducklake:postgres:dbname=modelpulse host=db user=mp``,
 plus ``MODELPULSE_STORE_DATA`` for the shared folder when the lake is first created); nothing outside
 ``core/store/`` knows which backend it talks to. What differs from the single DuckDB file, and how this
-module makes up for it (measured in ``docs/ducklake-notes.md``):
+module makes up for it (the design record is ``docs/shared-store.md``):
 
 - the extensions load offline from the PyPI packages ``duckdb-extension-ducklake`` and
   ``duckdb-extension-postgres-scanner`` (an extension folder of links to their files, so DuckDB's autoload
