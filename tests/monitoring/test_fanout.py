@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import socket
 import subprocess
 import sys
 import time
@@ -152,3 +153,70 @@ def test_a_file_store_says_it_cannot_fan_out(copied):
     with Store.at(copied) as store, pytest.raises(ModelPulseError, match="shared store") as info:
         refresh(store=store, settings=copied, progress=quiet, workers=2)
     assert "migrate" in info.value.user_message
+
+
+def test_an_existing_dask_cluster_computes_the_windows(lake_and_file, tmp_path):
+    """`--scheduler tcp://...`: a Dask scheduler and a worker started as their own processes, as on a cluster."""
+    file_settings, lake = lake_and_file
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MODELPULSE_THREADS": "1", "DO_NOT_TRACK": "1"}
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            f"tcp://127.0.0.1:{port}",
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+            "--memory-limit",
+            "0",
+        ],
+        cwd=REPO_ROOT,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with Store.at(lake) as store:
+            summary = refresh(
+                store=store, settings=lake, models=["churn"], progress=quiet, scheduler=f"tcp://127.0.0.1:{port}"
+            )
+        assert summary.computed["churn"] == 8
+        holders = set(_claims(lake, "churn")["holder"])
+        assert len(holders) == 1  # the one worker process of the cluster took every window
+        _same_results(file_settings, lake, "churn")
+    finally:
+        for p in (worker, scheduler):
+            p.terminate()
+        for p in (worker, scheduler):
+            p.wait(timeout=60)
+
+
+def test_no_scheduler_at_the_address_is_a_sentence(lake_and_file):
+    _, lake = lake_and_file
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket closes
+    with Store.at(lake) as store, pytest.raises(ModelPulseError, match="No Dask scheduler answers"):
+        refresh(store=store, settings=lake, models=["churn"], progress=quiet, scheduler=f"tcp://127.0.0.1:{port}")

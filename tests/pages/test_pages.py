@@ -160,3 +160,39 @@ def test_upload_page_lists_imports_and_says_when_the_inbox_is_off(app, demo_sett
     assert any(b.label == "Remove this import" for b in app.button)
     text = " ".join(m.value for m in app.markdown)
     assert "inbox watcher is off" in text
+
+
+@pytest.fixture
+def lake_app(copied, lake_server, tmp_path, monkeypatch):
+    """The app pointed at the reduced demo copied into a shared (DuckLake) store of its own."""
+    from core.progress import quiet
+    from core.upkeep.migrate import migrate_store
+    from tests.lakes import new_lake
+
+    lake = new_lake(lake_server, tmp_path / "shared")
+    migrate_store(copied, to=lake.store, data=lake.home, progress=quiet)
+    for key, value in {
+        "MODELPULSE_STORE": lake.store,
+        "MODELPULSE_STORE_DATA": str(lake.home),
+        "MODELPULSE_INBOX_POLL": "0",
+        "MODELPULSE_SCHEDULER": "off",
+        "MODELPULSE_SECRETS": str(tmp_path / "none.toml"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("MODELPULSE_PASSWORD", raising=False)
+    at = AppTest.from_file(APP, default_timeout=180)
+    yield at, lake
+    _close_cached_stores()
+
+
+def test_every_page_renders_on_a_shared_store(lake_app):
+    """The same pages, on DuckLake: no exception anywhere, and the overview shows what core computes there."""
+    at, lake = lake_app
+    with Store.at(lake, read_only=True) as store:
+        cards = [health_card(store, spec) for spec in store.list_specs()]
+    _run(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert cards and all(shown[c.kpi_label] == c.kpi_value for c in cards)
+    for page in PAGES[1:]:
+        _run(at, page)
+        assert at.title or at.subheader, page
