@@ -128,4 +128,6 @@ def run_job(job: WindowJob) -> JobOutcome:
         errors=errors if job.scope == "full" else {},
         pushdown_rows=job.pushdown_rows,
     )
+    # saved: the claim ends (a worker killed before this line leaves a window that reads as done anyway)
+    store.release_window(model=job.model, version=job.version, scope=job.scope, window_start=start, holder=me)
     return JobOutcome(job=job, status="computed", worker=me, seconds=time.perf_counter() - started)

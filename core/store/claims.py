@@ -133,6 +133,24 @@ class ClaimsFamily:
 
         return self.conn.retried(take)
 
+    def release_window(
+        self, *, model: str, version: int, scope: str, window_start: datetime, holder: str, now: datetime | None = None
+    ) -> None:
+        """End `holder`'s claim on a window it finished (the claim stays, as the record of who computed it)."""
+        now = now or datetime.now()
+        with self.conn.transaction() as cur:
+            cur.execute(
+                "UPDATE window_claims SET expires_at = ? WHERE model = ? AND version = ? AND scope = ? "
+                "AND window_start = ? AND holder = ? AND expires_at > ?",
+                [now, model, version, scope, window_start, holder, now],
+            )
+
+    def release_all(self, *, model: str, now: datetime | None = None) -> None:
+        """End every live claim on `model`'s windows (its monitoring is being started over)."""
+        now = now or datetime.now()
+        with self.conn.transaction() as cur:
+            cur.execute("UPDATE window_claims SET expires_at = ? WHERE model = ? AND expires_at > ?", [now, model, now])
+
     def window_claims(self, *, model: str | None = None) -> pd.DataFrame:
         """Every window claim (who, which window, until when), newest first."""
         where, params = ("WHERE model = ?", [model]) if model else ("", [])

@@ -315,6 +315,13 @@ class Store:
                 spec=spec, rows=rows, predictions=predictions, labels=labels, source=source, kind="upload", actor=by
             )
 
+    def clear_monitoring(self, *, model: str) -> None:
+        """Forget computed windows and results of `model` (alerts and their history stay), and end every claim
+        on its windows, so the next run computes them all again."""
+        with self.transaction():
+            self.results.clear_monitoring(model=model)
+            self.claims.release_all(model=model)
+
     def write_labels(
         self,
         *,
@@ -372,13 +379,13 @@ class Store:
     read_results = _by("results", ResultsFamily.read_results)
     read_window_stats = _by("results", ResultsFamily.read_window_stats)
     read_daily_stats = _by("results", ResultsFamily.read_daily_stats)
-    clear_monitoring = _by("results", ResultsFamily.clear_monitoring)
     save_segment_reference = _by("results", ResultsFamily.save_segment_reference)
     read_segment_stats = _by("results", ResultsFamily.read_segment_stats)
     read_segment_reference = _by("results", ResultsFamily.read_segment_reference)
     segment_columns = _by("results", ResultsFamily.segment_columns)
 
     claim_window = _by("claims", ClaimsFamily.claim_window)
+    release_window = _by("claims", ClaimsFamily.release_window)
     window_claims = _by("claims", ClaimsFamily.window_claims)
     prune_claims = _by("claims", ClaimsFamily.prune_claims)
 

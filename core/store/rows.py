@@ -139,17 +139,18 @@ class RowsFamily:
                 if start is None:
                     return batch_id
             row_ids = np.arange(start, start + len(prepared), dtype="int64")
-            frame = prepared.copy()
-            frame.insert(0, "_row_id", row_ids)
-            frame["_batch_id"] = batch_id
-            self.conn.insert(cur, rows_table_name(spec.name), frame)
+            # as Arrow, with the ids added: `prepared` stays as it was, for a retry
+            table = pa.Table.from_pandas(prepared, preserve_index=False)
+            table = table.add_column(0, "_row_id", pa.array(row_ids))
+            table = table.append_column("_batch_id", pa.array(np.full(len(prepared), batch_id, dtype=object)))
+            self.conn.insert(cur, rows_table_name(spec.name), table)
             for version, pred in (predictions or {}).items():
                 out = predictions_frame(
                     model=spec.name,
                     version=version,
                     row_ids=row_ids,
-                    ts=frame["_ts"],
-                    entity_ids=frame["_entity_id"],
+                    ts=prepared["_ts"],
+                    entity_ids=prepared["_entity_id"],
                     pred=pred,
                     batch_id=batch_id,
                 )
@@ -160,7 +161,7 @@ class RowsFamily:
                 batch_id=batch_id,
                 model=spec.name,
                 kind=batch["kind"],
-                n_rows=len(frame) + n_labels,
+                n_rows=len(prepared) + n_labels,
                 source=batch["source"],
                 actor=batch["actor"],
             )

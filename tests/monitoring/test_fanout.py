@@ -68,6 +68,14 @@ def test_two_workers_store_what_one_process_stores(lake_and_file):
     _same_results(file_settings, lake, MODEL)
     claims = _claims(lake, MODEL)
     assert len(claims) == 36 and claims["holder"].nunique() == 2  # both workers took windows, none twice
+    # a finished window's claim ended with it, so starting over waits for nobody
+    assert (pd.to_datetime(claims["expires_at"]) <= pd.Timestamp.now()).all()
+    with Store.at(lake) as store:
+        store.clear_monitoring(model=MODEL)
+        began = time.monotonic()
+        again = refresh(store=store, settings=lake, models=[MODEL], progress=quiet, workers=1, claim_seconds=300)
+    assert again.computed[MODEL] == 36 and time.monotonic() - began < 250
+    _same_results(file_settings, lake, MODEL)
 
 
 def _monitor(lake, *args: str) -> subprocess.Popen:
