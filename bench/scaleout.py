@@ -10,8 +10,8 @@ loopback (tests/pg_server.py) with the lake's Parquet files on the local disk:
 - files: a lake after `--commits` small commits (a busy service sending small batches): data files and
   bytes, one scan of `predictions` before and after `Store.compact`, and what compaction recovers;
 - monitor: monitoring every window of a store with `--rows` stored predictions (real flights rows multiplied
-  in SQL as bench/scale.py builds them) on the file (one process) and on DuckLake with 1 and 2 Dask workers
-  (`core.refresh.refresh(workers=N)`), all windows pending each time.
+  in SQL as bench/scale.py builds them) on the file (one process) and on DuckLake in one process and with 1
+  and 2 Dask workers (`core.refresh.refresh(workers=N)`), all windows pending each time.
 
     .venv/bin/python bench/scaleout.py [--part ingest|files|monitor|all] [--rows 10000000] [--keep DIR]
 
@@ -245,6 +245,7 @@ def monitor(root: Path, server, n_rows: int) -> dict:
     runs = {}
     for label, cfg, workers in (
         ("file, 1 process", file_cfg, None),
+        ("lake, 1 process", lake, None),
         ("lake, 1 worker", lake, 1),
         ("lake, 2 workers", lake, 2),
     ):

@@ -156,6 +156,12 @@ def restore_store(folder: Path | str, *, settings: Settings) -> BackupResult:
     """
     started = time.perf_counter()
     folder = Path(folder).expanduser().resolve()
+    if settings.shared:
+        raise ModelPulseError(
+            "A shared store is not replaced file by file: copy the backup into an empty shared store with "
+            f"`python -m core migrate --from {folder / DB_NAME} --to ADDRESS --data FOLDER`, then point "
+            "MODELPULSE_STORE at it. Nothing was changed."
+        )
     wrong = verify_backup(folder)
     if wrong:
         raise ModelPulseError(

@@ -169,7 +169,8 @@ def test_an_existing_dask_cluster_computes_the_windows(lake_and_file, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "MODELPULSE_THREADS": "1", "DO_NOT_TRACK": "1"}
+    # the scheduler unpickles the task graph and the worker runs it: both need ModelPulse importable
+    env = {**os.environ, "MODELPULSE_THREADS": "1", "DO_NOT_TRACK": "1", "PYTHONPATH": str(REPO_ROOT)}
     scheduler = subprocess.Popen(
         [
             sys.executable,
@@ -181,7 +182,7 @@ def test_an_existing_dask_cluster_computes_the_windows(lake_and_file, tmp_path):
             str(port),
             "--no-dashboard",
         ],
-        cwd=tmp_path,
+        cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -201,7 +202,7 @@ def test_an_existing_dask_cluster_computes_the_windows(lake_and_file, tmp_path):
             "0",
         ],
         cwd=REPO_ROOT,
-        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -86,3 +86,21 @@ def test_the_cli_copies_a_backup_file_into_a_lake(copied, lake_server, tmp_path)
     assert "checksum match" in out.stdout and "models/" not in out.stderr
     with Store.at(copied, read_only=True) as src, Store.at(lake, read_only=True) as dst:
         assert _sums(dst) == _sums(src)
+
+
+def test_a_shared_store_backs_up_to_a_file_that_comes_back_through_migrate(lake_copy, lake_server, tmp_path):
+    from core.upkeep.backup import backup_store
+    from core.upkeep.backup import restore_store
+    from core.upkeep.backup import verify_backup
+
+    source, lake, _ = lake_copy
+    with Store.at(lake) as store:
+        done = backup_store(store, dest=tmp_path / "backup")
+        want = _sums(store)
+    assert verify_backup(tmp_path / "backup") == [] and done.model_files > 0
+    with pytest.raises(ModelPulseError, match="migrate --from"):  # never a file swapped into a lake's folder
+        restore_store(tmp_path / "backup", settings=lake)
+    again = new_lake(lake_server, tmp_path / "again")
+    migrate_store(source, to=again.store, data=again.home, source=str(tmp_path / "backup" / "modelpulse.duckdb"))
+    with Store.at(again, read_only=True) as store:
+        assert _sums(store) == want
