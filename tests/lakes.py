@@ -36,9 +36,7 @@ def lake_url(server: PostgresServer, dbname: str) -> str:
 def _admin(server: PostgresServer):
     import psycopg
 
-    return psycopg.connect(
-        f"dbname=postgres host={server.host} port={server.port} user={server.user}", autocommit=True
-    )
+    return psycopg.connect(f"dbname=postgres host={server.host} port={server.port} user={server.user}", autocommit=True)
 
 
 def create_database(server: PostgresServer, dbname: str, *, template: str | None = None) -> None:
@@ -59,6 +57,19 @@ def new_lake(server: PostgresServer, root: Path, *, seed: int = 7) -> Settings:
     with psycopg.connect(dsn, autocommit=True) as pg:  # the copy's files go to its own folder
         pg.execute("UPDATE ducklake_metadata SET value = %s WHERE key = 'data_path'", [f"{cfg.db_path}/"])
     return cfg
+
+
+def lake_env(cfg: Settings) -> dict[str, str]:
+    """The environment of a `python -m core` (or any ModelPulse) process working on the shared store `cfg`."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "DO_NOT_TRACK": "1",
+        "MODELPULSE_THREADS": "1",
+        "MODELPULSE_STORE": cfg.store,
+        "MODELPULSE_STORE_DATA": str(cfg.home),
+        "MODELPULSE_SECRETS": str(cfg.home / "none.toml"),
+        "MODELPULSE_INBOX_POLL": "0",
+    }
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,7 @@ from core.store import Store
 from core.upkeep.migrate import migrate_store
 from tests.golden.snapshot import differences
 from tests.golden.snapshot import snapshot_of
+from tests.lakes import lake_env
 from tests.lakes import new_lake
 
 pytestmark = pytest.mark.slow
@@ -79,14 +80,7 @@ def test_two_workers_store_what_one_process_stores(lake_and_file):
 
 
 def _monitor(lake, *args: str) -> subprocess.Popen:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DO_NOT_TRACK": "1",
-        "MODELPULSE_THREADS": "1",
-        "MODELPULSE_STORE": lake.store,
-        "MODELPULSE_STORE_DATA": str(lake.home),
-        "MODELPULSE_SECRETS": str(lake.home / "none.toml"),
-    }
+    env = lake_env(lake)
     return subprocess.Popen(
         [sys.executable, "-m", "core", "monitor", "--model", MODEL, *args],
         cwd=REPO_ROOT,

@@ -3,13 +3,18 @@ without changing a value (real DuckLake catalog, tests/lakes.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 
+from core.config import REPO_ROOT
 from core.demo.datasets import CHURN
 from core.predictions import Predictions
 from core.store import Store
 from core.store import stored_rows
+from tests.lakes import lake_env
 from tests.test_cli import _cli
 
 
@@ -50,18 +55,11 @@ def test_the_compact_command_says_what_it_did(lake_settings, settings):
 
 
 def _cli_lake(*args: str, cfg):
-    import subprocess
-    import sys
-
-    from core.config import REPO_ROOT
-
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "DO_NOT_TRACK": "1",
-        "MODELPULSE_STORE": cfg.store,
-        "MODELPULSE_STORE_DATA": str(cfg.home),
-        "MODELPULSE_SECRETS": str(cfg.home / "none.toml"),
-    }
     return subprocess.run(
-        [sys.executable, "-m", "core", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "core", *args],
+        cwd=REPO_ROOT,
+        env=lake_env(cfg),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )

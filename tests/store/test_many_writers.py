@@ -23,6 +23,7 @@ from core.progress import quiet
 from core.store import Store
 from core.upkeep.migrate import migrate_store
 from tests.conftest import churn_batch
+from tests.lakes import lake_env
 from tests.lakes import new_lake
 
 pytestmark = pytest.mark.slow
@@ -37,23 +38,11 @@ def lake(copied, lake_server, tmp_path):
     return cfg
 
 
-def _env(cfg) -> dict:
-    return {
-        "PATH": "/usr/bin:/bin",
-        "DO_NOT_TRACK": "1",
-        "MODELPULSE_THREADS": "1",
-        "MODELPULSE_STORE": cfg.store,
-        "MODELPULSE_STORE_DATA": str(cfg.home),
-        "MODELPULSE_SECRETS": str(cfg.home / "none.toml"),
-        "MODELPULSE_INBOX_POLL": "0",
-    }
-
-
 def _python(cfg, code: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
         cwd=REPO_ROOT,
-        env=_env(cfg),
+        env=lake_env(cfg),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -99,7 +88,7 @@ def test_writers_on_four_processes_lose_and_duplicate_nothing_while_readers_read
     reads, failed_reads = 0, []
     while any(w.poll() is None for w in writers):  # readers work while the writers write
         out = subprocess.run(
-            [sys.executable, "-m", "core", "status"], cwd=REPO_ROOT, env=_env(lake), capture_output=True, text=True
+            [sys.executable, "-m", "core", "status"], cwd=REPO_ROOT, env=lake_env(lake), capture_output=True, text=True
         )
         reads += 1
         if out.returncode != 0 or "churn" not in out.stdout:
