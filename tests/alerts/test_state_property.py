@@ -10,12 +10,14 @@ what taking a batch back or late outcomes do.
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
 from core.alerts import evaluate_alerts
+from core.errors import StoreError
 from core.store import Store
 from tests.alerts.test_evaluate import RULE
 from tests.alerts.test_evaluate import SPEC
@@ -68,5 +70,11 @@ def test_any_sequence_keeps_alerts_coherent(tmp_path_factory, steps):
                 _check(store)
             else:
                 alerts = store.list_alerts(model=SPEC.name)
-                if not alerts.empty:
-                    store.set_alert_state(alert_id=alerts.iloc[0]["id"], state=step[1], actor="ana@example.com")
+                if alerts.empty:
+                    continue
+                alert = alerts.iloc[0]
+                if alert["state"] == step[1]:  # pressing the button of the state it is in: told so, nothing changes
+                    with pytest.raises(StoreError, match=f"already {step[1]}"):
+                        store.set_alert_state(alert_id=alert["id"], state=step[1], actor="ana@example.com")
+                else:
+                    store.set_alert_state(alert_id=alert["id"], state=step[1], actor="ana@example.com")

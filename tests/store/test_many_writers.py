@@ -8,6 +8,7 @@ separate `python` processes for the writers, the readers and the lease takers.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -173,3 +174,45 @@ def test_two_schedulers_never_hold_one_lease(lake):
         held = store.query_df("SELECT name, count(*) AS n FROM leases WHERE name LIKE 'round-%' GROUP BY name")
     assert len(held) == rounds and (held["n"] == 1).all()
     assert pd.Series(wins).min() >= 0
+
+
+INBOX = """
+    import sys, time
+    from core.config import load_settings
+    from core.intake.inbox import process_inbox
+    from core.store import Store
+
+    start = float(sys.argv[1])
+    settings = load_settings()
+    with Store.at(settings) as store:
+        while time.time() < start:
+            time.sleep(0.01)
+        items = process_inbox(store=store, settings=settings, monitor=False)
+    print("imported", sum(i.ok for i in items), flush=True)
+"""
+
+
+def test_two_app_replicas_sharing_one_inbox_import_each_file_once(lake, tmp_path):
+    folder = lake.home / "inbox" / "churn"
+    folder.mkdir(parents=True)
+    files = 6
+    for f in range(files):
+        frame = churn_batch(50).drop(columns=["churn"])
+        frame["customer_id"] = [f"IN{f}-{i}" for i in range(len(frame))]
+        frame.to_csv(folder / f"drop{f}.csv", index=False)
+        old = time.time() - 10  # settled: written more than two seconds ago
+        os.utime(folder / f"drop{f}.csv", (old, old))
+    with Store.at(lake, read_only=True) as store:
+        before = store.counts()["rows__churn"]
+    start = time.time() + 10
+    replicas = [_python(lake, INBOX, str(start)) for _ in range(2)]
+    imported = []
+    for p in replicas:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err[-2000:]
+        imported.append(int(out.split()[-1]))
+    assert sum(imported) == files  # every file once, whichever replica took it
+    assert len(list((folder / "done").iterdir())) == files and not list(folder.glob("*.csv"))
+    with Store.at(lake, read_only=True) as store:
+        assert store.counts()["rows__churn"] - before == files * 50
+        assert store.duplicate_keys() == {}
