@@ -100,6 +100,11 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     settle(page)
     page.get_by_text("Yes / no", exact=True).click()
     settle(page)
+    # the 'yes' outcome sits outside the form: changing it reruns the page, so it is set before anything in the
+    # form is touched (a selection made while that rerun is in flight can reach the server empty)
+    page.get_by_label("The 'yes' outcome (what the model looks for)", exact=True).fill("late")
+    page.keyboard.press("Tab")
+    settle(page)
     page.get_by_label("Short name", exact=True).fill("their_delays")
     page.get_by_label("Title", exact=True).fill("Their delay model")
     page.get_by_label("Class names, comma separated (needed when the file has no outcomes)", exact=True).fill(
@@ -108,13 +113,13 @@ def test_import_external_predictions_then_labels(page, empty_server, files):  # 
     page.get_by_label("If the file has no outcomes yet: the outcome column's name in later outcome files").fill(
         "status"
     )
-    page.get_by_label("The 'yes' outcome (what the model looks for)", exact=True).fill("late")
-    page.keyboard.press("Tab")
-    settle(page)
     # the probability column
     page.get_by_label("Your model's probabilities", exact=True).click()
     page.get_by_role("option", name="p_late").click()
     page.keyboard.press("Escape")
+    settle(page)
+    chosen = page.locator("[data-testid='stMultiSelect']").filter(has_text="Your model's probabilities")
+    assert "p_late" in chosen.inner_text()
     page.get_by_role("button", name="Create the model", exact=True).click()
     page.get_by_text("Their delay model is being monitored").wait_for(timeout=300_000)
     settle(page)
