@@ -82,7 +82,7 @@ def inflate(con: duckdb.DuckDBPyConnection, copies: int, step: int) -> None:
     con.execute(sql, [step])
     con.execute("CREATE TEMP TABLE t_preds AS SELECT * FROM predictions WHERE model = ? AND row_id <= ?", [MODEL, step])
     con.execute(
-        """CREATE TEMP TABLE t_labels AS SELECT l.*, r._ts AS row_ts FROM labels l
+        """CREATE TEMP TABLE t_labels AS SELECT l.* FROM labels l
            JOIN t_rows r ON r._entity_id = l.entity_id WHERE l.model = ?""",
         [MODEL],
     )
@@ -146,7 +146,12 @@ def add_window(con: duckdb.DuckDBPyConnection, n: int, step: int, first_copy: in
     labels = copy_select(
         con,
         "labels",
-        {"entity_id": "k.new_entity", "label_ts": "k.new_ts + (l.label_ts - r._ts)", "batch_id": "'scale-new'"},
+        {
+            "entity_id": "k.new_entity",
+            "label_ts": "k.new_ts + (l.label_ts - r._ts)",
+            "batch_id": "'scale-new'",
+            "row_ts": "k.new_ts",
+        },
     )
     con.execute(
         "INSERT INTO batches (id, model, kind, n_rows, source, created_at) VALUES ('scale-new', ?, 'predictions', ?, "

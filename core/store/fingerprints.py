@@ -111,18 +111,21 @@ class FingerprintsFamily:
     def _touched_windows(
         self, spec: ModelSpec, unit: str, cur: Cursor | None, *, as_of: datetime, max_row_id: int
     ) -> list | None:
-        """Windows holding rows stored after the cache was written, or None (count every window) when an
-        outcome came since: finding the windows of an outcome's id reads every stored id, which costs about
-        what counting everything does (bench/RESULTS.md, session 7)."""
+        """Windows holding rows or outcomes stored after the cache was written. Outcomes carry their row's time
+        (schema 11), so their windows come from the outcomes alone; an outcome that replaced an older one is
+        for the same row, so the older one's window is among them."""
         table = quote_ident(rows_table_name(spec.name))
         batches = self._query(cur, "SELECT id FROM batches WHERE model = ? AND created_at >= ?", [spec.name, as_of])
+        touched: set = set()
         if len(batches):
             ids = batches["id"].tolist()
             # a constant list: labels are appended batch by batch, so the scan skips the row groups of older ones
             marks = ", ".join("?" for _ in ids)
-            sql = f"SELECT count(*) AS n FROM labels WHERE model = ? AND batch_id IN ({marks})"  # noqa: S608
-            if int(self._query(cur, sql, [spec.name, *ids])["n"].iloc[0]):
-                return None
+            sql = (
+                f"SELECT DISTINCT date_trunc('{unit}', row_ts) AS w FROM labels "  # noqa: S608 - a fixed unit
+                f"WHERE model = ? AND batch_id IN ({marks}) AND row_ts IS NOT NULL"
+            )
+            touched.update(pd.to_datetime(self._query(cur, sql, [spec.name, *ids])["w"]))
         # new rows: their ids are above the largest counted, so the scan skips every older row group
         new_rows = self._query(
             cur,
@@ -130,26 +133,32 @@ class FingerprintsFamily:
             "WHERE _split = 'production' AND _row_id > ?",
             [max_row_id],
         )
-        return sorted(pd.to_datetime(new_rows["w"]))
+        touched.update(pd.to_datetime(new_rows["w"]))
+        return sorted(touched)
 
     def _count_windows(
         self, spec: ModelSpec, unit: str, *, cur: Cursor | None = None, windows: list | None = None
     ) -> pd.DataFrame:
         """Rows, labels, label sum and latest label time of every production window (or of `windows`)."""
         table = quote_ident(rows_table_name(spec.name))
-        where, params = "", []
+        where, params, labels_in = "", [], ""
         if windows is not None:
-            # the time range lets the scan skip row groups outside it; the list keeps only the windows asked for
+            # the time range lets the scans of rows and outcomes skip row groups outside it; the list keeps only
+            # the windows asked for
             where = (
                 f"AND r._ts >= ? AND r._ts < ? + INTERVAL 1 {unit} AND list_contains(?, date_trunc('{unit}', r._ts))"
             )
-            params = [min(windows).to_pydatetime(), max(windows).to_pydatetime(), [w.to_pydatetime() for w in windows]]
+            labels_in = f"AND l.row_ts >= ? AND l.row_ts < ? + INTERVAL 1 {unit}"
+            lo, hi = min(windows).to_pydatetime(), max(windows).to_pydatetime()
+            params = [lo, hi, [w.to_pydatetime() for w in windows]]
+        # an outcome counts in its row's window, as the window's own reads (core/store/layout.py, WINDOW_LABELS)
         return self._query(
             cur,
             f"""SELECT date_trunc('{unit}', r._ts) AS window_start, count(*) AS n_rows, count(l.entity_id) AS n_labels,
                        coalesce(sum(l.label), 0) AS label_sum, max(l.label_ts) AS last_label
                 FROM {table} r LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                    AND date_trunc('{unit}', l.row_ts) = date_trunc('{unit}', r._ts) {labels_in}
                 WHERE r._split = 'production' {where}
                 GROUP BY 1 ORDER BY 1""",  # noqa: S608 - unit comes from a fixed mapping
-            [spec.name, *params],
+            [spec.name, *([lo, hi] if windows is not None else []), *params],
         )

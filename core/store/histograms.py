@@ -23,8 +23,9 @@ from core.errors import StoreError
 from core.schema import ModelSpec
 from core.store.connection import Connection
 from core.store.connection import quote_ident
-from core.store.rows import feature_columns
-from core.store.rows import rows_table_name
+from core.store.layout import WINDOW_LABELS
+from core.store.layout import feature_columns
+from core.store.layout import rows_table_name
 
 MAX_ABS = 1e15
 """Beyond this size a number is not a measurement (the same line as `core.monitoring.validity.MAX_ABS`)."""
@@ -111,9 +112,10 @@ class HistogramsFamily:
             answers = f"p.probability BETWEEN 0 AND 1 AND {_answer_ok('p.prediction')}"
         else:
             answers = f"{_answer_ok('p.prediction')} AND {_answer_ok('p.probability')}"
-        join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if labels else ""
+        join = WINDOW_LABELS if labels else ""
         with_label = _usable("_label") if labels else "false"
-        params: list = [spec.name, int(version)] + ([spec.name] if labels else []) + [start, end, start, end]
+        outcomes = [spec.name, start, end] if labels else []
+        params: list = [spec.name, int(version), *outcomes, start, end, start, end]
         window = f"""SELECT {", ".join(selects) or "1 AS one"}
             FROM {quote_ident(rows_table_name(spec.name))} r
             JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id

@@ -289,12 +289,12 @@ def setup_statements(*, catalog: str) -> list[str]:
     return [f"CALL {quote_catalog(catalog)}.set_option('data_inlining_row_limit', 0)"]
 
 
-def keys_of(migrations: dict[int, list[str]]) -> dict[str, tuple[str, ...]]:
+def keys_of(migrations: dict[int, list]) -> dict[str, tuple[str, ...]]:
     """Every table's key as the file's migrations declare it: what DuckLake cannot enforce, and `check` tests."""
     keys: dict[str, tuple[str, ...]] = {}
     for version in sorted(migrations):
         for statement in migrations[version]:
-            found = statement_key(statement)
+            found = statement_key(statement) if isinstance(statement, str) else None
             if found is not None:
                 keys[found[0]] = found[1]
     return keys

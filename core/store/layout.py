@@ -90,3 +90,8 @@ def prepare_rows(spec: ModelSpec, rows: pd.DataFrame) -> pd.DataFrame:
         else:
             data[col] = rows[col].astype("string").to_numpy()
     return pd.DataFrame(data)
+
+
+WINDOW_LABELS = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id AND l.row_ts >= ? AND l.row_ts < ?"
+"""Outcomes of the rows `r` of one time range (parameters: model, start, end). The range is on the outcome's own
+copy of its row's time, so DuckDB skips the row groups of older outcomes instead of probing every stored id."""

@@ -1,12 +1,14 @@
 """Schema migrations: one step per schema version, each applied in its own transaction.
 
-A step is the list of statements that takes the store from the version before it to its own
-number. Steps are never edited once released; a change to the schema is a new step. Opening a
-store applies what is missing (read-only stores refuse to open when they would need a step).
+A step is the list of statements (or functions of the open cursor, for work that depends on what the
+store holds) that takes the store from the version before it to its own number. Steps are never edited
+once released; a change to the schema is a new step. Opening a store applies what is missing (read-only
+stores refuse to open when they would need a step).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import duckdb
@@ -15,9 +17,29 @@ from core.errors import StoreDamagedError
 from core.errors import StoreError
 from core.store import lake
 from core.store.connection import Connection
+from core.store.connection import Cursor
 from core.store.connection import damaged
+from core.store.connection import quote_ident
 
-MIGRATIONS: dict[int, list[str]] = {
+
+def _label_row_times(cur: Cursor) -> None:
+    """Give every stored outcome the time of the production row it is for (step 11)."""
+    tables = cur.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() AND starts_with(table_name, 'rows__')"
+    ).fetchall()
+    for (table,) in tables:
+        model = table.removeprefix("rows__")
+        cur.execute(
+            f"""UPDATE labels SET row_ts = m.ts
+                FROM (SELECT _entity_id, max(_ts) AS ts FROM {quote_ident(table)}
+                      WHERE _split = 'production' GROUP BY 1) m
+                WHERE labels.model = ? AND labels.entity_id = m._entity_id""",  # noqa: S608 - a stored table's name
+            [model],
+        )
+
+
+MIGRATIONS: dict[int, list[str | Callable[[Cursor], None]]] = {
     1: [
         """CREATE TABLE models (
             name VARCHAR PRIMARY KEY,
@@ -377,6 +399,13 @@ MIGRATIONS: dict[int, list[str]] = {
             claimed_at TIMESTAMP NOT NULL,
             expires_at TIMESTAMP NOT NULL)""",
     ],
+    11: [
+        # the time of the row an outcome is for, kept with the outcome: reading one window's outcomes then
+        # skips every older outcome by this column instead of probing all of them by id, so monitoring a new
+        # window costs the same however many outcomes are stored (bench/RESULTS.md, session 9)
+        "ALTER TABLE labels ADD COLUMN row_ts TIMESTAMP",
+        _label_row_times,
+    ],
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -410,6 +439,9 @@ def migrate(conn: Connection) -> int:
             if int(cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]) >= version:
                 continue
             for statement in MIGRATIONS[version]:
+                if callable(statement):
+                    statement(cur)
+                    continue
                 for sql in lake.lake_statements(statement) if conn.backend == "ducklake" else [statement]:
                     cur.execute(sql)
             cur.execute("INSERT INTO schema_version VALUES (?, ?)", [version, datetime.now()])

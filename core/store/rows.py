@@ -27,6 +27,7 @@ from core.store.connection import Cursor
 from core.store.connection import quote_ident
 from core.store.layout import REFERENCE_SPLITS  # noqa: F401 - where callers have always found them
 from core.store.layout import SYSTEM_COLUMNS
+from core.store.layout import WINDOW_LABELS
 from core.store.layout import WINDOW_UNITS  # noqa: F401
 from core.store.layout import feature_columns
 from core.store.layout import prepare_rows
@@ -192,11 +193,22 @@ class RowsFamily:
                 "batch_id": batch_id,
             }
         )
+        table = quote_ident(rows_table_name(model))
         with self.conn.registered(cur, frame, "labels") as source:
             # a corrected label replaces the earlier one for the same entity
             sql = f"DELETE FROM labels WHERE model = ? AND entity_id IN (SELECT entity_id FROM {source})"  # noqa: S608
             cur.execute(sql, [model])
-            sql = f"INSERT INTO labels SELECT * FROM {source}"  # noqa: S608
+            # each outcome keeps the time of its production row, so a window's outcomes are read by time
+            # (older outcomes skipped) rather than by probing every stored outcome's id
+            times = (
+                f"(SELECT _entity_id, max(_ts) AS ts FROM {table} "  # noqa: S608
+                f"WHERE _split = 'production' AND _entity_id IN (SELECT entity_id FROM {source}) GROUP BY 1)"
+                if self.conn.columns(cur, rows_table_name(model))
+                else "(SELECT NULL::VARCHAR AS _entity_id, NULL::TIMESTAMP AS ts WHERE false)"
+            )
+            sql = f"""INSERT INTO labels (model, entity_id, label, label_ts, batch_id, row_ts)
+                      SELECT s.model, s.entity_id, s.label, s.label_ts, s.batch_id, m.ts
+                      FROM {source} s LEFT JOIN {times} m ON m._entity_id = s.entity_id"""  # noqa: S608
             cur.execute(sql)
         return len(frame)
 
@@ -316,11 +328,16 @@ class RowsFamily:
 
     def read_reference(self, *, spec: ModelSpec, reference_set: str, version: int) -> pd.DataFrame:
         """Reference rows (train + validation) of a set, with `version`'s predictions on them."""
+        # the set's row ids bound the predictions read, so the scan of predictions skips every row group of
+        # production answers (which grow with the store) instead of probing them all
+        table = quote_ident(rows_table_name(spec.name))
+        sql = f"SELECT min(_row_id), max(_row_id) FROM {table} WHERE _set = ? AND _split IN ('train', 'validation')"  # noqa: S608
+        lo, hi = self.conn.fetch(sql, [reference_set])[0]
         return self._read_rows(
             spec=spec,
             version=version,
-            where="r._set = ? AND r._split IN ('train', 'validation')",
-            params=[reference_set],
+            where="r._set = ? AND r._split IN ('train', 'validation') AND p.row_id BETWEEN ? AND ?",
+            params=[reference_set, lo if lo is not None else 0, hi if hi is not None else -1],
             with_labels=False,
             ordered=True,
         )
@@ -333,10 +350,19 @@ class RowsFamily:
             where="r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?",
             params=[start, end, start, end],
             with_labels=True,
+            label_range=(start, end),
         )
 
     def _read_rows(
-        self, *, spec: ModelSpec, version: int, where: str, params: list, with_labels: bool, ordered: bool = False
+        self,
+        *,
+        spec: ModelSpec,
+        version: int,
+        where: str,
+        params: list,
+        with_labels: bool,
+        ordered: bool = False,
+        label_range: tuple[datetime, datetime] | None = None,
     ) -> pd.DataFrame:
         # Sorting a million-row window costs more than the checks that read it, and only sampling cares
         # about order: the reference is read ordered once, and the runner sorts a window it will sample.
@@ -345,7 +371,7 @@ class RowsFamily:
         label_sql = (
             "l.label AS _label, l.label_ts AS _label_ts" if with_labels else "r._target AS _label, NULL AS _label_ts"
         )
-        join = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id" if with_labels else ""
+        join = WINDOW_LABELS if with_labels else ""
         scores = "p.scores AS _scores" if spec.task == "multiclass" else "NULL AS _scores"
         sql = f"""SELECT r._row_id, r._split, r._ts, r._entity_id, {feats},
                          p.prediction AS _prediction, p.probability AS _probability, {scores}, {label_sql}
@@ -354,7 +380,7 @@ class RowsFamily:
                   {join}
                   WHERE {where}
                   {"ORDER BY r._ts, r._row_id" if ordered else ""}"""  # noqa: S608
-        args: list = [spec.name, int(version)] + ([spec.name] if with_labels else []) + params
+        args: list = [spec.name, int(version)] + ([spec.name, *label_range] if with_labels else []) + params
         return self.conn.query_df(sql, args)
 
     def rows_without_predictions(self, *, spec: ModelSpec, version: int) -> pd.DataFrame:
@@ -421,7 +447,7 @@ class RowsFamily:
                                      WHERE _split = 'production' AND _ts >= ? AND _ts < ?)
                       USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)) r
                 JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
-                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
+                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id AND l.row_ts >= ? AND l.row_ts < ?
                 WHERE p.ts >= ? AND p.ts < ? AND l.label_ts <= ?""",  # noqa: S608
-            [start, end, spec.name, int(version), spec.name, start, end, known_by],
+            [start, end, spec.name, int(version), spec.name, start, end, start, end, known_by],
         )

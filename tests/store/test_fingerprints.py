@@ -88,20 +88,24 @@ def test_fingerprints_recount_only_the_windows_written_to(store, recounts):
     assert recounts[0] == [pd.Timestamp("2020-04-01")]
     recounts.clear()
 
-    store.write_labels(model=SPEC.name, labels=_labels(jan_mar.iloc[60:70]))  # late outcomes: count everything
+    # late outcomes: only the window of their rows (outcomes carry their row's time), March here
+    store.write_labels(model=SPEC.name, labels=_labels(jan_mar.iloc[60:70]))
     got = _same(store)
-    assert recounts[0] is None
+    assert recounts[0] == [pd.Timestamp("2020-03-01")]
     assert int(got.loc[got["window_start"] == pd.Timestamp("2020-03-01"), "n_labels"].iloc[0]) == 10
     recounts.clear()
 
     may = _rows(5, 2000, "2020-05-01")
-    _write(store, may, _labels(may))  # rows with their outcomes: everything again
+    _write(store, may, _labels(may))  # rows with their outcomes: their window
     _same(store)
-    assert recounts[0] is None
+    assert recounts[0] == [pd.Timestamp("2020-05-01")]
     recounts.clear()
 
-    corrected = store.write_labels(model=SPEC.name, labels=_labels(jan_mar.iloc[:5], value=0.0))  # January
+    # outcomes of two months at once, some replacing earlier ones: both months and nothing else
+    both = pd.concat([jan_mar.iloc[:5], jan_mar.iloc[45:50]])
+    corrected = store.write_labels(model=SPEC.name, labels=_labels(both, value=0.0))
     got = _same(store)
+    assert recounts[0] == [pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-01")]
     assert float(got["label_sum"].iloc[0]) == 26.0  # 31 January outcomes, 5 corrected to 0
     recounts.clear()
 

@@ -53,6 +53,43 @@ def test_migration_is_idempotent(any_settings):
         assert s.conn.fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
 
 
+def test_outcomes_stored_before_schema_11_get_their_rows_time(tmp_path, monkeypatch):
+    """A store file written before outcomes carried their row's time is brought up with every time filled in,
+    and its windows read the same outcomes as before (a lake is made at the current schema: migrate copies
+    a file into one after bringing the file up)."""
+    from tests.conftest import make_settings
+
+    any_settings = make_settings(tmp_path)
+    from core.store import migrations
+
+    older = {v: steps for v, steps in migrations.MIGRATIONS.items() if v < 11}
+    monkeypatch.setattr(migrations, "MIGRATIONS", older)
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 10)
+    rows = _rows(48)  # two days, hourly
+    labels = pd.DataFrame({"entity_id": ["E1", "E30", "E47"], "label": [1.0, 0.0, 1.0], "label_ts": rows["_ts"][:3]})
+    with Store.at(any_settings, create=True) as s:
+        s.upsert_model(CHURN.spec)
+        preds = {1: Predictions(prediction=np.zeros(48), probability=np.full(48, 0.2))}
+        s.write_batch(spec=CHURN.spec, rows=rows, predictions=preds)
+        # outcomes as the code before schema 11 stored them (five columns)
+        with s.conn.transaction() as cur, s.conn.registered(cur, labels, "old") as source:
+            cur.execute(f"INSERT INTO labels SELECT 'churn', entity_id, label, label_ts, 'old' FROM {source}")  # noqa: S608
+        assert s.schema_version() == 10
+    monkeypatch.undo()
+    with Store.at(any_settings) as s:
+        assert s.schema_version() == SCHEMA_VERSION
+        times = dict(s.conn.fetch("SELECT entity_id, row_ts FROM labels ORDER BY entity_id"))
+        assert times == {e: rows.loc[rows["_entity_id"] == e, "_ts"].iloc[0].to_pydatetime() for e in times}
+        assert len(times) == 3
+        day = s.read_window(
+            spec=CHURN.spec,
+            version=1,
+            start=pd.Timestamp("2020-01-02").to_pydatetime(),
+            end=pd.Timestamp("2020-01-03").to_pydatetime(),
+        )
+        assert sorted(day.dropna(subset=["_label"])["_entity_id"]) == ["E30", "E47"]
+
+
 def test_batch_is_written_whole(store):
     preds = {1: Predictions(prediction=np.zeros(5), probability=np.full(5, 0.2))}
     store.write_batch(
