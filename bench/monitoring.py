@@ -617,7 +617,10 @@ def monitor_only(path: str) -> None:
 
     # VmHWM is the peak RSS of this process image; ru_maxrss would carry the parent's peak across fork/exec
     base = proc_status_mb("VmRSS")
+    from core.config import load_settings
+
     with Store.open(path) as store:
+        store.limit_memory(load_settings().monitor_memory)  # as `python -m core monitor` runs
         t0 = time.perf_counter()
         summary = refresh(store=store, progress=noop)
         secs = time.perf_counter() - t0

@@ -234,6 +234,7 @@ def monitor(
 
     settings = _settings()
     with Store.at(settings, verify=True) as store:
+        store.limit_memory(settings.monitor_memory)  # a monitoring process reads bounded windows
         names = [model] if model else [s.name for s in store.list_specs()]
         for name in names:
             store.get_spec(name)

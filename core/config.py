@@ -22,6 +22,7 @@ the code reads `os.environ` for ModelPulse settings.
 | random seed     | MODELPULSE_SEED            | seed             | 42                                      |
 | torch threads   | MODELPULSE_THREADS         | threads          | all cores                               |
 | inbox poll s    | MODELPULSE_INBOX_POLL      | inbox_poll       | 10 (0 turns the app's inbox watcher off)|
+| monitor memory  | MODELPULSE_MONITOR_MEMORY  | monitor_memory   | 256MB (DuckDB's share in `core monitor`)|
 | earliest date   | MODELPULSE_EARLIEST_DATE   | earliest_date    | 1900-01-01                              |
 | latest date     | MODELPULSE_LATEST_DATE     | latest_date      | 2100-12-31                              |
 | longest text    | MODELPULSE_MAX_CELL_CHARS  | max_cell_chars   | 1000                                    |
@@ -46,6 +47,7 @@ send_resolved, digest) sit beside the ones people add on the Settings page.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from dataclasses import field
@@ -158,6 +160,8 @@ class Settings:
     seed: int = 42
     threads: int | None = None
     inbox_poll: int = 10
+    monitor_memory: str = "256MB"
+    """DuckDB's memory in a process that only monitors (`python -m core monitor`, its workers)."""
     limits: Limits = field(default_factory=Limits)
     delivery: Delivery = field(default_factory=Delivery)
 
@@ -315,6 +319,7 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
         seed=_int("seed", get("seed", "MODELPULSE_SEED") or 42, minimum=0),
         threads=_int("threads", threads, minimum=1) if threads else None,
         inbox_poll=_int("inbox_poll", get("inbox_poll", "MODELPULSE_INBOX_POLL") or 10, minimum=0),
+        monitor_memory=_memory(get("monitor_memory", "MODELPULSE_MONITOR_MEMORY") or "256MB"),
         limits=Limits(
             earliest_date=earliest,
             latest_date=latest,
@@ -323,6 +328,13 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
             ),
         ),
     )
+
+
+def _memory(value: object) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", text, re.IGNORECASE):
+        raise ConfigError(f"Setting monitor_memory must look like 256MB or 1GB; got {text!r}.")
+    return text
 
 
 def _access(get, secrets: dict[str, object]) -> Access:

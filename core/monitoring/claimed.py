@@ -76,7 +76,9 @@ def _store(job: WindowJob) -> Store:
     key = (job.store, os.getpid())
     if key not in _STORES or _STORES[key].closed:
         # object storage is reached with this worker's own credentials (its environment or secrets.toml)
-        _STORES[key] = Store.open(job.store, home=job.home, s3=load_settings().s3)
+        cfg = load_settings()
+        _STORES[key] = Store.open(job.store, home=job.home, s3=cfg.s3)
+        _STORES[key].limit_memory(cfg.monitor_memory)
     return _STORES[key]
 
 

@@ -37,6 +37,8 @@ from core.store import lake
 
 DUCKDB_MAGIC = b"DUCK"
 MEMORY_LIMIT = "1GB"
+MEMORY_TEXT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
+"""How a memory limit is written (`Connection.limit_memory`, MODELPULSE_MONITOR_MEMORY)."""
 """DuckDB's buffer pool defaults to 80% of the machine's memory; monitoring reads one window at a time,
 so a small pool keeps the whole process under 2 GB with 10 million stored predictions (bench/RESULTS.md)."""
 
@@ -190,6 +192,13 @@ class Connection:
             return cls(con, anchor, read_only=read_only, url=url)
         path = Path(target)
         return cls(connect(path, read_only=read_only, create=create), path, read_only=read_only)
+
+    def limit_memory(self, limit: str) -> None:
+        """Hold DuckDB's memory for this process to `limit` (e.g. "256MB"; what it holds beyond spills to disk).
+        A process that only monitors needs little: its reads are bounded by time (bench/RESULTS.md, session 9)."""
+        if not MEMORY_TEXT.fullmatch(limit.strip()):
+            raise StoreError(f"A memory limit looks like 256MB or 1GB; got {limit!r}.")
+        self._con.execute(f"SET memory_limit = '{limit.strip()}'")
 
     @staticmethod
     def exists(target: Path | str) -> bool:

@@ -158,6 +158,10 @@ class Store:
             **options,
         )
 
+    def limit_memory(self, limit: str) -> None:
+        """Hold DuckDB's memory in this process to `limit` (a process that only monitors needs little)."""
+        self.conn.limit_memory(limit)
+
     @staticmethod
     def exists(path: Path | str) -> bool:
         """Whether a store is at `path` already (a file, or a catalog holding a lake)."""

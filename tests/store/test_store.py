@@ -245,3 +245,23 @@ def test_calibration_reads_respect_period_arrival_and_sample_size(store):
     # 100 of the period's 192 rows are sampled, then only those whose label had arrived are kept (~3 in 4)
     assert 50 <= len(sample) < min(100, len(full))
     assert set(sample["_ts"]) <= set(full["_ts"])
+
+
+def test_a_monitoring_process_holds_duckdb_to_its_memory_setting(tmp_path, monkeypatch):
+    from core.config import load_settings
+    from core.errors import ConfigError
+    from tests.conftest import make_settings
+
+    cfg = make_settings(tmp_path)
+    with Store.at(cfg, create=True) as s:
+        s.limit_memory(cfg.monitor_memory)
+        assert cfg.monitor_memory == "256MB"
+        # DuckDB reports the limit in MiB: 256 MB = 244.1 MiB
+        assert s.conn.fetch("SELECT current_setting('memory_limit')")[0][0] == "244.1 MiB"
+        with pytest.raises(StoreError, match="looks like 256MB or 1GB; got \"256MB'; DROP\""):
+            s.limit_memory("256MB'; DROP")
+    monkeypatch.setenv("MODELPULSE_MONITOR_MEMORY", "512MB")
+    assert load_settings().monitor_memory == "512MB"
+    monkeypatch.setenv("MODELPULSE_MONITOR_MEMORY", "a lot")
+    with pytest.raises(ConfigError, match="monitor_memory must look like 256MB or 1GB; got 'a lot'"):
+        load_settings()
