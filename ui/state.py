@@ -149,9 +149,7 @@ def change(action: str, fn, *, model: str | None = None, detail: str | None = No
     """Make a change as this session's identity: refused with a sentence when its role may not."""
     from core.access import act
 
-    return act(
-        data.open_store(settings().store), identity(), action, fn, model=model, detail=detail, together=together
-    )
+    return act(data.open_store(settings().store), identity(), action, fn, model=model, detail=detail, together=together)
 
 
 def require_role(action: str, *, model: str | None = None) -> None:

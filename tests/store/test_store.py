@@ -258,7 +258,7 @@ def test_a_monitoring_process_holds_duckdb_to_its_memory_setting(tmp_path, monke
         assert cfg.monitor_memory == "256MB"
         # DuckDB reports the limit in MiB: 256 MB = 244.1 MiB
         assert s.conn.fetch("SELECT current_setting('memory_limit')")[0][0] == "244.1 MiB"
-        with pytest.raises(StoreError, match="looks like 256MB or 1GB; got \"256MB'; DROP\""):
+        with pytest.raises(StoreError, match='looks like 256MB or 1GB; got "256MB\'; DROP"'):
             s.limit_memory("256MB'; DROP")
     monkeypatch.setenv("MODELPULSE_MONITOR_MEMORY", "512MB")
     assert load_settings().monitor_memory == "512MB"
