@@ -53,14 +53,29 @@ def test_migration_is_idempotent(any_settings):
         assert s.conn.fetch("SELECT count(*) FROM schema_version")[0][0] == SCHEMA_VERSION
 
 
-def test_outcomes_stored_before_schema_11_get_their_rows_time(tmp_path, monkeypatch):
-    """A store file written before outcomes carried their row's time is brought up with every time filled in,
-    and its windows read the same outcomes as before (a lake is made at the current schema: migrate copies
-    a file into one after bringing the file up)."""
+@pytest.fixture(params=["file", "ducklake"])
+def empty_settings(request, tmp_path):
+    """Settings of a store not made yet, on each backend (a lake in an empty catalog database of its own)."""
     from tests.conftest import make_settings
 
-    any_settings = make_settings(tmp_path)
+    if request.param == "file":
+        return make_settings(tmp_path)
+    from core.config import Settings
+    from tests.lakes import create_database
+    from tests.lakes import lake_url
+
+    server = request.getfixturevalue("lake_server")
+    dbname = f"old_{tmp_path.name[-20:].lower().replace('-', '_')}"
+    create_database(server, dbname)
+    return Settings.shared_under(lake_url(server, dbname), tmp_path / "shared", seed=7, threads=2)
+
+
+def test_outcomes_stored_before_schema_11_get_their_rows_time(empty_settings, monkeypatch):
+    """A store written before outcomes carried their row's time is brought up with every time filled in, and
+    its windows read the same outcomes as before."""
     from core.store import migrations
+
+    any_settings = empty_settings
 
     older = {v: steps for v, steps in migrations.MIGRATIONS.items() if v < 11}
     monkeypatch.setattr(migrations, "MIGRATIONS", older)
