@@ -73,9 +73,10 @@ def test_the_lake_schema_is_the_file_schema_without_keys():
     keys = keys_of(MIGRATIONS)
     assert keys["labels"] == ("model", "entity_id") and keys["models"] == ("name",)
     assert keys["segment_stats"] == ("model", "version", "window_start", "column_name", "segment")
-    for statements in MIGRATIONS.values():
-        for statement in statements:
-            assert "PRIMARY KEY" not in without_keys(statement).upper()
+    statements = [s for steps in MIGRATIONS.values() for s in steps if isinstance(s, str)]
+    assert len(statements) > 20  # the steps written as functions (filling a new column) declare no table
+    for statement in statements:
+        assert "PRIMARY KEY" not in without_keys(statement).upper()
 
 
 def test_a_read_only_open_refuses_writes_with_a_sentence(lake_settings):
