@@ -1,5 +1,6 @@
 """How a model's rows are laid out: the per-model table `rows__<model>`, its system columns, the feature
-columns a spec keeps, and the frame :meth:`core.store.rows.RowsFamily.write_batch` takes."""
+columns a spec keeps, the frame :meth:`core.store.rows.RowsFamily.write_batch` takes, and how outcomes meet
+their rows (each keeps its row's time)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,18 @@ def prepare_rows(spec: ModelSpec, rows: pd.DataFrame) -> pd.DataFrame:
 WINDOW_LABELS = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id AND l.row_ts >= ? AND l.row_ts < ?"
 """Outcomes of the rows `r` of one time range (parameters: model, start, end). The range is on the outcome's own
 copy of its row's time, so DuckDB skips the row groups of older outcomes instead of probing every stored id."""
+
+
+def insert_labels(source: str, table: str | None) -> str:
+    """The statement storing the outcomes in `source` (quoted), each with the time of its production row in
+    the model's quoted rows `table` (None: the model has no rows yet), so that a window's outcomes are read by
+    time (`WINDOW_LABELS`) rather than by probing every stored outcome's id."""
+    times = (
+        f"(SELECT _entity_id, max(_ts) AS ts FROM {table} "  # noqa: S608 - quoted names
+        f"WHERE _split = 'production' AND _entity_id IN (SELECT entity_id FROM {source}) GROUP BY 1)"
+        if table is not None
+        else "(SELECT NULL::VARCHAR AS _entity_id, NULL::TIMESTAMP AS ts WHERE false)"
+    )
+    return f"""INSERT INTO labels (model, entity_id, label, label_ts, batch_id, row_ts)
+               SELECT s.model, s.entity_id, s.label, s.label_ts, s.batch_id, m.ts
+               FROM {source} s LEFT JOIN {times} m ON m._entity_id = s.entity_id"""  # noqa: S608

@@ -30,6 +30,7 @@ from core.store.layout import SYSTEM_COLUMNS
 from core.store.layout import WINDOW_LABELS
 from core.store.layout import WINDOW_UNITS  # noqa: F401
 from core.store.layout import feature_columns
+from core.store.layout import insert_labels
 from core.store.layout import prepare_rows
 from core.store.layout import rows_table_name
 from core.store.layout import stored_rows  # noqa: F401
@@ -198,18 +199,7 @@ class RowsFamily:
             # a corrected label replaces the earlier one for the same entity
             sql = f"DELETE FROM labels WHERE model = ? AND entity_id IN (SELECT entity_id FROM {source})"  # noqa: S608
             cur.execute(sql, [model])
-            # each outcome keeps the time of its production row, so a window's outcomes are read by time
-            # (older outcomes skipped) rather than by probing every stored outcome's id
-            times = (
-                f"(SELECT _entity_id, max(_ts) AS ts FROM {table} "  # noqa: S608
-                f"WHERE _split = 'production' AND _entity_id IN (SELECT entity_id FROM {source}) GROUP BY 1)"
-                if self.conn.columns(cur, rows_table_name(model))
-                else "(SELECT NULL::VARCHAR AS _entity_id, NULL::TIMESTAMP AS ts WHERE false)"
-            )
-            sql = f"""INSERT INTO labels (model, entity_id, label, label_ts, batch_id, row_ts)
-                      SELECT s.model, s.entity_id, s.label, s.label_ts, s.batch_id, m.ts
-                      FROM {source} s LEFT JOIN {times} m ON m._entity_id = s.entity_id"""  # noqa: S608
-            cur.execute(sql)
+            cur.execute(insert_labels(source, table if self.conn.columns(cur, rows_table_name(model)) else None))
         return len(frame)
 
     def write_labels(
