@@ -330,9 +330,13 @@ def load_settings(*, secrets_path: Path | None = None, env: dict[str, str] | Non
     )
 
 
+MEMORY_TEXT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
+"""How a DuckDB memory limit is written (MODELPULSE_MONITOR_MEMORY, `Connection.limit_memory`)."""
+
+
 def _memory(value: object) -> str:
     text = str(value).strip()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", text, re.IGNORECASE):
+    if not MEMORY_TEXT.fullmatch(text):
         raise ConfigError(f"Setting monitor_memory must look like 256MB or 1GB; got {text!r}.")
     return text
 

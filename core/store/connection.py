@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from core.config import MEMORY_TEXT
 from core.config import ObjectStorage
 from core.errors import StoreConflictError
 from core.errors import StoreDamagedError
@@ -37,8 +38,6 @@ from core.store import lake
 
 DUCKDB_MAGIC = b"DUCK"
 MEMORY_LIMIT = "1GB"
-MEMORY_TEXT = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", re.IGNORECASE)
-"""How a memory limit is written (`Connection.limit_memory`, MODELPULSE_MONITOR_MEMORY)."""
 """DuckDB's buffer pool defaults to 80% of the machine's memory; monitoring reads one window at a time,
 so a small pool keeps the whole process under 2 GB with 10 million stored predictions (bench/RESULTS.md)."""
 
@@ -198,7 +197,7 @@ class Connection:
         A process that only monitors needs little: its reads are bounded by time (bench/RESULTS.md, session 9)."""
         if not MEMORY_TEXT.fullmatch(limit.strip()):
             raise StoreError(f"A memory limit looks like 256MB or 1GB; got {limit!r}.")
-        self._con.execute(f"SET memory_limit = '{limit.strip()}'")
+        self._con.execute("SET memory_limit = ?", [limit.strip()])
 
     @staticmethod
     def exists(target: Path | str) -> bool:

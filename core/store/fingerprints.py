@@ -141,7 +141,7 @@ class FingerprintsFamily:
     ) -> pd.DataFrame:
         """Rows, labels, label sum and latest label time of every production window (or of `windows`)."""
         table = quote_ident(rows_table_name(spec.name))
-        where, params, labels_in = "", [], ""
+        where, params, labels_in, label_params = "", [], "", []
         if windows is not None:
             # the time range lets the scans of rows and outcomes skip row groups outside it; the list keeps only
             # the windows asked for
@@ -150,7 +150,7 @@ class FingerprintsFamily:
             )
             labels_in = f"AND l.row_ts >= ? AND l.row_ts < ? + INTERVAL 1 {unit}"
             lo, hi = min(windows).to_pydatetime(), max(windows).to_pydatetime()
-            params = [lo, hi, [w.to_pydatetime() for w in windows]]
+            params, label_params = [lo, hi, [w.to_pydatetime() for w in windows]], [lo, hi]
         # an outcome counts in its row's window, as the window's own reads (core/store/layout.py, WINDOW_LABELS)
         return self._query(
             cur,
@@ -160,5 +160,5 @@ class FingerprintsFamily:
                     AND date_trunc('{unit}', l.row_ts) = date_trunc('{unit}', r._ts) {labels_in}
                 WHERE r._split = 'production' {where}
                 GROUP BY 1 ORDER BY 1""",  # noqa: S608 - unit comes from a fixed mapping
-            [spec.name, *([lo, hi] if windows is not None else []), *params],
+            [spec.name, *label_params, *params],
         )

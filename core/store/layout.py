@@ -98,15 +98,13 @@ WINDOW_LABELS = "LEFT JOIN labels l ON l.model = ? AND l.entity_id = r._entity_i
 copy of its row's time, so DuckDB skips the row groups of older outcomes instead of probing every stored id."""
 
 
-def insert_labels(source: str, table: str | None) -> str:
+def insert_labels(source: str, table: str) -> str:
     """The statement storing the outcomes in `source` (quoted), each with the time of its production row in
-    the model's quoted rows `table` (None: the model has no rows yet), so that a window's outcomes are read by
-    time (`WINDOW_LABELS`) rather than by probing every stored outcome's id."""
+    the model's quoted rows `table`, so that a window's outcomes are read by time (`WINDOW_LABELS`) rather than
+    by probing every stored outcome's id."""
     times = (
         f"(SELECT _entity_id, max(_ts) AS ts FROM {table} "  # noqa: S608 - quoted names
         f"WHERE _split = 'production' AND _entity_id IN (SELECT entity_id FROM {source}) GROUP BY 1)"
-        if table is not None
-        else "(SELECT NULL::VARCHAR AS _entity_id, NULL::TIMESTAMP AS ts WHERE false)"
     )
     return f"""INSERT INTO labels (model, entity_id, label, label_ts, batch_id, row_ts)
                SELECT s.model, s.entity_id, s.label, s.label_ts, s.batch_id, m.ts

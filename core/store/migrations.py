@@ -2,8 +2,8 @@
 
 A step (`core.store.steps`) is the list of statements, or functions of the open cursor, that takes the store
 from the version before it to its own number. Steps are never edited once released; a change to the schema is
-a new step. Opening a store applies what is missing (read-only
-stores refuse to open when they would need a step).
+a new step. Opening a store applies what is missing (read-only stores refuse to open when they would need a
+step).
 """
 
 from __future__ import annotations

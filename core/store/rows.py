@@ -194,12 +194,11 @@ class RowsFamily:
                 "batch_id": batch_id,
             }
         )
-        table = quote_ident(rows_table_name(model))
         with self.conn.registered(cur, frame, "labels") as source:
             # a corrected label replaces the earlier one for the same entity
             sql = f"DELETE FROM labels WHERE model = ? AND entity_id IN (SELECT entity_id FROM {source})"  # noqa: S608
             cur.execute(sql, [model])
-            cur.execute(insert_labels(source, table if self.conn.columns(cur, rows_table_name(model)) else None))
+            cur.execute(insert_labels(source, quote_ident(rows_table_name(model))))
         return len(frame)
 
     def write_labels(
