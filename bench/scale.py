@@ -200,6 +200,24 @@ def mark_past_computed(path: Path, new_start: pd.Timestamp) -> int:
     return len(past)
 
 
+def sample_past(path: Path, new_start: pd.Timestamp) -> tuple[int, float]:
+    """Make the calibration samples of the past windows, as monitoring made them when it computed each (a store
+    of code before schema 12 gets them the same way on its first run). Returns (windows sampled, seconds)."""
+    from core.monitoring.runner import sample_calibration
+    from core.monitoring.runner import version_context
+    from core.monitoring.thresholds import Thresholds
+    from core.store import Store
+
+    t0 = time.perf_counter()
+    with Store.open(path) as store:
+        spec = store.get_spec(MODEL)
+        fps = store.window_fingerprints(spec=spec)
+        past = fps[pd.to_datetime(fps["window_start"]) < new_start]
+        ctx = version_context(store, spec, store.live_version(MODEL), Thresholds())
+        n = sample_calibration(store, ctx, past, progress=lambda _: None)
+    return n, time.perf_counter() - t0
+
+
 def make_store(template: Path, path: Path, rows: int, window_rows: int) -> dict:
     """A copy of `template` holding about `rows` production predictions and one pending window."""
     t0 = time.perf_counter()
@@ -308,7 +326,8 @@ def forget_new(path: Path, start: pd.Timestamp) -> None:
 
 
 def pieces(path: Path, start: pd.Timestamp) -> dict:
-    """Seconds of each store read one window's monitoring makes (child mode, so caches are cold alike)."""
+    """Seconds of each store read one window's monitoring makes, and of making its calibration sample (child
+    mode, so caches are cold alike)."""
     from core.monitoring.runner import calibration_rows
     from core.monitoring.runner import counted_window
     from core.monitoring.runner import version_context
@@ -317,7 +336,7 @@ def pieces(path: Path, start: pd.Timestamp) -> dict:
     from core.store import Store
 
     out: dict = {}
-    with Store.open(path, read_only=True) as store:
+    with Store.open(path) as store:
         spec = store.get_spec(MODEL)
         info = store.live_version(MODEL)
         t = time.perf_counter()
@@ -336,6 +355,16 @@ def pieces(path: Path, start: pd.Timestamp) -> dict:
         t = time.perf_counter()
         cal = calibration_rows(store, ctx, window)
         out["read_calibration"] = time.perf_counter() - t
+        t = time.perf_counter()  # the new window's own sample, which later windows read (made again: the same)
+        marks = store.calibration_marks(model=MODEL, version=info.version)
+        store.sample_window(
+            spec=spec,
+            version=info.version,
+            start=window.start,
+            mark=marks[start],
+            rows=ctx.thresholds.sample_rows_per_window,
+        )
+        out["sample_window"] = time.perf_counter() - t
         out["rows"], out["calibration_rows"] = len(frame), len(cal)
     return out
 
@@ -422,9 +451,12 @@ def main() -> int:
             shutil.rmtree(db.parent, ignore_errors=True)
             made = make_store(stores["template"], db, rows, args.window_rows)
             meta.write_text(json.dumps(made, default=str))
-        info[str(rows)] = json.loads(meta.read_text())
+        info[str(rows)] = m = json.loads(meta.read_text())
         stores[str(rows)] = db
-        m = info[str(rows)]
+        if "sampled" not in m:  # calibration samples (schema 12), also for a store built by earlier code
+            m["sampled"], m["sample_s"] = sample_past(db, pd.Timestamp(m["new_window"]))
+            meta.write_text(json.dumps(m, default=str))
+        print(f"{rows:,}: calibration samples of {m['sampled']} past windows made in {m['sample_s']:.1f}s")
         print(
             f"{rows:,}: {m['predictions']:,} predictions ({m['copies']} copies), {m['size_mb']:,.0f} MB, "
             f"{m['marked']} past windows marked computed, built in {m['build_s']:.0f}s"

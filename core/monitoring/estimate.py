@@ -189,8 +189,9 @@ class Estimator:
     def calibrator(self, window: Window, recent: pd.DataFrame) -> Calibrator | None:
         """Platt scaling on outcomes known before the window began, older ones weighing less.
 
-        Weight halves every `estimate_half_life_windows` windows of age; the validation rows join as the
-        oldest evidence. With no production outcomes yet this is the validation calibration.
+        Weight halves every `estimate_half_life_windows` windows of age, times `_weight` where `recent` has it
+        (how many outcomes a sampled row stands for); the validation rows join as the oldest evidence. With no
+        production outcomes yet this is the validation calibration.
         """
         start = pd.Timestamp(window.start)
         length = next_start(start, self.window_size) - start
@@ -200,8 +201,10 @@ class Estimator:
         val_age = (start - _times(val["_ts"]).max()) / length if len(val) else 0.0
         proba = np.concatenate([recent["_probability"].to_numpy(float), val["_probability"].to_numpy(float)])
         labels = np.concatenate([recent["_label"].to_numpy(float), val["_label"].to_numpy(float)])
+        # a sampled outcome stands for `_weight` of its window's outcomes (core/store/calibration.py)
+        stands_for = recent["_weight"].to_numpy(float) if "_weight" in recent else 1.0
         weights = np.concatenate(
-            [0.5 ** (age.to_numpy(float) / half_life), np.full(len(val), 0.5 ** (val_age / half_life))]
+            [stands_for * 0.5 ** (age.to_numpy(float) / half_life), np.full(len(val), 0.5 ** (val_age / half_life))]
         )
         source = "recent outcomes" if len(recent) else "validation data"
         fitted = fit_calibrator(proba, labels, source=source, threshold=self.threshold, weights=weights)

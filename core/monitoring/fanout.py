@@ -27,6 +27,7 @@ from core.monitoring.claimed import WindowJob
 from core.monitoring.claimed import run_job
 from core.monitoring.runner import RunSummary
 from core.monitoring.runner import _pending
+from core.monitoring.runner import sample_calibration
 from core.monitoring.runner import settle_estimates
 from core.monitoring.runner import version_context
 from core.monitoring.thresholds import Thresholds
@@ -90,6 +91,7 @@ def plan_jobs(
             ctx = version_context(store, spec, info, thresholds)
             if scope == "full":
                 store.save_version_checks(model=spec.name, version=info.version, checks=ctx.version_checks())
+                sample_calibration(store, ctx, fps, progress)
             store.save_segment_reference(model=spec.name, version=info.version, segments=ctx.segment_reference)
             for row, fp in sorted(todo, key=lambda t: t[0]["window_start"]):
                 jobs.append(

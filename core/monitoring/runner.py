@@ -75,10 +75,41 @@ def version_context(store: Store, spec: ModelSpec, info: VersionInfo, thresholds
 
 
 def calibration_rows(store: Store, ctx: VersionContext, window: Window) -> pd.DataFrame:
-    """The outcomes known before `window` began that recalibrate its label-free estimate."""
+    """The outcomes known before `window` began that recalibrate its label-free estimate (from the windows'
+    samples: :func:`sample_calibration` keeps them up to date)."""
     assert ctx.estimator is not None, "only binary versions are estimated"
     start, end = ctx.estimator.calibration_period(window)
-    return store.read_calibration(spec=ctx.spec, version=ctx.info.version, start=start, end=end, known_by=window.start)
+    return store.read_calibration(
+        spec=ctx.spec,
+        version=ctx.info.version,
+        start=start,
+        end=end,
+        known_by=window.start,
+        max_rows=ctx.thresholds.estimate_calibration_rows,
+    )
+
+
+def sample_calibration(store: Store, ctx: VersionContext, fingerprints: pd.DataFrame, progress: Progress) -> int:
+    """Make the calibration sample of every window of an estimated version whose rows or outcomes changed since
+    its sample was made (or that has none yet: a store upgraded, a version just promoted). Runs before any
+    window is computed, so every window, in this process or on a worker, reads its period's samples up to date.
+    Returns how many windows were sampled."""
+    if ctx.estimator is None:
+        return 0
+    per_window = ctx.thresholds.sample_rows_per_window
+    marks = store.calibration_marks(model=ctx.spec.name, version=ctx.info.version)
+    stale = []
+    for _, row in fingerprints.iterrows():
+        start = pd.Timestamp(row["window_start"])
+        mark = fingerprint(row, f"sample{per_window}")
+        if marks.get(start) != mark and (int(row["n_labels"]) or start in marks):
+            stale.append((start, mark))
+    for k, (start, mark) in enumerate(stale, start=1):
+        store.sample_window(spec=ctx.spec, version=ctx.info.version, start=start, mark=mark, rows=per_window)
+        if k == len(stale) or k % 10 == 0:
+            name = f"{ctx.spec.name} v{ctx.info.version}"
+            progress(f"  {name}: outcomes sampled for calibration in {k}/{len(stale)} windows")
+    return len(stale)
 
 
 def counted_window(store: Store, ctx: VersionContext, window: Window) -> CountedWindow:
@@ -199,7 +230,10 @@ def monitor_version(
     if scope == "full":
         store.save_version_checks(model=spec.name, version=info.version, checks=ctx.version_checks())
     store.save_segment_reference(model=spec.name, version=info.version, segments=ctx.segment_reference)
-    errors = _estimate_history(store, spec.name, info.version) if spec.task == "binary" and scope == "full" else {}
+    errors = {}
+    if spec.task == "binary" and scope == "full":
+        sample_calibration(store, ctx, fingerprints, progress)
+        errors = _estimate_history(store, spec.name, info.version)
     for k, (row, fp) in enumerate(sorted(todo, key=lambda t: t[0]["window_start"]), start=1):
         compute_one(
             store,

@@ -50,7 +50,15 @@ class Thresholds:
     """Outcomes a group needs, in the window and in validation, before its change is judged."""
     min_labels: int = 50
     estimate_lookback_windows: int = 16
+    estimate_calibration_rows: int = 200_000
+    """Most outcomes a recalibration counts: each window keeps a sample of its share (this over the lookback), and
+    a larger period's samples weigh as much as this many rows in all."""
     estimate_half_life_windows: float = 2.0
     estimate_trust_band: float = 0.05
     estimate_band_coverage: float = 0.85
     """Share of windows whose realised value the estimate's error band should cover (conformal, on past windows)."""
+
+    @property
+    def sample_rows_per_window(self) -> int:
+        """Outcomes each window's calibration sample keeps: its share of `estimate_calibration_rows`."""
+        return -(-self.estimate_calibration_rows // self.estimate_lookback_windows)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,16 +38,16 @@ from core.schema import ModelSpec
 from core.store.alerts import AlertsFamily
 from core.store.audit import AuditFamily
 from core.store.batches import BatchesFamily
+from core.store.calibration import CalibrationFamily
 from core.store.claims import ClaimsFamily
 from core.store.connection import Connection
 from core.store.connection import Cursor
-from core.store.connection import quote_ident
 from core.store.delivery import DeliveryFamily
 from core.store.fingerprints import FingerprintsFamily
 from core.store.histograms import HistogramsFamily
 from core.store.importance import ImportanceFamily
-from core.store.migrations import KEYS
 from core.store.migrations import check_or_migrate
+from core.store.migrations import duplicate_keys
 from core.store.migrations import migrate
 from core.store.migrations import schema_version
 from core.store.models import ModelsFamily
@@ -92,11 +93,13 @@ class Store:
         self.histograms = HistogramsFamily(conn)
         self.fingerprints = FingerprintsFamily(conn)
         self.claims = ClaimsFamily(conn)
+        self.calibration = CalibrationFamily(conn)
         self._families = (
             self.claims,
             self.retention,
             self.rows,
             self.fingerprints,
+            self.calibration,
             self.results,
             self.alerts,
             self.outbox,
@@ -218,17 +221,9 @@ class Store:
         return self.conn.compact(keep=timedelta(days=keep_days))
 
     def duplicate_keys(self) -> dict[str, int]:
-        """Tables whose key (as the migrations declare it) is held by more than one row, with how many keys are;
-        empty when none. A file refuses such rows itself; a shared store keeps keys in the code, and `check`
-        looks here."""
-        tables, out = self.conn.tables(), {}
-        for table, key in KEYS.items():
-            if table in tables:
-                cols = ", ".join(quote_ident(c) for c in key)
-                sql = f"SELECT count(*) FROM (SELECT {cols} FROM {quote_ident(table)} GROUP BY ALL HAVING count(*) > 1)"  # noqa: S608
-                if n := int(self.conn.fetch(sql)[0][0]):
-                    out[table] = n
-        return out
+        """Tables whose declared key is held by more than one row, with how many keys are (see
+        :func:`core.store.migrations.duplicate_keys`)."""
+        return duplicate_keys(self.conn)
 
     def checksums(self) -> dict[str, tuple[int, int]]:
         """(rows, checksum) per table, as a backup's manifest records them."""
@@ -324,7 +319,16 @@ class Store:
         on its windows, so the next run computes them all again."""
         with self.transaction():
             self.results.clear_monitoring(model=model)
+            self.calibration.delete_model(model)
             self.claims.release_all(model=model)
+
+    def forget_windows(self, *, model: str, version: int, starts: list[datetime]) -> None:
+        """Forget the results, statistics and calibration samples of windows that no longer hold any rows."""
+        if not starts:
+            return
+        with self.transaction():
+            self.results.forget_windows(model=model, version=version, starts=starts)
+            self.calibration.forget(model=model, version=version, starts=starts)
 
     def write_labels(
         self,
@@ -372,13 +376,14 @@ class Store:
     scoring_backlog = _by("rows", RowsFamily.scoring_backlog)
     reference_rows = _by("rows", RowsFamily.reference_rows)
     window_fingerprints = _by("fingerprints", FingerprintsFamily.window_fingerprints)
-    read_calibration = _by("rows", RowsFamily.read_calibration)
+    read_calibration = _by("calibration", CalibrationFamily.read_calibration)
+    calibration_marks = _by("calibration", CalibrationFamily.marks)
+    sample_window = _by("calibration", CalibrationFamily.sample_window)
     window_histograms = _by("histograms", HistogramsFamily.window_histograms)
 
     computed_windows = _by("results", ResultsFamily.computed_windows)
     save_window = _by("results", ResultsFamily.save_window)
     save_version_checks = _by("results", ResultsFamily.save_version_checks)
-    forget_windows = _by("results", ResultsFamily.forget_windows)
     revise_estimates = _by("results", ResultsFamily.revise_estimates)
     read_results = _by("results", ResultsFamily.read_results)
     read_window_stats = _by("results", ResultsFamily.read_window_stats)

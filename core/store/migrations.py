@@ -17,6 +17,7 @@ from core.errors import StoreError
 from core.store import lake
 from core.store.connection import Connection
 from core.store.connection import damaged
+from core.store.connection import quote_ident
 from core.store.steps import MIGRATIONS  # the steps themselves, as data
 
 SCHEMA_VERSION = max(MIGRATIONS)
@@ -82,3 +83,17 @@ def check_or_migrate(conn: Connection) -> None:
         if conn.read_only:
             raise StoreError(f"The store {conn.where} needs an upgrade; open it once with write access.")
         migrate(conn)
+
+
+def duplicate_keys(conn: Connection) -> dict[str, int]:
+    """Tables whose key (as the migrations declare it) is held by more than one row, with how many keys are;
+    empty when none. A file refuses such rows itself; a shared store keeps keys in the code, and `check` looks
+    here."""
+    tables, out = conn.tables(), {}
+    for table, key in KEYS.items():
+        if table in tables:
+            cols = ", ".join(quote_ident(c) for c in key)
+            sql = f"SELECT count(*) FROM (SELECT {cols} FROM {quote_ident(table)} GROUP BY ALL HAVING count(*) > 1)"  # noqa: S608
+            if n := int(conn.fetch(sql)[0][0]):
+                out[table] = n
+    return out

@@ -59,6 +59,8 @@ class RetentionFamily:
             orphaned = f"FROM labels WHERE model = ? AND entity_id NOT IN (SELECT _entity_id FROM {table})"  # noqa: S608
             n_labels = int(cur.execute(f"SELECT count(*) {orphaned}", [model]).fetchone()[0])  # noqa: S608
             cur.execute(f"DELETE {orphaned}", [model])  # noqa: S608
+            # the calibration samples are copies of answers and outcomes: they go with their rows
+            cur.execute("DELETE FROM calibration_samples WHERE model = ? AND row_ts < ?", [model, cutoff])
             cur.execute(
                 "UPDATE retention SET purged_before = greatest(coalesce(purged_before, ?), ?) WHERE model = ?",
                 [cutoff, cutoff, model],

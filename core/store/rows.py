@@ -412,31 +412,3 @@ class RowsFamily:
                 ORDER BY r._ts, r._entity_id""",  # noqa: S608
             [spec.name],
         )
-
-    def read_calibration(
-        self,
-        *,
-        spec: ModelSpec,
-        version: int,
-        start: datetime,
-        end: datetime,
-        known_by: datetime,
-        max_rows: int = 200_000,
-    ) -> pd.DataFrame:
-        """Probability, label and time of production rows in `[start, end)` whose label arrived by `known_by`.
-
-        More than `max_rows` rows in the period are sampled (reservoir, fixed seed) before the joins: two
-        parameters of a calibration need no more, and joining only the sample keeps a window of a
-        10-million-row store cheap.
-        """
-        table = quote_ident(rows_table_name(spec.name))
-        return self.conn.query_df(
-            f"""SELECT p.probability AS _probability, l.label AS _label, r._ts AS _ts
-                FROM (SELECT * FROM (SELECT _row_id, _entity_id, _ts FROM {table}
-                                     WHERE _split = 'production' AND _ts >= ? AND _ts < ?)
-                      USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (7)) r
-                JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
-                JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id AND l.row_ts >= ? AND l.row_ts < ?
-                WHERE p.ts >= ? AND p.ts < ? AND l.label_ts <= ?""",  # noqa: S608
-            [start, end, spec.name, int(version), spec.name, start, end, start, end, known_by],
-        )

@@ -393,4 +393,24 @@ MIGRATIONS: dict[int, list[str | Callable[[Cursor], None]]] = {
         "ALTER TABLE labels ADD COLUMN row_ts TIMESTAMP",
         _label_row_times,
     ],
+    12: [
+        # a small sample of each window's answered rows, which later windows' estimates recalibrate on, and the
+        # window counts each sample was made from: a calibration then reads a few samples instead of joining every
+        # row of its period with its outcome (core/store/calibration.py; bench/RESULTS.md, session 10)
+        """CREATE TABLE calibration_samples (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            row_ts TIMESTAMP NOT NULL,
+            label_ts TIMESTAMP NOT NULL,
+            probability DOUBLE,
+            label DOUBLE,
+            weight DOUBLE NOT NULL)""",
+        """CREATE TABLE calibration_marks (
+            model VARCHAR NOT NULL,
+            version INTEGER NOT NULL,
+            window_start TIMESTAMP NOT NULL,
+            mark VARCHAR NOT NULL,
+            PRIMARY KEY (model, version, window_start))""",
+    ],
 }

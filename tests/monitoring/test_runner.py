@@ -70,3 +70,47 @@ def test_small_window_is_marked_not_enough_data(demo_settings):
         others = store.read_results(model="churn", version=1)
         for ws in small["window_start"]:
             assert set(others[others["window_start"] == ws]["check"]) == {"volume"}
+
+
+def test_calibration_samples_follow_their_windows(demo_settings, tmp_path):
+    import shutil
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_settings.db_path, db)
+    with Store.open(db) as store:
+        spec = store.get_spec("flights")
+        live = store.live_version("flights").version
+        marks = store.calibration_marks(model="flights", version=live)
+        counts = store.window_fingerprints(spec=spec)
+        labelled = {pd.Timestamp(w) for w, n in zip(counts["window_start"], counts["n_labels"], strict=True) if n}
+        assert set(marks) == labelled and len(labelled) > 3
+        shadow = [v.version for v in store.list_versions("flights") if v.version != live]
+        assert all(store.calibration_marks(model="flights", version=v) == {} for v in shadow)  # never estimated
+        # the demo's windows are below the sample size: a calibration reads every answered row of its period
+        start, end = min(labelled), max(labelled)
+        read = store.read_calibration(spec=spec, version=live, start=start, end=end, known_by=end)
+        truth = store.query_df(
+            """SELECT count(*) AS n FROM rows__flights r
+               JOIN predictions p ON p.model = 'flights' AND p.version = ? AND p.row_id = r._row_id
+               JOIN labels l ON l.model = 'flights' AND l.entity_id = r._entity_id
+               WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND l.label_ts <= ?""",
+            [live, start, end, end],
+        )
+        assert len(read) == int(truth["n"][0]) > 1000 and (read["_weight"] == 1.0).all()
+        # a late outcome for one old window makes that window's sample again, and no other
+        row = store.query_df(
+            "SELECT _entity_id, _ts FROM rows__flights WHERE _split = 'production' "
+            "AND _entity_id NOT IN (SELECT entity_id FROM labels WHERE model = 'flights') ORDER BY _ts LIMIT 1"
+        )
+        assert len(row) == 1
+        store.write_labels(
+            model="flights",
+            labels=pd.DataFrame(
+                {"entity_id": row["_entity_id"], "label": [1.0], "label_ts": [pd.Timestamp("2030-01-01")]}
+            ),
+        )
+        refresh(store=store, models=["flights"], progress=lambda _: None)
+        after = store.calibration_marks(model="flights", version=live)
+    changed = {w for w in after if after[w] != marks.get(w)}
+    week = pd.Timestamp(row["_ts"][0]).to_period("W-SUN").start_time if spec.window == "week" else None
+    assert len(changed) == 1 and (week is None or changed == {week})

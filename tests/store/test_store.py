@@ -241,27 +241,6 @@ def test_promotion_is_recorded(store):
     assert list(history["version"]) == [2, 1]
 
 
-def test_calibration_reads_respect_period_arrival_and_sample_size(store):
-    rows = _rows(500)
-    labels = pd.DataFrame(
-        {"entity_id": rows["_entity_id"], "label": np.arange(500) % 2, "label_ts": rows["_ts"] + pd.Timedelta(hours=2)}
-    )
-    store.write_batch(
-        spec=CHURN.spec, rows=rows, labels=labels, predictions={1: Predictions(np.zeros(500), np.linspace(0, 1, 500))}
-    )
-    start, end = pd.Timestamp("2020-01-02"), pd.Timestamp("2020-01-10")
-    known_by = pd.Timestamp("2020-01-08")
-    full = store.read_calibration(spec=CHURN.spec, version=1, start=start, end=end, known_by=known_by)
-    in_period = rows[(rows["_ts"] >= start) & (rows["_ts"] < end)]
-    arrived = in_period[in_period["_ts"] + pd.Timedelta(hours=2) <= known_by]
-    assert len(full) == len(arrived) > 100
-    assert full["_ts"].min() >= start and full["_ts"].max() < end
-    sample = store.read_calibration(spec=CHURN.spec, version=1, start=start, end=end, known_by=known_by, max_rows=100)
-    # 100 of the period's 192 rows are sampled, then only those whose label had arrived are kept (~3 in 4)
-    assert 50 <= len(sample) < min(100, len(full))
-    assert set(sample["_ts"]) <= set(full["_ts"])
-
-
 def test_a_monitoring_process_holds_duckdb_to_its_memory_setting(tmp_path, monkeypatch):
     from core.config import load_settings
     from core.errors import ConfigError
