@@ -23,7 +23,7 @@ compared with the realised value:
 
 Flights by week and churn by month are the runner's stored results (`check_results`,
 check_kind='estimated_performance', with the stored error band); the script also recomputes them with
-the runner's own `Estimator.estimate` and `Estimator.band` and prints the largest differences, which
+the runner's own `Estimator.estimate`, `band_floors` and `bands.judge` and prints the largest differences, which
 are ~0 when the store was monitored by the current code. Flights by month is not a window the runner
 stores, so it is computed here the same way, window after window with the errors of earlier windows
 as the band's history (a month-window copy of the spec: half-life 2 months, lookback 16 months).
@@ -57,6 +57,8 @@ import torch  # noqa: E402
 from bench.common import busy_warning  # noqa: E402
 from bench.common import scratch_settings  # noqa: E402
 from core.metrics import binary_metrics  # noqa: E402
+from core.monitoring.bands import judge  # noqa: E402
+from core.monitoring.bands import past_errors  # noqa: E402
 from core.monitoring.cbpe import estimate_window  # noqa: E402
 from core.monitoring.cbpe import fit_calibrator  # noqa: E402
 from core.monitoring.context import VersionContext  # noqa: E402
@@ -109,7 +111,19 @@ def computed(store: Store, name: str, window_size: str | None, th: Thresholds) -
         combined = ctx.estimator.estimate(window, frame, recent)
         if combined is None:
             continue
-        band = ctx.estimator.band(combined, frame, history)
+        floors = ctx.estimator.band_floors(combined, frame)  # the band as `Estimator.checks` makes it
+        band = {
+            m: judge(
+                est=combined.metrics[m],
+                floor=floors[m],
+                errors=past_errors(history, m),
+                flags=combined.flags,
+                source=combined.calibrator.source,
+                metric=m,
+                thresholds=th,
+            ).band
+            for m in ESTIMATED
+        }
         labelled = fp.n_labels >= th.min_labels
         real = realised_of(frame, ctx.threshold) if labelled else {}
         if labelled:

@@ -551,10 +551,14 @@ def print_profile(prof: cProfile.Profile, title: str) -> dict:
 
 
 # ---------------------------------------------------------------------------- part c
-def build_big(path: Path, n_rows: int, n_windows: int = 40, chunk: int = 250_000) -> dict:
+def build_big(path: Path, n_rows: int, n_windows: int = 40, chunk: int = 250_000, min_rows: int | None = None) -> dict:
+    """A store of the flights model as `flights_big` with `n_rows` production rows over `n_windows` weeks;
+    `min_rows` (the spec's own when None) is the fewest rows a window needs to be judged."""
     from core.store import Store
 
     spec = FLIGHTS.spec.model_copy(update={"name": "flights_big"})
+    if min_rows is not None:
+        spec = spec.model_copy(update={"min_rows": min_rows})
     frame, split = load_flights(DATA), None
     split = split_flights(frame)
     model = train_small(spec, frame, split)

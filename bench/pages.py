@@ -24,13 +24,14 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-def build(path: Path, rows: int) -> float:
+def build(path: Path, rows: int, min_rows: int | None = None) -> float:
+    """Build and monitor a `flights_big` store of `rows` predictions over 40 weeks (see `build_big`); seconds."""
     from bench.monitoring import build_big
     from core.refresh import refresh
     from core.store import Store
 
     t0 = time.perf_counter()
-    build_big(path, rows, n_windows=40)
+    build_big(path, rows, n_windows=40, min_rows=min_rows)
     with Store.open(path) as store:
         refresh(store=store, progress=lambda _: None)
     return time.perf_counter() - t0
