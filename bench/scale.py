@@ -363,6 +363,7 @@ def pieces(path: Path, start: pd.Timestamp) -> dict:
             spec=spec,
             version=info.version,
             start=window.start,
+            end=window.end,
             mark=marks[start],
             rows=ctx.thresholds.sample_rows_per_window,
         )

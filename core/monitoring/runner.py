@@ -105,7 +105,10 @@ def sample_calibration(store: Store, ctx: VersionContext, fingerprints: pd.DataF
         if marks.get(start) != mark and (int(row["n_labels"]) or start in marks):
             stale.append((start, mark))
     for k, (start, mark) in enumerate(stale, start=1):
-        store.sample_window(spec=ctx.spec, version=ctx.info.version, start=start, mark=mark, rows=per_window)
+        window = make_window(start, ctx.spec.window)
+        store.sample_window(
+            spec=ctx.spec, version=ctx.info.version, start=window.start, end=window.end, mark=mark, rows=per_window
+        )
         if k == len(stale) or k % 10 == 0:
             name = f"{ctx.spec.name} v{ctx.info.version}"
             progress(f"  {name}: outcomes sampled for calibration in {k}/{len(stale)} windows")

@@ -245,6 +245,4 @@ class AlertsFamily:
         """Forget every alert, event, feedback, adjustment and silenced window of `model` (inside the caller's
         transaction)."""
         with self.conn.transaction() as cur:
-            for t in self.tables:
-                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
-                cur.execute(sql, [model])
+            self.conn.delete(cur, self.tables, where="model = ?", params=[model])

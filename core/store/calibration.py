@@ -18,8 +18,9 @@ import pandas as pd
 from core.schema import ModelSpec
 from core.store.connection import Connection
 from core.store.connection import quote_ident
-from core.store.layout import WINDOW_UNITS
+from core.store.layout import WINDOW_LABELS
 from core.store.layout import rows_table_name
+from core.store.results import WINDOW_KEY
 
 
 class CalibrationFamily:
@@ -37,26 +38,25 @@ class CalibrationFamily:
         )
         return {pd.Timestamp(r[0]): r[1] for r in rows}
 
-    def sample_window(self, *, spec: ModelSpec, version: int, start: datetime, mark: str, rows: int) -> int:
-        """Replace the sample of one window of `version`: at most `rows` of its rows that have an answer and an
-        outcome, chosen by a hash of the row id (the same rows every time, and none favoured by its values),
-        each weighing how many answered rows of the window it stands for. Returns the answered rows counted."""
-        unit = WINDOW_UNITS[spec.window]
+    def sample_window(
+        self, *, spec: ModelSpec, version: int, start: datetime, end: datetime, mark: str, rows: int
+    ) -> int:
+        """Replace the sample of the window `[start, end)` of `version`: at most `rows` of its rows that have an
+        answer and an outcome, chosen by a hash of the row id (the same rows every time, and none favoured by
+        its values), each weighing how many answered rows of the window it stands for. Returns the answered
+        rows counted."""
         table = quote_ident(rows_table_name(spec.name))
-        start = pd.Timestamp(start).to_pydatetime()
-        # an outcome counts in its row's window, as in the window's own reads (core/store/layout.py)
+        # the window's rows, answers and outcomes joined as the window's own reads join them (`WINDOW_LABELS`)
         answered = f"""FROM {table} r
             JOIN predictions p ON p.model = ? AND p.version = ? AND p.row_id = r._row_id
-                AND p.ts >= ? AND p.ts < ? + INTERVAL 1 {unit}
-            JOIN labels l ON l.model = ? AND l.entity_id = r._entity_id
-                AND l.row_ts >= ? AND l.row_ts < ? + INTERVAL 1 {unit}
-            WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? + INTERVAL 1 {unit}"""  # noqa: S608 - quoted name, fixed unit
-        params = [spec.name, int(version), start, start, spec.name, start, start, start, start]
+            {WINDOW_LABELS}
+            WHERE r._split = 'production' AND r._ts >= ? AND r._ts < ? AND p.ts >= ? AND p.ts < ?
+                AND l.entity_id IS NOT NULL"""  # noqa: S608 - a quoted name
+        params = [spec.name, int(version), spec.name, start, end, start, end, start, end]
         key = [spec.name, int(version), start]
         with self.conn.transaction() as cur:
             n = int(cur.execute(f"SELECT count(*) {answered}", params).fetchone()[0])  # noqa: S608
-            cur.execute("DELETE FROM calibration_samples WHERE model = ? AND version = ? AND window_start = ?", key)
-            cur.execute("DELETE FROM calibration_marks WHERE model = ? AND version = ? AND window_start = ?", key)
+            self.conn.delete(cur, self.tables, where=WINDOW_KEY, params=key)
             if n:
                 weight = n / min(n, rows)
                 cur.execute(
@@ -76,7 +76,7 @@ class CalibrationFamily:
         start: datetime,
         end: datetime,
         known_by: datetime,
-        max_rows: int = 200_000,
+        max_rows: int,
     ) -> pd.DataFrame:
         """Probability, label, time and weight of sampled answered rows in `[start, end)` whose outcome arrived by
         `known_by`.
@@ -101,12 +101,9 @@ class CalibrationFamily:
         """Forget the samples of windows that no longer hold any rows (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
             for start in starts:
-                for table in self.tables:
-                    sql = f"DELETE FROM {quote_ident(table)} WHERE model = ? AND version = ? AND window_start = ?"  # noqa: S608
-                    cur.execute(sql, [model, int(version), start])
+                self.conn.delete(cur, self.tables, where=WINDOW_KEY, params=[model, int(version), start])
 
     def delete_model(self, model: str) -> None:
         """Forget every sample of `model` (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
-            for table in self.tables:
-                cur.execute(f"DELETE FROM {quote_ident(table)} WHERE model = ?", [model])  # noqa: S608
+            self.conn.delete(cur, self.tables, where="model = ?", params=[model])

@@ -171,6 +171,5 @@ class ClaimsFamily:
     def delete_model(self, model: str) -> None:
         """Forget `model`'s claims and its row-id counter (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
-            for table in self.tables:
-                cur.execute(f"DELETE FROM {table} WHERE model = ?", [model])  # noqa: S608 - fixed names
+            self.conn.delete(cur, self.tables, where="model = ?", params=[model])
             cur.execute("DELETE FROM id_counters WHERE name = ?", [f"rows:{model}"])

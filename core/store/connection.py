@@ -17,6 +17,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
@@ -356,6 +357,12 @@ class Connection:
             cols = ", ".join(quote_ident(c) for c in (frame.column_names if arrow else frame.columns))
             sql = f"INSERT INTO {quote_ident(table)} ({cols}) SELECT {cols} FROM {source}"  # noqa: S608
             cur.execute(sql)
+
+    def delete(self, cur: Cursor, tables: Iterable[str], *, where: str, params: list) -> None:
+        """Delete from each of `tables` the rows matching `where`: a fixed condition of the caller's code, with
+        every value a `?` parameter in `params`."""
+        for table in tables:
+            cur.execute(f"DELETE FROM {quote_ident(table)} WHERE {where}", params)  # noqa: S608 - quoted name
 
     def verify(self) -> list[tuple[str, int | None, str | None]]:
         """Read every value of every table once (DuckDB checks each block's checksum as it reads).

@@ -20,6 +20,9 @@ from core.store.mappers import segment_frame
 from core.store.mappers import window_row
 from core.store.mappers import window_stats_row
 
+WINDOW_KEY = "model = ? AND version = ? AND window_start = ?"
+"""The rows of one window of one version, in any per-window table (parameters: model, version, window start)."""
+
 
 class ResultsFamily:
     """Computed windows, their check results and statistics."""
@@ -101,9 +104,7 @@ class ResultsFamily:
             return
         with self.conn.transaction() as cur:
             for start in starts:
-                for table in self.tables:
-                    sql = f"DELETE FROM {quote_ident(table)} WHERE model = ? AND version = ? AND window_start = ?"  # noqa: S608
-                    cur.execute(sql, [model, int(version), start])
+                self.conn.delete(cur, self.tables, where=WINDOW_KEY, params=[model, int(version), start])
 
     def save_version_checks(self, *, model: str, version: int, checks: Sequence[CheckResult]) -> None:
         """Replace the version-level checks (no window: e.g. the train/validation gap)."""
@@ -206,6 +207,4 @@ class ResultsFamily:
     def delete_model(self, model: str) -> None:
         """Forget every result of `model` (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
-            for t in (*self.tables, "segment_reference"):
-                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
-                cur.execute(sql, [model])
+            self.conn.delete(cur, (*self.tables, "segment_reference"), where="model = ?", params=[model])

@@ -264,9 +264,7 @@ class RowsFamily:
     def delete_model(self, model: str) -> None:
         """Forget every row, prediction, label and batch of `model` (inside the caller's transaction)."""
         with self.conn.transaction() as cur:
-            for t in self.tables:
-                sql = f"DELETE FROM {quote_ident(t)} WHERE model = ?"  # noqa: S608
-                cur.execute(sql, [model])
+            self.conn.delete(cur, self.tables, where="model = ?", params=[model])
             sql = f"DROP TABLE IF EXISTS {quote_ident(rows_table_name(model))}"
             cur.execute(sql)
 

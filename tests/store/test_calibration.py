@@ -9,30 +9,22 @@ import pytest
 
 from core.demo.datasets import CHURN
 from core.modeling.scoring import Predictions
+from core.monitoring.thresholds import Thresholds
+from core.monitoring.windows import make_window
 from core.store import Store
 from core.store import rows_table_name
+from tests.store.rows import hourly_churn_rows
 
 N = 2_000
 LAG = pd.Timedelta(days=3)
-
-
-def _rows(n: int) -> pd.DataFrame:
-    spec = CHURN.spec
-    frame = pd.DataFrame({c: ["x"] * n for c in spec.categorical})
-    for c in spec.numerical:
-        frame[c] = np.arange(n, dtype=float)
-    frame["_split"] = "production"
-    frame["_set"] = "production"
-    frame["_ts"] = pd.date_range("2020-01-01", periods=n, freq="h")  # Jan to Mar 2020: three monthly windows
-    frame["_entity_id"] = [f"E{i}" for i in range(n)]
-    return frame
+MAX_ROWS = Thresholds().estimate_calibration_rows
 
 
 @pytest.fixture
 def store(any_settings):
     """The churn model with N hourly rows, answers and outcomes (3 days late; every third row has none), on
     each backend in turn."""
-    rows = _rows(N)
+    rows = hourly_churn_rows(N)  # Jan to Mar 2020: three monthly windows
     answered = rows.iloc[np.arange(N) % 3 != 0]
     labels = pd.DataFrame(
         {"entity_id": answered["_entity_id"], "label": np.arange(len(answered)) % 2, "label_ts": answered["_ts"] + LAG}
@@ -43,6 +35,11 @@ def store(any_settings):
             spec=CHURN.spec, rows=rows, labels=labels, predictions={1: Predictions(np.zeros(N), np.linspace(0, 1, N))}
         )
         yield s
+
+
+def _sample(store: Store, start: pd.Timestamp, *, mark: str, rows: int) -> int:
+    window = make_window(start, CHURN.spec.window)
+    return store.sample_window(spec=CHURN.spec, version=1, start=window.start, end=window.end, mark=mark, rows=rows)
 
 
 def _windows(store: Store) -> list[pd.Timestamp]:
@@ -61,9 +58,11 @@ def _answered(store: Store) -> pd.DataFrame:
 
 def test_a_whole_sample_reads_exactly_the_answered_rows_of_the_period_known_in_time(store):
     for w in _windows(store):
-        store.sample_window(spec=CHURN.spec, version=1, start=w, mark="m", rows=10_000)
+        _sample(store, w, mark="m", rows=10_000)
     start, end, known_by = pd.Timestamp("2020-01-20"), pd.Timestamp("2020-02-25"), pd.Timestamp("2020-02-20")
-    read = store.read_calibration(spec=CHURN.spec, version=1, start=start, end=end, known_by=known_by)
+    read = store.read_calibration(
+        spec=CHURN.spec, version=1, start=start, end=end, known_by=known_by, max_rows=MAX_ROWS
+    )
     truth = _answered(store)
     truth = truth[(truth["_ts"] >= start) & (truth["_ts"] < end) & (truth["label_ts"] <= known_by)]
     assert len(read) == len(truth) > 300  # the period spans two windows, and some outcomes were not in yet
@@ -79,11 +78,11 @@ def test_a_capped_sample_stands_for_its_window_and_is_the_same_every_time(store)
     truth = _answered(store)
     counts = truth.groupby(truth["_ts"].dt.to_period("M").dt.start_time).size()
     for w in windows:
-        n = store.sample_window(spec=CHURN.spec, version=1, start=w, mark="m", rows=100)
+        n = _sample(store, w, mark="m", rows=100)
         assert n == counts[w]
     everything = (pd.Timestamp("2019-01-01"), pd.Timestamp("2021-01-01"), pd.Timestamp("2021-01-01"))
     first = store.read_calibration(
-        spec=CHURN.spec, version=1, start=everything[0], end=everything[1], known_by=everything[2]
+        spec=CHURN.spec, version=1, start=everything[0], end=everything[1], known_by=everything[2], max_rows=MAX_ROWS
     )
     assert len(first) == 100 * len(windows)
     per_window = first.groupby(first["_ts"].dt.to_period("M").dt.start_time)["_weight"]
@@ -91,9 +90,9 @@ def test_a_capped_sample_stands_for_its_window_and_is_the_same_every_time(store)
     assert np.allclose(per_window.sum().to_numpy(), counts.loc[per_window.sum().index].to_numpy())
     assert set(first["_ts"]) <= set(truth["_ts"])
     for w in windows:  # made again: the same rows
-        store.sample_window(spec=CHURN.spec, version=1, start=w, mark="m", rows=100)
+        _sample(store, w, mark="m", rows=100)
     again = store.read_calibration(
-        spec=CHURN.spec, version=1, start=everything[0], end=everything[1], known_by=everything[2]
+        spec=CHURN.spec, version=1, start=everything[0], end=everything[1], known_by=everything[2], max_rows=MAX_ROWS
     )
     pd.testing.assert_frame_equal(first, again)
     # a period larger than the calibration needs weighs as much as max_rows outcomes in all
@@ -107,7 +106,7 @@ def test_a_capped_sample_stands_for_its_window_and_is_the_same_every_time(store)
 def test_marks_are_kept_and_samples_go_with_their_windows_and_model(store):
     windows = _windows(store)
     for w in windows:
-        store.sample_window(spec=CHURN.spec, version=1, start=w, mark=f"m{w:%m}", rows=50)
+        _sample(store, w, mark=f"m{w:%m}", rows=50)
     assert store.calibration_marks(model="churn", version=1) == {w: f"m{w:%m}" for w in windows}
     store.forget_windows(model="churn", version=1, starts=[windows[0].to_pydatetime()])
     assert set(store.calibration_marks(model="churn", version=1)) == set(windows[1:])
@@ -120,7 +119,7 @@ def test_marks_are_kept_and_samples_go_with_their_windows_and_model(store):
 
 def test_retention_deletes_the_samples_of_the_rows_it_deletes(store):
     for w in _windows(store):
-        store.sample_window(spec=CHURN.spec, version=1, start=w, mark="m", rows=10_000)
+        _sample(store, w, mark="m", rows=10_000)
     cutoff = pd.Timestamp("2020-02-10").to_pydatetime()
     store.retention.set_retention(model="churn", days=1, by="maya@startup.com")
     store.retention.purge_before(model="churn", cutoff=cutoff)

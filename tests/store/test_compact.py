@@ -7,25 +7,14 @@ import subprocess
 import sys
 
 import numpy as np
-import pandas as pd
 
 from core.config import REPO_ROOT
 from core.demo.datasets import CHURN
 from core.predictions import Predictions
 from core.store import Store
-from core.store import stored_rows
 from tests.lakes import lake_env
+from tests.store.rows import hourly_churn_rows
 from tests.test_cli import _cli
-
-
-def _rows(n: int, first: int) -> pd.DataFrame:
-    features = pd.DataFrame(
-        {c: np.ones(n) for c in CHURN.spec.numerical} | {c: ["a"] * n for c in CHURN.spec.categorical}
-    )
-    ts = pd.date_range("2020-01-01", periods=n, freq="h") + pd.Timedelta(hours=first)
-    return stored_rows(
-        features, ts=ts, entity_ids=[f"E{first + i}" for i in range(n)], split="production", reference_set="r"
-    )
 
 
 def test_compaction_merges_small_files_and_changes_no_value(lake_settings):
@@ -33,7 +22,9 @@ def test_compaction_merges_small_files_and_changes_no_value(lake_settings):
         store.upsert_model(CHURN.spec)
         for b in range(30):  # thirty small commits, as a busy service sends them
             store.write_batch(
-                spec=CHURN.spec, rows=_rows(10, 10 * b), predictions={1: Predictions(np.zeros(10), np.zeros(10))}
+                spec=CHURN.spec,
+                rows=hourly_churn_rows(10, 10 * b),
+                predictions={1: Predictions(np.zeros(10), np.zeros(10))},
             )
         before = store.checksums()
         done = store.compact(keep_days=0)

@@ -5,22 +5,13 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.demo.datasets import CHURN
 from core.predictions import Predictions
 from core.store import Store
-from core.store import stored_rows
 from core.store.rows import RowsFamily
-
-
-def _rows(n: int) -> pd.DataFrame:
-    features = pd.DataFrame(
-        {c: np.ones(n) for c in CHURN.spec.numerical} | {c: ["a"] * n for c in CHURN.spec.categorical}
-    )
-    ts = pd.date_range("2020-01-01", periods=n, freq="h")
-    return stored_rows(features, ts=ts, entity_ids=[f"E{i}" for i in range(n)], split="production", reference_set="r")
+from tests.store.rows import hourly_churn_rows
 
 
 @pytest.fixture
@@ -35,7 +26,9 @@ def test_a_failure_inside_a_composed_write_leaves_no_family_changed(store):
         store.add_version(
             model="churn", version=1, weights_path=None, weights_sha256=None, reference_set="r", metadata={}, live=True
         )
-        store.write_batch(spec=CHURN.spec, rows=_rows(10), predictions={1: Predictions(np.zeros(10), np.zeros(10))})
+        store.write_batch(
+            spec=CHURN.spec, rows=hourly_churn_rows(10), predictions={1: Predictions(np.zeros(10), np.zeros(10))}
+        )
         assert store.model_status("churn").production_rows == 10  # reads inside see the writes so far
         raise RuntimeError("the process fails before the end")
     assert store.list_specs() == [] and store.counts()["batches"] == 0
@@ -48,7 +41,9 @@ def test_the_same_writes_commit_together(store):
         store.add_version(
             model="churn", version=1, weights_path=None, weights_sha256=None, reference_set="r", metadata={}, live=True
         )
-        store.write_batch(spec=CHURN.spec, rows=_rows(10), predictions={1: Predictions(np.zeros(10), np.zeros(10))})
+        store.write_batch(
+            spec=CHURN.spec, rows=hourly_churn_rows(10), predictions={1: Predictions(np.zeros(10), np.zeros(10))}
+        )
     status = store.model_status("churn")
     assert status.live_version == 1 and status.production_rows == 10 and status.predictions == 10
 
@@ -63,7 +58,9 @@ def test_deleting_a_model_empties_every_family(store):
     store.add_version(
         model="churn", version=1, weights_path=None, weights_sha256=None, reference_set="r", metadata={}, live=True
     )
-    store.write_batch(spec=CHURN.spec, rows=_rows(5), predictions={1: Predictions(np.zeros(5), np.zeros(5))})
+    store.write_batch(
+        spec=CHURN.spec, rows=hourly_churn_rows(5), predictions={1: Predictions(np.zeros(5), np.zeros(5))}
+    )
     store.delete_model("churn")
     assert all(n == 0 for n in store.counts().values())
     assert "rows__churn" not in store.conn.tables()
