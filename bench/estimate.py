@@ -247,6 +247,21 @@ def summarise(label: str, frame: pd.DataFrame) -> list[dict]:
     return out
 
 
+def demo_store(given: Path | None, tmp: Path) -> Path:
+    """A demo store monitored by this code under `tmp`: a copy of `given`, or seeded (monitor=True) when None."""
+    db = tmp / "demo.duckdb"
+    if given:
+        shutil.copy2(given, db)
+        print(f"using a copy of {given}")
+        return db
+    from core.demo.seed import seed_demo
+
+    t0 = time.perf_counter()
+    seed_demo(settings=scratch_settings(db), monitor=True, progress=lambda s: None)
+    print(f"seeded the demo (monitor=True) in {time.perf_counter() - t0:.0f}s")
+    return db
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, default=None, help="a demo store seeded with monitor=True")
@@ -258,17 +273,7 @@ def main() -> int:
     torch.set_num_threads(2)
     print(f"ModelPulse bench/estimate.py  cores={os.cpu_count()}")
     with tempfile.TemporaryDirectory(prefix="mp-bench-est-") as tmp:
-        db = Path(tmp) / "demo.duckdb"
-        if args.store:
-            shutil.copy2(args.store, db)
-            print(f"using a copy of {args.store}")
-        else:
-            from core.demo.seed import seed_demo
-
-            settings = scratch_settings(db)
-            t0 = time.perf_counter()
-            seed_demo(settings=settings, monitor=True, progress=lambda s: None)
-            print(f"seeded the demo (monitor=True) in {time.perf_counter() - t0:.0f}s")
+        db = demo_store(args.store, Path(tmp))
         with Store.open(db, read_only=True) as store:
             cases = {
                 "flights by week (runner)": from_runner(store, "flights"),

@@ -1,0 +1,277 @@
+"""Why plain CBPE still wins flights weekly F1, and which leads are worth building (issue 15 part 3).
+
+Run from the repository root:
+
+    .venv/bin/python bench/estimate_leads.py [--store PATH]
+
+`--store` is a demo store seeded with monitor=True (as for `bench/estimate.py`); without it the demo is
+seeded into a temporary directory first. On the windows `bench/estimate.py` scores (outcomes known only
+before each window began), it prints:
+
+1. MAE per case and metric of plain CBPE, the recalibrated estimate ("recal"), ours (the runner's blend,
+   `Estimator.estimate`) and two candidate estimates that are not in the product:
+   - "features": recalibration that also sees the model's numeric inputs. A logistic fit on the model's
+     log-odds plus the standardised numeric inputs (ridge 1 on the inputs), on the answered rows of the 16
+     windows before (outcomes known by the window's start, weight halving every 2 windows, validation rows
+     as the oldest evidence), the same evidence as "recal" but read whole, with the inputs;
+   - "tpr hybrid": F1 and accuracy from the validation calibration's true-positive rate (the share of
+     positives flagged, which a pure label shift leaves unchanged) and the recalibrated positive rate.
+2. A decomposition of CBPE's F1 error: F1 = 2 * flagged * precision / (flagged + positive rate), with the
+   flagged share known; CBPE's F1 recomputed with the realised precision, or the realised positive
+   rate, put in place of its own.
+3. Hindsight bound: the best fixed affine blend of the four estimates (weights on a 0.125 grid in
+   [-0.5, 1.5], summing to 1), chosen on the very windows it is scored on. No rule that learns from past
+   windows can do better than this on these windows.
+4. Online: simplex weights over {recal, CBPE} and {recal, CBPE, features}, learned before each window
+   from the realised errors of the 8 windows before it (squared loss, shrunk towards equal weights),
+   which is more than the runner knows today (it learns from re-estimated past windows).
+
+Exit status is 0. Results are in bench/RESULTS.md (session 11).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+sys.stdout.reconfigure(line_buffering=True)
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import tempfile  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy.optimize import minimize  # noqa: E402
+
+from bench.estimate import demo_store  # noqa: E402
+from bench.estimate import realised_of  # noqa: E402
+from core.monitoring.cbpe import expected_metrics  # noqa: E402
+from core.monitoring.estimate import ESTIMATED  # noqa: E402
+from core.monitoring.estimate import Estimator  # noqa: E402
+from core.monitoring.runner import calibration_rows  # noqa: E402
+from core.monitoring.runner import version_context  # noqa: E402
+from core.monitoring.thresholds import Thresholds  # noqa: E402
+from core.monitoring.windows import make_window  # noqa: E402
+from core.monitoring.windows import next_start  # noqa: E402
+from core.store import Store  # noqa: E402
+
+CASES = {
+    "flights by week": ("flights", None),
+    "flights by month": ("flights", "month"),
+    "churn by month": ("churn", None),
+}
+KINDS = ("cbpe", "recal", "ours", "features", "tpr_hybrid")
+RIDGE = 1.0
+ONLINE_WINDOWS = 8
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class FeatureCalibration:
+    """Log-odds plus standardised numeric inputs, scaled by the validation rows' mean and spread."""
+
+    def __init__(self, validation: pd.DataFrame) -> None:
+        self.columns = [
+            c for c in validation.columns if not c.startswith("_") and pd.api.types.is_numeric_dtype(validation[c])
+        ]
+        self.mean = validation[self.columns].mean()
+        self.spread = validation[self.columns].std().replace(0, 1).fillna(1)
+
+    def design(self, frame: pd.DataFrame) -> np.ndarray:
+        z = ((frame[self.columns] - self.mean) / self.spread).fillna(0).clip(-5, 5).to_numpy(float)
+        return np.column_stack([_logit(frame["_probability"].to_numpy(float)), np.ones(len(frame)), z])
+
+    def fit(self, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Weighted logistic regression by Newton's method; the inputs' coefficients shrink towards 0."""
+        beta = np.zeros(x.shape[1])
+        beta[0] = 1.0
+        prior = beta.copy()
+        ridge = np.full(x.shape[1], RIDGE)
+        ridge[:2] = 0.0
+        for _ in range(50):
+            q = 1 / (1 + np.exp(-x @ beta))
+            h = (x * (w * q * (1 - q) + 1e-9)[:, None]).T @ x + np.diag(ridge) + 1e-8 * np.eye(len(beta))
+            step = np.linalg.solve(h, x.T @ (w * (q - y)) + ridge * (beta - prior))
+            beta -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        return beta
+
+
+def features_estimate(
+    est: Estimator, feat: FeatureCalibration, window, frame: pd.DataFrame, past: list[pd.DataFrame], threshold: float
+) -> dict[str, float]:
+    start = pd.Timestamp(window.start)
+    length = next_start(start, est.window_size) - start
+    known = [p[p["_label"].notna() & (pd.to_datetime(p["_label_ts"]) <= start)] for p in past]
+    rows = pd.concat([*known, est.validation], ignore_index=True)
+    n_recent = sum(len(k) for k in known)
+    age = ((start - pd.to_datetime(rows["_ts"])) / length).to_numpy(float, copy=True)
+    age[n_recent:] = (start - pd.to_datetime(est.validation["_ts"]).max()) / length  # validation: the oldest
+    half_life = est.thresholds.estimate_half_life_windows
+    w = 0.5 ** (age / half_life)
+    w = w / w.sum() * min(len(w), est.thresholds.estimate_calibration_rows)
+    beta = feat.fit(feat.design(rows), rows["_label"].to_numpy(float), w)
+    q = 1 / (1 + np.exp(-feat.design(frame) @ beta))
+    return expected_metrics(frame["_probability"].to_numpy(float), q, threshold=threshold)
+
+
+def tpr_hybrid(est: Estimator, combined, frame: pd.DataFrame, threshold: float) -> dict[str, float]:
+    score = frame["_probability"].to_numpy(float)
+    flagged = score >= threshold
+    share = float(flagged.mean())
+    qv, qr = est.base(score), combined.calibrator(score)
+    tpr = qv[flagged].sum() / qv.sum()
+    positive = float(qr.mean())
+    tp = tpr * positive
+    return {
+        "accuracy": 1 - (share - tp) - (positive - tp),
+        "f1": 2 * tp / (share + positive),
+        "roc_auc": combined.metrics["roc_auc"],
+    }
+
+
+def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
+    """One row per labelled window: the realised metrics, every estimate, and F1's parts."""
+    th = Thresholds()
+    base = store.get_spec(name)
+    spec = base if size in (None, base.window) else base.model_copy(update={"window": size})
+    info = store.live_version(name)
+    ctx = version_context(store, spec, info, th)
+    est, t = ctx.estimator, ctx.threshold
+    feat = FeatureCalibration(est.validation)
+    frames: list[pd.DataFrame] = []
+    out = []
+    for fp in store.window_fingerprints(spec=spec).sort_values("window_start").itertuples():
+        if fp.n_rows < spec.min_rows:
+            continue
+        window = make_window(fp.window_start, spec.window)
+        frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
+        past = frames[-th.estimate_lookback_windows :]
+        frames.append(frame)
+        combined = est.estimate(window, frame, calibration_rows(store, ctx, window))
+        if combined is None or fp.n_labels < th.min_labels:
+            continue
+        real = realised_of(frame, t)
+        guesses = {
+            "cbpe": combined.validation_only,
+            "recal": combined.recalibrated,
+            "ours": combined.metrics,
+            "features": features_estimate(est, feat, window, frame, past, t),
+            "tpr_hybrid": tpr_hybrid(est, combined, frame, t),
+        }
+        row = {"window": pd.Timestamp(fp.window_start)}
+        for m in ESTIMATED:
+            row[(m, "real")] = real[m]
+            for kind, values in guesses.items():
+                row[(m, kind)] = values[m]
+        # F1's parts: flagged share, precision and positive rate, realised (answered rows) and by CBPE
+        score = frame["_probability"].to_numpy(float)
+        answered = frame["_label"].notna().to_numpy()
+        y = frame["_label"].to_numpy(float)
+        flagged = score >= t
+        q = est.base(score)
+        share, precision, positive = float(flagged.mean()), float(q[flagged].mean()), float(q.mean())
+        real_precision = float(y[answered & flagged].mean()) if (answered & flagged).any() else np.nan
+        real_positive = float(y[answered].mean())
+        row[("f1", "cbpe_real_precision")] = 2 * share * real_precision / (share + positive)
+        row[("f1", "cbpe_real_positive")] = 2 * share * precision / (share + real_positive)
+        row[("part", "precision_error")] = precision - real_precision
+        row[("part", "positive_error")] = positive - real_positive
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def hindsight(errors: dict[str, np.ndarray]) -> tuple[float, dict[str, float]]:
+    """Lowest MAE of a fixed affine blend of `errors` (grid weights in [-0.5, 1.5] summing to 1)."""
+    kinds = list(errors)
+    grid = np.arange(-0.5, 1.5001, 0.125)
+    best = (float("inf"), {})
+    for rest in itertools.product(grid, repeat=len(kinds) - 1):
+        weights = (1 - sum(rest), *rest)
+        mae = float(np.abs(sum(w * errors[k] for w, k in zip(weights, kinds, strict=True))).mean())
+        if mae < best[0]:
+            best = (mae, dict(zip(kinds, weights, strict=True)))
+    return best
+
+
+def online(errors: np.ndarray) -> float:
+    """MAE of a blend whose simplex weights are learned before each window from the windows before it."""
+    k = errors.shape[1]
+    prior = np.full(k, 1 / k)
+    maes = []
+    for i in range(len(errors)):
+        past = errors[max(0, i - ONLINE_WINDOWS) : i]
+        w = prior
+        if len(past):
+            shrink = float(np.mean(past**2)) + 1e-12
+            fit = minimize(
+                lambda v, past=past, shrink=shrink: np.sum((past @ v) ** 2) + shrink * k * np.sum((v - prior) ** 2),
+                prior,
+                bounds=[(0, 1)] * k,
+                constraints=({"type": "eq", "fun": lambda v: v.sum() - 1},),
+                method="SLSQP",
+            )
+            w = fit.x
+        maes.append(abs(errors[i] @ w))
+    return float(np.mean(maes))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--store", type=Path, default=None, help="a demo store seeded with monitor=True")
+    args = parser.parse_args()
+    print("ModelPulse bench/estimate_leads.py")
+    with tempfile.TemporaryDirectory(prefix="mp-bench-leads-") as tmp:
+        with Store.open(demo_store(args.store, Path(tmp)), read_only=True) as store:
+            cases = {label: windows_of(store, *source) for label, source in CASES.items()}
+    print("\n1. MAE against the realised value (outcomes known only before each window began)")
+    print(f"{'case':17} {'metric':8} {'win':>3} " + " ".join(f"{k:>10}" for k in KINDS))
+    for label, frame in cases.items():
+        for m in ESTIMATED:
+            mae = [float((frame[(m, k)] - frame[(m, "real")]).abs().mean()) for k in KINDS]
+            print(f"{label:17} {m:8} {len(frame):>3} " + " ".join(f"{v:>10.4f}" for v in mae))
+    print("\n2. CBPE's F1 error taken apart (MAE; F1 = 2 * flagged * precision / (flagged + positive rate))")
+    for label, frame in cases.items():
+        real = frame[("f1", "real")]
+        parts = {
+            k: float((frame[("f1", k)] - real).abs().mean())
+            for k in ("cbpe", "cbpe_real_precision", "cbpe_real_positive")
+        }
+        corr = float(np.corrcoef(frame[("part", "precision_error")], frame[("part", "positive_error")])[0, 1])
+        print(
+            f"{label:17} CBPE {parts['cbpe']:.4f} | with the realised precision {parts['cbpe_real_precision']:.4f}"
+            f" | with the realised positive rate {parts['cbpe_real_positive']:.4f} | precision error MAE "
+            f"{frame[('part', 'precision_error')].abs().mean():.3f}, positive-rate error MAE "
+            f"{frame[('part', 'positive_error')].abs().mean():.3f}, their correlation {corr:+.2f}"
+        )
+    print("\n3. Hindsight: the best fixed blend of cbpe, recal, features and tpr hybrid, fitted on the windows scored")
+    print("4. Online: simplex weights learned from the realised errors of the 8 windows before each window")
+    print(f"{'case':17} {'metric':8} {'CBPE':>7} {'hindsight':>9}  {'online recal+cbpe':>17} {'+features':>9}  weights")
+    for label, frame in cases.items():
+        for m in ESTIMATED:
+            err = {
+                k: (frame[(m, k)] - frame[(m, "real")]).to_numpy(float)
+                for k in ("cbpe", "recal", "features", "tpr_hybrid")
+            }
+            bound, weights = hindsight(err)
+            two = online(np.column_stack([err["recal"], err["cbpe"]]))
+            three = online(np.column_stack([err["recal"], err["cbpe"], err["features"]]))
+            shown = " ".join(f"{k} {w:+.3f}" for k, w in weights.items())
+            print(
+                f"{label:17} {m:8} {np.abs(err['cbpe']).mean():>7.4f} {bound:>9.4f}  {two:>17.4f} {three:>9.4f}"
+                f"  {shown}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
