@@ -42,6 +42,9 @@ EMAIL_RE = re.compile(r"^[\w.%+'-]+@[\w-]+(\.[\w-]+)*\.[^\W\d_]{2,}$")
 """Local part, @, a domain with a dot and a top-level name of letters (any script: `tomás@café.fr` counts)."""
 PHONE_RE = re.compile(r"^\+?\(?\d[\d\s().-]*$")
 DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+DECIMAL = re.compile(r"^\d+\.\d+$")
+"""A plain decimal number (`0.006399`, `40.712776`): an upload reads every cell as text, and a measurement with
+seven or more digits would otherwise pass for a phone number written with a dot."""
 PHONE_HINTS = {"phone", "mobile", "tel", "telephone", "cell", "msisdn", "fax"}
 NAME_COLUMNS = {
     "name",
@@ -139,9 +142,10 @@ def _matches(text: pd.Series, pattern: re.Pattern[str]) -> pd.Series:
 
 def _phone_share(text: pd.Series, *, hinted: bool) -> float:
     """Share of values that are phone numbers: 7 to 15 digits, with an optional + and spaces, dashes,
-    dots or parentheses. Bare digits count only when the column is named like a phone (else ids would)."""
+    dots or parentheses. Bare digits count only when the column is named like a phone (else ids would), and a
+    plain decimal number never does."""
     digits = text.str.count(r"\d")
-    shaped = _matches(text, PHONE_RE) & digits.between(7, 15) & ~_matches(text, DATE_LIKE)
+    shaped = _matches(text, PHONE_RE) & digits.between(7, 15) & ~_matches(text, DATE_LIKE) & ~_matches(text, DECIMAL)
     if not hinted:
         shaped &= text.str.contains(r"[+\s().-]", regex=True)
     return float(shaped.mean())

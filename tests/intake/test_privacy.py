@@ -128,6 +128,26 @@ def test_a_contact_column_is_judged_by_its_values_first():
     assert {p.column: p.kind for p in personal_columns(digits)} == {"mobile": "phone"}
 
 
+def test_decimal_measurements_read_as_text_are_not_phone_numbers():
+    """An upload reads every cell as text: `0.006399` has seven digits and a dot, like `555.123.4567`."""
+    rng = np.random.default_rng(3)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "smoothness_error": np.round(rng.uniform(0.001, 0.03, n), 6),  # 0.006399: 7 digits, one dot
+            "latitude": np.round(rng.uniform(40.5, 40.9, n), 6),  # 40.712776: 8 digits
+            "office_line": [
+                f"{rng.integers(200, 999)}.{rng.integers(200, 999)}.{rng.integers(1000, 9999)}" for _ in range(n)
+            ],
+        }
+    )
+    read = uploaded(frame)
+    assert read["smoothness_error"].map(lambda v: sum(c.isdigit() for c in v) >= 7).mean() > 0.5  # the case is real
+    assert {p.column: p.kind for p in personal_columns(read)} == {"office_line": "phone"}
+    guess = suggest_mapping(read)
+    assert {"smoothness_error", "latitude"} <= set(guess.numerical)
+
+
 def test_the_mapping_suggestion_flags_them_and_leaves_them_out_of_the_inputs(crm):
     guess = suggest_mapping(crm)
     assert guess.entity == "customer_id" and guess.target == "churn" and guess.timestamp == "signed_up_at"
