@@ -79,11 +79,13 @@ def sizes_up_to(max_size: int) -> list[int]:
 
 
 class Bench:
-    def __init__(self, store_path: Path, model: str, pool: str = "all") -> None:
-        self.store = Store.open(store_path, read_only=True)
+    def __init__(
+        self, store_path: Path, model: str, pool: str = "all", thresholds: Thresholds | None = None, store=None
+    ) -> None:
+        self.store = store or Store.open(store_path, read_only=True)
         self.spec = next(s for s in self.store.list_specs() if s.name == model)
         self.info = next(v for v in self.store.list_versions(model) if v.is_live)
-        self.th = Thresholds()
+        self.th = thresholds or Thresholds()
         self.ctx = version_context(self.store, self.spec, self.info, self.th)
         self.pool = self.ctx.reference.reset_index(drop=True)
         if pool == "validation":  # where the model is as good as its validation figures: performance's null
@@ -265,6 +267,13 @@ def main() -> None:
         help="draw windows from every reference row, or from the validation rows only (the null of the "
         "performance rules, whose line is the validation value)",
     )
+    ap.add_argument("--sizes", default=None, help="comma list of window sizes, both parts (default: 1k to --max-size)")
+    ap.add_argument(
+        "--chance-peer",
+        action="store_true",
+        help="part a again as two peers: numbers untested (Thresholds.drift_chance_rows 0) and no chance test at all "
+        "(Thresholds.drift_chance 1.1: no p reaches it)",
+    )
     ap.add_argument("--num-col", default="distance")
     ap.add_argument("--cat-col", default="carrier")
     args = ap.parse_args()
@@ -283,12 +292,25 @@ def main() -> None:
             f"model {b.spec.name} v{b.info.version} ({b.spec.task}, window {b.spec.window}, min_rows "
             f"{b.spec.min_rows}); rules: {', '.join(r.key for r in b.rules)}"
         )
-        sizes = sizes_up_to(args.max_size)
+        sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else sizes_up_to(args.max_size)
         if args.part in ("a", "both"):
             counts = [int(x) for x in args.windows.split(",")]
-            part_a(b, sizes, counts * len(sizes) if len(counts) == 1 else counts)
+            counts = counts * len(sizes) if len(counts) == 1 else counts
+            part_a(b, sizes, counts)
+            peers = {
+                "numbers untested (drift_chance_rows 0: categories and the outcome's classes still tested)": Thresholds(
+                    drift_chance_rows=0
+                ),
+                "no chance test at all (the effect-size lines alone: Wasserstein, Jensen-Shannon at 0.1)": Thresholds(
+                    drift_chance=1.1
+                ),
+            }
+            for name, th in peers.items() if args.chance_peer else ():
+                print(f"\nPEER: the same windows, {name}")
+                part_a(Bench(copy, args.model, args.pool, thresholds=th, store=b.store), sizes, counts)
         if args.part in ("b", "both"):
-            part_b(b, sizes_up_to(args.power_max_size or args.max_size), args.reps, args.num_col, args.cat_col)
+            power_sizes = sizes if args.sizes else sizes_up_to(args.power_max_size or args.max_size)
+            part_b(b, power_sizes, args.reps, args.num_col, args.cat_col)
 
 
 if __name__ == "__main__":

@@ -205,9 +205,14 @@ class AlertRule:
         )
 
     def measure_of(self, row: pd.Series) -> float | None:
-        """The number this rule compares, from one stored result row."""
+        """The number this rule compares, from one stored result row; None where the chance test put the
+        result down to the luck of the draw (`core.monitoring.chance`): a small window's shift is then no
+        evidence either way, so it neither raises an alert nor clears one."""
         value, ref = row["value"], row["reference"]
         if value is None or pd.isna(value):
+            return None
+        raw = row.get("details")
+        if isinstance(raw, str) and '"chance"' in raw and json.loads(raw).get("chance"):
             return None
         if self.measure == "value":
             return float(value)

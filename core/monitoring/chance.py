@@ -1,13 +1,17 @@
-"""Whether a category input's shift is more than the luck of the draw at this window's size.
+"""Whether an input's shift is more than the luck of the draw at this window's size.
 
 Drift is judged by an effect size (Jensen-Shannon distance at 0.1, Evidently's default), so the verdict
 means the same at 10k rows as at 1M. Sampling alone, though, gives a K-valued column a Jensen-Shannon
 distance of roughly sqrt(K / n): an input with ~100 values (an airport, a city) crosses 0.1 on a window
 of a few thousand rows even when nothing changed (bench/false_alarms.py measured 10 windows in 10 at
 1,000 rows). A shift counts only when it is both big enough and unlikely by chance: a chi-square test of
-the two sides' counts, with the categories too rare to test pooled into one cell. Numbers need no such
-test: normed Wasserstein's sampling floor is about 1/sqrt(n) whatever the number of distinct values,
-far under 0.1 from the smallest window monitoring accepts.
+the two sides' counts, with the categories too rare to test pooled into one cell. Numbers have a floor too:
+normed Wasserstein between two samples of one distribution is about 1/sqrt(n), over 0.1 below a few hundred
+rows (a founder's 20-row month showed 30 of 31 unchanged inputs as shifted). There the test is the two-sample
+Kolmogorov-Smirnov test on the window's values against the reference sample, which is also what Evidently
+uses by default on windows of up to 1,000 rows. Numbers are tested in windows of up to
+`Thresholds.drift_chance_rows` (10,000) rows; windows counted in the store (`core.monitoring.binned`) are far
+above that and are not tested.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import chi2
+from scipy.stats import ks_2samp
 
 RARE = 5.0
 """Cells expected to hold fewer rows than this on either side are pooled (the chi-square rule of thumb)."""
@@ -46,3 +51,13 @@ def shift_p_value(reference: pd.Series, current: pd.Series) -> float:
     expected = np.outer([n_r, n_c], total) / (n_r + n_c)
     statistic = float(((observed - expected) ** 2 / expected).sum())
     return float(chi2.sf(statistic, len(total) - 1))
+
+
+def numeric_p_value(reference: pd.Series, current: pd.Series) -> float:
+    """The chance of two samples of one distribution of numbers differing at least this much (two-sample
+    Kolmogorov-Smirnov). Missing values are left out; 1.0 when either side has no value."""
+    r = pd.to_numeric(reference, errors="coerce").dropna().to_numpy(dtype="float64")
+    c = pd.to_numeric(current, errors="coerce").dropna().to_numpy(dtype="float64")
+    if not len(r) or not len(c):
+        return 1.0
+    return float(ks_2samp(r, c).pvalue)

@@ -14,6 +14,7 @@ from core.monitoring.binned import Summary
 from core.monitoring.binned import binned_scores
 from core.monitoring.binned import frame_summary
 from core.monitoring.binned import prepare_binned
+from core.monitoring.chance import numeric_p_value
 from core.monitoring.chance import shift_p_value
 from core.monitoring.evidently_adapter import MISSING_CATEGORY
 from core.monitoring.evidently_adapter import DriftRequest
@@ -193,9 +194,11 @@ def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, det
     if score.missing:
         message = f"{label} has no values in this window, so it cannot be compared."
     elif "chance" in details:
+        spread = f" spread over {details['values']:,} values" if "values" in details else ""
+        plural = label.startswith("The model's")
         message = (
-            f"{label} looks like training: its {score.method} score {score.score:.3f} is over the "
-            f"{score.threshold:.2f} line, but with {n_rows:,} rows spread over {details['values']:,} values "
+            f"{label} {'look' if plural else 'looks'} like training: {'their' if plural else 'its'} {score.method} "
+            f"score {score.score:.3f} is over the {score.threshold:.2f} line, but with {n_rows:,} rows{spread} "
             "a difference that size is the luck of the draw."
         )
     else:
@@ -251,22 +254,32 @@ def drift_checks(
             return histogram(ref, current[column])
         return counted_chart(ref, counted, column)
 
-    def chance(s: DriftScore) -> float | None:
-        """The chance test's p of a category input over the line (None: not tested)."""
-        ref = reference.category_counts.get(s.column)
-        if not s.drifted or s.kind != "cat" or ref is None:
+    def chance(s: DriftScore, *, over: bool) -> float | None:
+        """The chance test's p of a column over its line (None: not tested; `core.monitoring.chance`)."""
+        if not over or s.missing:
             return None
-        if counted is not None:
-            return shift_p_value(ref, counted.category_counts(s.column))
-        return shift_p_value(ref, current[s.column].astype("string").fillna(MISSING_CATEGORY).value_counts())
+        ref = reference.category_counts.get(s.column)
+        if s.kind == "cat" and ref is not None:
+            if counted is not None:
+                return shift_p_value(ref, counted.category_counts(s.column))
+            return shift_p_value(ref, current[s.column].astype("string").fillna(MISSING_CATEGORY).value_counts())
+        prepared = reference.features.frame
+        small = counted is None and n <= thresholds.drift_chance_rows
+        if s.kind == "num" and small and s.column in prepared and s.column not in reference.features.empty:
+            return numeric_p_value(prepared[s.column], current[s.column])
+        return None
+
+    def tested(d: dict, column: str, p: float) -> dict:
+        values = reference.category_counts.get(column)
+        return {**d, "chance_p": clean(p), **({"values": int(len(values))} if values is not None else {})}
 
     out: list[CheckResult] = []
     feature_scores = scores[:-1]
     for i, s in enumerate(feature_scores):
         d = details(s.column) if not s.missing else {}
-        p = chance(s)
+        p = chance(s, over=s.drifted)
         if p is not None:
-            d = {**d, "chance_p": clean(p), "values": int(len(reference.category_counts[s.column]))}
+            d = tested(d, s.column, p)
             if p >= thresholds.drift_chance:
                 s = feature_scores[i] = dataclasses.replace(s, drifted=False)
                 d["chance"] = True
@@ -289,16 +302,17 @@ def drift_checks(
             details={"drifted": drifted, "top": [{"column": s.column, "score": clean(s.score)} for s in ranked[:5]]},
         )
     )
-    p = scores[-1]
+    answers = scores[-1]
+    d = details(pred_col) if not answers.missing else {}
+    status = thresholds.prediction_drift.status(answers.score) if not answers.missing else Status.OK
+    p = chance(answers, over=status != Status.OK)
+    if p is not None:
+        d = tested(d, pred_col, p)
+        if p >= thresholds.drift_chance:
+            answers, status = dataclasses.replace(answers, drifted=False), Status.OK
+            d["chance"] = True
     out.append(
-        _result(
-            p,
-            check=Check.PREDICTION_DRIFT,
-            n_rows=n,
-            details=details(pred_col) if not p.missing else {},
-            label="The model's answers",
-            status=thresholds.prediction_drift.status(p.score) if not p.missing else Status.OK,
-        )
+        _result(answers, check=Check.PREDICTION_DRIFT, n_rows=n, details=d, label="The model's answers", status=status)
     )
     return out
 
@@ -338,13 +352,23 @@ def target_drift_check(
     else:
         n_labelled = len(labelled)
         details.update(_outcome_figures(spec, labelled))
+    status = thresholds.target_drift.status(score.score) if not score.missing else Status.OK
+    p = None
+    if status != Status.OK and reference.target is not None:
+        # a few hundred outcomes move the share of positives past the line by chance alone (`core.monitoring.chance`)
+        if kind == "cat" and counted is not None:
+            p = shift_p_value(counted.reference.columns["_label"].counts, counted.category_counts("_label"))
+        elif kind == "cat":
+            p = shift_p_value(reference.target.frame["_label"].value_counts(), cur["_label"].value_counts())
+        elif counted is None and n_labelled <= thresholds.drift_chance_rows:
+            p = numeric_p_value(reference.target.frame["_label"], cur["_label"])
+    if p is not None:
+        details["chance_p"] = clean(p)
+        if p >= thresholds.drift_chance:
+            score, status = dataclasses.replace(score, drifted=False), Status.OK
+            details["chance"] = True
     return _result(
-        score,
-        check=Check.TARGET_DRIFT,
-        n_rows=n_labelled,
-        details=details,
-        label="The outcome",
-        status=thresholds.target_drift.status(score.score) if not score.missing else Status.OK,
+        score, check=Check.TARGET_DRIFT, n_rows=n_labelled, details=details, label="The outcome", status=status
     )
 
 

@@ -32,7 +32,11 @@ class Thresholds:
     drift: float = 0.1
     """Per column: normed Wasserstein (numbers) or Jensen-Shannon (categories) at or above this is drift."""
     drift_chance: float = 0.001
-    """A category input over the drift line counts as drifted only when chance gives its shift a p under this."""
+    """An input (or the answers) over the drift line counts as drifted only when chance gives its shift a p under
+    this."""
+    drift_chance_rows: int = 10_000
+    """Numbers (inputs and answers) get the chance test in windows of up to this many rows; above, a sample of
+    one distribution stays a tenth of the line or more below it (normed Wasserstein's floor is about 1/sqrt(n))."""
     drift_share: Band = field(default_factory=lambda: Band(warn=0.3, alert=0.5))
     prediction_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))
     target_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))

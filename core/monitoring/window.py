@@ -24,10 +24,10 @@ from core.results import CheckResult
 from core.results import Status
 from core.results import WindowResult
 
-CALCULATION = "g2"
+CALCULATION = "g3"
 """What a window's computation stores; a new one makes every stored window stale once, so a store upgraded
 from older code gets the new results everywhere (g1: per-group statistics and the segment check; g2: the
-chance test of category drift and the blended estimate)."""
+chance test of category drift and the blended estimate; g3: the chance test of numbers and of the answers)."""
 
 
 def fingerprint(row: pd.Series, scope: str) -> str:

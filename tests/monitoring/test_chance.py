@@ -7,9 +7,11 @@ import pandas as pd
 import pytest
 
 from core.demo.datasets import FLIGHTS
+from core.monitoring.chance import numeric_p_value
 from core.monitoring.chance import shift_p_value
 from core.monitoring.drift import drift_checks
 from core.monitoring.drift import prepare_drift_reference
+from core.monitoring.drift import target_drift_check
 from core.monitoring.thresholds import Thresholds
 from core.results import Check
 from core.results import Status
@@ -88,3 +90,67 @@ def test_a_real_shift_in_a_category_still_drifts_at_a_thousand_rows(flight_refer
     dest = next(c for c in checks if c.check == Check.DRIFT and c.column == "dest")
     assert dest.status == Status.WARN and dest.details["chance_p"] < 1e-6, dest.message
     assert "chance" not in dest.details and "has shifted" in dest.message
+
+
+def test_numbers_p_values_of_one_distribution_are_spread_evenly_and_a_shift_is_far_below():
+    rng = np.random.default_rng(1)
+    ref = pd.Series(rng.lognormal(size=5_000))
+    ps = np.array([numeric_p_value(ref, pd.Series(rng.lognormal(size=40))) for _ in range(400)])
+    assert 0.02 <= (ps < 0.05).mean() <= 0.09
+    assert numeric_p_value(ref, pd.Series(rng.lognormal(mean=0.8, size=40))) < 1e-4
+    assert numeric_p_value(ref, pd.Series([np.nan, np.nan])) == 1.0  # nothing to test
+
+
+def test_thirty_rows_of_the_same_flights_do_not_say_the_numbers_or_answers_moved(flight_reference, reference):
+    """Normed Wasserstein's sampling floor (about 1/sqrt(n)) is over the 0.1 line at 30 rows: without the
+    test most numeric inputs of an unchanged window were called shifted. A real shift at 30 rows still is."""
+    spec, prepared = reference
+    numeric = [c for c in spec.features if c in spec.numerical]
+    over = 0
+    for seed in range(3):
+        checks = drift_checks(
+            spec=spec,
+            features=spec.features,
+            reference=prepared,
+            current=_window(flight_reference, 30, seed),
+            thresholds=Thresholds(),
+        )
+        for c in checks:
+            if c.check == Check.DRIFT and c.column in numeric and c.value is not None and c.value >= 0.1:
+                over += 1
+                assert c.status == Status.OK and c.details["chance"] is True, c.message
+                assert "30 rows a difference that size is the luck of the draw" in c.message
+        answers = next(c for c in checks if c.check == Check.PREDICTION_DRIFT)
+        assert answers.status == Status.OK, answers.message
+        share = next(c for c in checks if c.check == Check.DRIFT_SHARE)
+        assert share.status == Status.OK and not set(share.details["drifted"]) & set(numeric)
+    assert over >= 3 * len(numeric) // 2  # the line alone would have called most of them drift
+    moved = _window(flight_reference, 30, 7)
+    moved["distance"] = moved["distance"] * 3
+    moved["_probability"] = 0.9 + 0.1 * moved["_probability"]
+    checks = drift_checks(spec=spec, features=spec.features, reference=prepared, current=moved, thresholds=Thresholds())
+    distance = next(c for c in checks if c.check == Check.DRIFT and c.column == "distance")
+    assert distance.status == Status.WARN and distance.details["chance_p"] < 0.001
+    assert next(c for c in checks if c.check == Check.PREDICTION_DRIFT).status != Status.OK
+
+
+def test_twenty_outcomes_of_the_same_flights_do_not_say_the_outcome_moved(flight_reference):
+    """Twenty outcomes move the share of delayed flights past the outcome-drift line by chance in many
+    windows; the chance test keeps those ok. Every flight delayed is a shift at any size."""
+    spec = FLIGHTS.spec
+    index = spec.class_index()
+    rows = flight_reference.assign(_label=flight_reference[spec.target].astype(str).map(index).astype("float64"))
+    rows = rows[rows["_label"].notna()]  # cancelled flights have no outcome
+    prepared = prepare_drift_reference(spec, [], rows.assign(_probability=0.5), Thresholds())
+    over = 0
+    for seed in range(30):
+        window = _window(rows, 20, seed)
+        check = target_drift_check(spec=spec, reference=prepared, labelled=window, thresholds=Thresholds())
+        if check.value >= Thresholds().target_drift.warn:
+            over += 1
+            assert check.status == Status.OK and check.details["chance"] is True, check.message
+            assert "luck of the draw" in check.message
+    assert over >= 3  # the line alone would have called it drift
+    delayed = _window(rows, 20, 99).assign(_label=float(index[str(spec.positive_class)]))
+    check = target_drift_check(spec=spec, reference=prepared, labelled=delayed, thresholds=Thresholds())
+    assert check.status != Status.OK and check.details["chance_p"] < 0.001

@@ -115,11 +115,11 @@ def test_a_window_opens_as_evidentlys_own_report(demo_settings, model, titles):
     assert "<script src" not in html and "window.drawDashboard" in html and "data:font/ttf;base64," in html
     assert len(html) > 3_000_000
     # Evidently's own verdicts on this window are ours: the same inputs (and answers) drifted, except
-    # category inputs over the line that our chance test (core/monitoring/chance.py) found within luck
+    # those over the line that our chance test (core/monitoring/chance.py) found within luck
     here = results[results["window_start"] == start]
     drift = here[(here["check"] == "drift") & here["value"].notna()]
     answers = here[(here["check"] == "prediction_drift") & here["value"].notna()]
-    luck = int(sum(bool(json.loads(d or "{}").get("chance")) for d in drift["details"]))
+    luck = int(sum(bool(json.loads(d or "{}").get("chance")) for d in [*drift["details"], *answers["details"]]))
     ours = int((drift["status"] == "warn").sum() + (answers["status"] != "ok").sum()) + luck
     found = re.search(r"Drift is detected for [0-9.]+% of columns \((\d+) out of (\d+)\)", html)
     assert found is not None
