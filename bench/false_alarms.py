@@ -271,8 +271,8 @@ def main() -> None:
     ap.add_argument(
         "--chance-peer",
         action="store_true",
-        help="part a again as two peers: numbers untested (Thresholds.drift_chance_rows 0) and no chance test at all "
-        "(Thresholds.drift_chance 1.1: no p reaches it)",
+        help="part a again as two peers: numbers and quality untested (drift_chance_rows, performance_chance_rows 0) "
+        "and no chance test at all (drift_chance, performance_chance 1.1: no p reaches them)",
     )
     ap.add_argument("--num-col", default="distance")
     ap.add_argument("--cat-col", default="carrier")
@@ -298,11 +298,11 @@ def main() -> None:
             counts = counts * len(sizes) if len(counts) == 1 else counts
             part_a(b, sizes, counts)
             peers = {
-                "numbers untested (drift_chance_rows 0: categories and the outcome's classes still tested)": Thresholds(
-                    drift_chance_rows=0
+                "numbers and quality untested (drift_chance_rows 0, performance_chance_rows 0)": Thresholds(
+                    drift_chance_rows=0, performance_chance_rows=0
                 ),
-                "no chance test at all (the effect-size lines alone: Wasserstein, Jensen-Shannon at 0.1)": Thresholds(
-                    drift_chance=1.1
+                "no chance test at all (drift_chance and performance_chance 1.1: the lines alone)": Thresholds(
+                    drift_chance=1.1, performance_chance=1.1
                 ),
             }
             for name, th in peers.items() if args.chance_peer else ():

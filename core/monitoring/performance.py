@@ -9,6 +9,7 @@ from core.metrics import BY_TASK
 from core.metrics import METRICS
 from core.metrics import PRIMARY
 from core.metrics import task_metrics
+from core.monitoring.chance import quality_p_values
 from core.monitoring.thresholds import Thresholds
 from core.results import Check
 from core.results import CheckResult
@@ -67,12 +68,20 @@ def performance_checks(
     else:
         note = ""
     values = task_metrics(spec.task, y, pred, proba)
+    losses = {m: relative_loss(m, values.get(m, float("nan")), reference_metrics.get(m)) for m in BY_TASK[spec.task]}
+    flagged = {m: reference_metrics[m] for m in losses if thresholds.performance_drop.status(losses[m]) != Status.OK}
+    chance = (
+        quality_p_values(task=spec.task, labels=y, predictions=pred, probabilities=proba, references=flagged)
+        if flagged and n <= thresholds.performance_chance_rows
+        else {}
+    )
     out = []
     for metric in BY_TASK[spec.task]:
         value = values.get(metric, float("nan"))
         ref = reference_metrics.get(metric)
-        loss = relative_loss(metric, value, ref)
+        loss = losses[metric]
         status = thresholds.performance_drop.status(loss)
+        details = {"relative_loss": clean(loss), "primary": metric == primary}
         info = METRICS[metric]
         if not np.isfinite(value):
             message = f"{info.label} cannot be computed on this window" + (f": {note}." if note else ".")
@@ -80,7 +89,14 @@ def performance_checks(
             direction = "worse" if loss > 0 else "better"
             message = f"{info.label} {value:.3f} on {n:,} labelled rows"
             if ref is not None and np.isfinite(loss):
-                message += f", {abs(loss):.0%} {direction} than at validation ({ref:.3f})."
+                message += f", {abs(loss):.0%} {direction} than at validation ({ref:.3f})"
+                if metric in chance:
+                    details["chance_p"] = clean(chance[metric])
+                if chance.get(metric, 0.0) >= thresholds.performance_chance:
+                    # a small window's metric strays this far from a model that did not change (see chance.py)
+                    status, details["chance"] = Status.OK, True
+                    message += f", but with {n:,} labelled rows a difference that size is the luck of the draw"
+                message += "."
             else:
                 message += "."
         out.append(
@@ -93,7 +109,7 @@ def performance_checks(
                 status=status,
                 n_rows=n,
                 message=message,
-                details={"relative_loss": clean(loss), "primary": metric == primary},
+                details=details,
             )
         )
     for key in values:

@@ -42,6 +42,12 @@ class Thresholds:
     target_drift: Band = field(default_factory=lambda: Band(warn=0.1, alert=0.2))
     performance_drop: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.10))
     """Relative loss against the validation value (5% worse warns, 10% worse alarms)."""
+    performance_chance: float = 0.01
+    """A window's quality past the line counts only when a bootstrap of its labelled rows gives a model still as
+    good as at validation a chance under this of looking that bad (`core.monitoring.chance`)."""
+    performance_chance_rows: int = 10_000
+    """Quality gets that test in windows of up to this many labelled rows; above, chance moves a metric by a
+    fraction of the 5% line."""
     overfit_gap: Band = field(default_factory=lambda: Band(warn=0.10, alert=0.20))
     """Relative gap between train and validation, or validation and production."""
     missing_increase: Band = field(default_factory=lambda: Band(warn=0.05, alert=0.20))

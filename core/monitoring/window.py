@@ -24,10 +24,11 @@ from core.results import CheckResult
 from core.results import Status
 from core.results import WindowResult
 
-CALCULATION = "g3"
+CALCULATION = "g4"
 """What a window's computation stores; a new one makes every stored window stale once, so a store upgraded
 from older code gets the new results everywhere (g1: per-group statistics and the segment check; g2: the
-chance test of category drift and the blended estimate; g3: the chance test of numbers and of the answers)."""
+chance test of category drift and the blended estimate; g3: the chance test of numbers and of the answers;
+g4: the chance test of quality)."""
 
 
 def fingerprint(row: pd.Series, scope: str) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
 from core.demo.datasets import CHURN
+from core.demo.datasets import HOTEL
 from core.metrics import binary_metrics
 from core.metrics import multiclass_metrics
 from core.metrics import regression_metrics
@@ -121,3 +124,40 @@ def test_overfitting_check_fires_on_a_memorising_model_and_not_on_a_sound_one(ch
         n_rows=100,
     )
     assert not quiet.failed, quiet.message
+
+
+@pytest.fixture(scope="module")
+def hotel_rates() -> pd.DataFrame:
+    """Real room rates and a real guess of them (the hotel's earlier average rate): heavy-tailed errors."""
+    rows = pd.read_parquet(Path(__file__).parents[2] / "data" / "hotel_rates.parquet")
+    rows = rows[["avg_price_per_room", "historical_adr"]].dropna()
+    return pd.DataFrame({"_label": rows["avg_price_per_room"], "_prediction": rows["historical_adr"]})
+
+
+def _rmse_status(frame: pd.DataFrame, reference: dict, thresholds: Thresholds):
+    return next(
+        c
+        for c in performance_checks(spec=HOTEL.spec, frame=frame, reference_metrics=reference, thresholds=thresholds)
+        if c.metric == "rmse"
+    )
+
+
+def test_a_small_window_of_an_unchanged_model_is_not_called_worse_but_a_real_drop_still_is(hotel_rates):
+    reference = regression_metrics(hotel_rates["_label"].to_numpy(), hotel_rates["_prediction"].to_numpy())
+    rng = np.random.default_rng(11)
+    untested = Thresholds(performance_chance=1.1)  # no p reaches it: the 10% line alone
+    same = [hotel_rates.sample(100, replace=True, random_state=int(rng.integers(1 << 30))) for _ in range(200)]
+    ours = [_rmse_status(w, reference, Thresholds()) for w in same]
+    alone = [_rmse_status(w, reference, untested) for w in same]
+    assert sum(c.status != Status.OK for c in alone) >= 20  # the line alone: one same-quality week in ten or more
+    assert sum(c.status != Status.OK for c in ours) <= 2  # the test's 1%, with room for 200 draws
+    lucky = next(c for c, a in zip(ours, alone, strict=True) if a.status != Status.OK)
+    assert lucky.details["chance"] is True and lucky.details["chance_p"] >= 0.01
+    assert "with 100 labelled rows a difference that size is the luck of the draw" in lucky.message
+
+    worse = hotel_rates.assign(
+        _prediction=hotel_rates["_label"] + 1.5 * (hotel_rates["_prediction"] - hotel_rates["_label"])
+    )
+    drops = [_rmse_status(worse.sample(300, replace=True, random_state=i), reference, Thresholds()) for i in range(20)]
+    assert all(c.status == Status.ALERT for c in drops)  # 50% worse on 300 rows is far beyond luck
+    assert max(c.details["chance_p"] for c in drops) < 0.01 and not any("luck" in c.message for c in drops)

@@ -7,6 +7,7 @@ import re
 import shutil
 from dataclasses import replace
 
+import duckdb
 import pandas as pd
 
 from core.store import Store
@@ -82,9 +83,20 @@ def test_a_new_section_is_one_line(demo_settings, monkeypatch):
     assert f"Segments {said}" in pdf_text(render_pdf(board))
 
 
-def test_the_worst_alerts_are_written_out_and_the_rest_counted(demo_settings):
-    with Store.open(demo_settings.db_path, read_only=True) as store:
+def test_the_worst_alerts_are_written_out_and_the_rest_counted(demo_settings, tmp_path):
+    # churn's open alerts in the reduced demo are all warnings: the oldest is made critical in a copy, so the
+    # report must put it first (most severe before most recent)
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(demo_settings.db_path, db)
+    con = duckdb.connect(str(db))
+    oldest = con.execute(
+        "SELECT id FROM alerts WHERE model = 'churn' AND state = 'open' ORDER BY updated_at LIMIT 1"
+    ).fetchone()[0]
+    con.execute("UPDATE alerts SET severity = 'critical' WHERE id = ?", [oldest])
+    con.close()
+    with Store.open(db, read_only=True) as store:
         facts = gather(store, store.get_spec("churn"))
+    assert facts.alerts["id"].iloc[0] == oldest
     many = pd.concat([facts.alerts] * 3, ignore_index=True)
     section = open_alerts(replace(facts, alerts=many))
     assert section.title == f"Open alerts ({len(many)})"
