@@ -137,12 +137,14 @@ def gap_check(
     kind: str,
     n_rows: int,
     yardstick: tuple[float, float] | None = None,
+    luck: bool = False,
 ) -> CheckResult:
     """Overfitting gap between two stages (train -> validation, or validation -> production).
 
     With `yardstick` (HistGradientBoosting's train and validation values on the same split) the gap is
     judged against the yardstick's own gap: only what the network loses beyond it counts, since some
-    gap is what the data itself gives.
+    gap is what the data itself gives. `luck`: the performance check put the production value down to the
+    luck of the draw, so the gap is not judged either.
     """
     loss = relative_loss(metric, worse, better)
     info = METRICS[metric]
@@ -168,13 +170,17 @@ def gap_check(
             )
             loses = f"loses {allowance:.0%}" if round(allowance * 100) >= 1 else "loses almost nothing"
             message += f" A gradient-boosting yardstick on the same split {loses} on new data, {verdict}."
+    status = thresholds.overfit_gap.status(judged)
+    if luck and status != Status.OK:
+        status, details = Status.OK, {**details, "chance": True}
+        message += f" With {n_rows:,} labelled rows a gap that size is the luck of the draw."
     return CheckResult(
         check=Check.OVERFITTING,
         metric=kind,
         column=metric,
         value=clean(judged),
         threshold=thresholds.overfit_gap.warn,
-        status=thresholds.overfit_gap.status(judged),
+        status=status,
         reference=clean(better),
         upper=clean(worse),
         n_rows=n_rows,

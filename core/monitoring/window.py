@@ -124,6 +124,7 @@ def compute_window(
                     thresholds=th,
                     kind="validation_production",
                     n_rows=len(labelled),
+                    luck=any(c.metric == primary and c.details.get("chance") for c in perf),
                 )
             )
         if needs_calibration(ctx, scope=scope, n_rows=n):

@@ -161,3 +161,12 @@ def test_a_small_window_of_an_unchanged_model_is_not_called_worse_but_a_real_dro
     drops = [_rmse_status(worse.sample(300, replace=True, random_state=i), reference, Thresholds()) for i in range(20)]
     assert all(c.status == Status.ALERT for c in drops)  # 50% worse on 300 rows is far beyond luck
     assert max(c.details["chance_p"] for c in drops) < 0.01 and not any("luck" in c.message for c in drops)
+
+
+def test_the_production_gap_of_a_window_put_down_to_luck_is_not_judged_either():
+    kwargs = dict(metric="rmse", better=10.0, worse=13.0, thresholds=Thresholds(), kind="validation_production")
+    judged = gap_check(**kwargs, n_rows=100)
+    lucky = gap_check(**kwargs, n_rows=100, luck=True)
+    assert judged.status == Status.ALERT and "luck" not in judged.message
+    assert lucky.status == Status.OK and lucky.details["chance"] is True and lucky.value == judged.value
+    assert lucky.message.endswith("With 100 labelled rows a gap that size is the luck of the draw.")
