@@ -17,6 +17,7 @@ import pandas as pd
 from core.alerts.rule import AlertRule
 from core.alerts.rule import Firing
 from core.alerts.rule import default_rules
+from core.alerts.rule import row_details
 from core.metrics import PRIMARY
 from core.monitoring.thresholds import Thresholds
 from core.monitoring.windows import make_window
@@ -328,7 +329,7 @@ def _worst_per_window(rule: AlertRule, rows: pd.DataFrame) -> pd.DataFrame:
     for _, group in rows.groupby("window_start", dropna=False):
         worst = group.sort_values("_measure", ascending=False).iloc[0].copy()
         firing = group[[rule.fires(m) for m in group["_measure"]]].sort_values("_measure", ascending=False)
-        details = json.loads(worst["details"]) if isinstance(worst.get("details"), str) else {}
+        details = row_details(worst)
         details["columns"] = [str(c) for c in firing["column"]]
         details["values"] = [float(v) for v in firing["value"]]
         worst["details"] = json.dumps(details)

@@ -190,6 +190,26 @@ def _target_frame(spec: ModelSpec, frame: pd.DataFrame) -> tuple[pd.DataFrame, s
     return out, kind
 
 
+def _judge_chance(
+    score: DriftScore,
+    status: Status,
+    details: dict,
+    p: float | None,
+    *,
+    thresholds: Thresholds,
+    values: int | None = None,
+) -> tuple[DriftScore, Status, dict]:
+    """A verdict after the chance test (`core.monitoring.chance`): with a p at or over `drift_chance` the shift
+    is the luck of the draw, so the score is not drift and the check is ok; `values` (a category's count of
+    values) goes into the details for the message. p None: not tested, nothing changes."""
+    if p is None:
+        return score, status, details
+    details = {**details, "chance_p": clean(p), **({"values": values} if values is not None else {})}
+    if p >= thresholds.drift_chance:
+        return dataclasses.replace(score, drifted=False), Status.OK, {**details, "chance": True}
+    return score, status, details
+
+
 def _result(score: DriftScore, *, check: Check, n_rows: int, status: Status, details: dict, label: str) -> CheckResult:
     if score.missing:
         message = f"{label} has no values in this window, so it cannot be compared."
@@ -269,21 +289,19 @@ def drift_checks(
             return numeric_p_value(prepared[s.column], current[s.column])
         return None
 
-    def tested(d: dict, column: str, p: float) -> dict:
-        values = reference.category_counts.get(column)
-        return {**d, "chance_p": clean(p), **({"values": int(len(values))} if values is not None else {})}
+    def values(column: str) -> int | None:
+        counts = reference.category_counts.get(column)
+        return int(len(counts)) if counts is not None else None
 
     out: list[CheckResult] = []
     feature_scores = scores[:-1]
     for i, s in enumerate(feature_scores):
         d = details(s.column) if not s.missing else {}
-        p = chance(s, over=s.drifted)
-        if p is not None:
-            d = tested(d, s.column, p)
-            if p >= thresholds.drift_chance:
-                s = feature_scores[i] = dataclasses.replace(s, drifted=False)
-                d["chance"] = True
         status = Status.WARN if s.drifted else Status.OK
+        s, status, d = _judge_chance(
+            s, status, d, chance(s, over=s.drifted), thresholds=thresholds, values=values(s.column)
+        )
+        feature_scores[i] = s
         out.append(_result(s, check=Check.DRIFT, n_rows=n, status=status, details=d, label=f"`{s.column}`"))
     compared = [s for s in feature_scores if not s.missing]
     drifted = [s.column for s in compared if s.drifted]
@@ -305,12 +323,9 @@ def drift_checks(
     answers = scores[-1]
     d = details(pred_col) if not answers.missing else {}
     status = thresholds.prediction_drift.status(answers.score) if not answers.missing else Status.OK
-    p = chance(answers, over=status != Status.OK)
-    if p is not None:
-        d = tested(d, pred_col, p)
-        if p >= thresholds.drift_chance:
-            answers, status = dataclasses.replace(answers, drifted=False), Status.OK
-            d["chance"] = True
+    answers, status, d = _judge_chance(
+        answers, status, d, chance(answers, over=status != Status.OK), thresholds=thresholds, values=values(pred_col)
+    )
     out.append(
         _result(answers, check=Check.PREDICTION_DRIFT, n_rows=n, details=d, label="The model's answers", status=status)
     )
@@ -362,11 +377,7 @@ def target_drift_check(
             p = shift_p_value(reference.target.frame["_label"].value_counts(), cur["_label"].value_counts())
         elif counted is None and n_labelled <= thresholds.drift_chance_rows:
             p = numeric_p_value(reference.target.frame["_label"], cur["_label"])
-    if p is not None:
-        details["chance_p"] = clean(p)
-        if p >= thresholds.drift_chance:
-            score, status = dataclasses.replace(score, drifted=False), Status.OK
-            details["chance"] = True
+    score, status, details = _judge_chance(score, status, details, p, thresholds=thresholds)
     return _result(
         score, check=Check.TARGET_DRIFT, n_rows=n_labelled, details=details, label="The outcome", status=status
     )

@@ -55,19 +55,18 @@ def reference(flight_reference):
     return spec, prepare_drift_reference(spec, spec.features, ref, Thresholds())
 
 
+def _checks(reference, current: pd.DataFrame) -> list:
+    """Every drift check of `current` against the prepared flights reference, with the default thresholds."""
+    spec, prepared = reference
+    return drift_checks(spec=spec, features=spec.features, reference=prepared, current=current, thresholds=Thresholds())
+
+
 def test_a_thousand_rows_of_the_same_flights_do_not_say_the_destination_moved(flight_reference, reference):
     """`dest` (about 100 airports) is over the 0.1 Jensen-Shannon line in most same-distribution windows of
     1,000 rows; the chance test keeps it ok and says why, in words."""
-    spec, prepared = reference
     over = 0
     for seed in range(5):
-        checks = drift_checks(
-            spec=spec,
-            features=spec.features,
-            reference=prepared,
-            current=_window(flight_reference, 1_000, seed),
-            thresholds=Thresholds(),
-        )
+        checks = _checks(reference, _window(flight_reference, 1_000, seed))
         dest = next(c for c in checks if c.check == Check.DRIFT and c.column == "dest")
         assert dest.status == Status.OK, dest.message
         if dest.value >= 0.1:
@@ -81,12 +80,9 @@ def test_a_thousand_rows_of_the_same_flights_do_not_say_the_destination_moved(fl
 
 
 def test_a_real_shift_in_a_category_still_drifts_at_a_thousand_rows(flight_reference, reference):
-    spec, prepared = reference
     current = _window(flight_reference, 1_000, 11)
     current.loc[: len(current) // 4, "dest"] = "ORD"  # a quarter of the flights now go to Chicago
-    checks = drift_checks(
-        spec=spec, features=spec.features, reference=prepared, current=current, thresholds=Thresholds()
-    )
+    checks = _checks(reference, current)
     dest = next(c for c in checks if c.check == Check.DRIFT and c.column == "dest")
     assert dest.status == Status.WARN and dest.details["chance_p"] < 1e-6, dest.message
     assert "chance" not in dest.details and "has shifted" in dest.message
@@ -104,17 +100,11 @@ def test_numbers_p_values_of_one_distribution_are_spread_evenly_and_a_shift_is_f
 def test_thirty_rows_of_the_same_flights_do_not_say_the_numbers_or_answers_moved(flight_reference, reference):
     """Normed Wasserstein's sampling floor (about 1/sqrt(n)) is over the 0.1 line at 30 rows: without the
     test most numeric inputs of an unchanged window were called shifted. A real shift at 30 rows still is."""
-    spec, prepared = reference
+    spec, _ = reference
     numeric = [c for c in spec.features if c in spec.numerical]
     over = 0
     for seed in range(3):
-        checks = drift_checks(
-            spec=spec,
-            features=spec.features,
-            reference=prepared,
-            current=_window(flight_reference, 30, seed),
-            thresholds=Thresholds(),
-        )
+        checks = _checks(reference, _window(flight_reference, 30, seed))
         for c in checks:
             if c.check == Check.DRIFT and c.column in numeric and c.value is not None and c.value >= 0.1:
                 over += 1
@@ -128,7 +118,7 @@ def test_thirty_rows_of_the_same_flights_do_not_say_the_numbers_or_answers_moved
     moved = _window(flight_reference, 30, 7)
     moved["distance"] = moved["distance"] * 3
     moved["_probability"] = 0.9 + 0.1 * moved["_probability"]
-    checks = drift_checks(spec=spec, features=spec.features, reference=prepared, current=moved, thresholds=Thresholds())
+    checks = _checks(reference, moved)
     distance = next(c for c in checks if c.check == Check.DRIFT and c.column == "distance")
     assert distance.status == Status.WARN and distance.details["chance_p"] < 0.001
     assert next(c for c in checks if c.check == Check.PREDICTION_DRIFT).status != Status.OK
