@@ -15,7 +15,12 @@ before each window began), it prints:
      windows before (outcomes known by the window's start, weight halving every 2 windows, validation rows
      as the oldest evidence), the same evidence as "recal" but read whole, with the inputs;
    - "tpr hybrid": F1 and accuracy from the validation calibration's true-positive rate (the share of
-     positives flagged, which a pure label shift leaves unchanged) and the recalibrated positive rate.
+     positives flagged, which a pure label shift leaves unchanged) and the recalibrated positive rate;
+   - "intercept": recalibration of the intercept alone, the slope kept at the validation calibration's
+     (the same evidence and weights as "recal");
+   - "within": Platt with one intercept per past window and one shared slope, fitted on the same evidence,
+     the window's intercept the evidence-weighted mean of theirs. A pooled fit over windows whose base rates
+     differ flattens the slope (week-level shocks look like noise in the score); this one does not.
 2. A decomposition of CBPE's F1 error: F1 = 2 * flagged * precision / (flagged + positive rate), with the
    flagged share known; CBPE's F1 recomputed with the realised precision, or the realised positive
    rate, put in place of its own.
@@ -25,8 +30,12 @@ before each window began), it prints:
 4. Online: simplex weights over {recal, CBPE} and {recal, CBPE, features}, learned before each window
    from the realised errors of the 8 windows before it (squared loss, shrunk towards equal weights),
    which is more than the runner knows today (it learns from re-estimated past windows).
+5. Leave-one-out bound on F1: a linear correction of CBPE's F1 by the window's label-free figures (CBPE's F1,
+   recal's F1, the flagged share, the mean score and the mean flagged score), fitted on every *other*
+   window's realised F1 (past and future), and fitted online on the windows before (from the 9th on).
+   If no such correction beats CBPE's own F1, no label-free figure of the window carries what it misses.
 
-Exit status is 0. Results are in bench/RESULTS.md (session 11).
+Exit status is 0. Results are in bench/RESULTS.md (sessions 11 and 13).
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ from core.monitoring.runner import version_context  # noqa: E402
 from core.monitoring.thresholds import Thresholds  # noqa: E402
 from core.monitoring.windows import make_window  # noqa: E402
 from core.monitoring.windows import next_start  # noqa: E402
+from core.monitoring.windows import window_start  # noqa: E402
 from core.store import Store  # noqa: E402
 
 CASES = {
@@ -65,7 +75,7 @@ CASES = {
     "flights by month": ("flights", "month"),
     "churn by month": ("churn", None),
 }
-KINDS = ("cbpe", "recal", "ours", "features", "tpr_hybrid")
+KINDS = ("cbpe", "recal", "ours", "features", "tpr_hybrid", "intercept", "within")
 RIDGE = 1.0
 ONLINE_WINDOWS = 8
 
@@ -139,6 +149,62 @@ def tpr_hybrid(est: Estimator, combined, frame: pd.DataFrame, threshold: float) 
     }
 
 
+def _evidence(est: Estimator, window, recent: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The recalibration's evidence as `Estimator.calibrator` weighs it: log-odds, outcomes, weights, and a group
+    per past window (the validation rows are the last group)."""
+    start = pd.Timestamp(window.start)
+    length = next_start(start, est.window_size) - start
+    val = est.validation
+    half_life = est.thresholds.estimate_half_life_windows
+    age = ((start - pd.to_datetime(recent["_ts"])) / length).to_numpy(float)
+    val_age = (start - pd.to_datetime(val["_ts"]).max()) / length
+    stands_for = recent["_weight"].to_numpy(float) if "_weight" in recent else 1.0
+    x = _logit(np.concatenate([recent["_probability"].to_numpy(float), val["_probability"].to_numpy(float)]))
+    y = np.concatenate([recent["_label"].to_numpy(float), val["_label"].to_numpy(float)])
+    w = np.concatenate([stands_for * 0.5 ** (age / half_life), np.full(len(val), 0.5 ** (val_age / half_life))])
+    codes, uniques = pd.factorize(window_start(pd.to_datetime(recent["_ts"]), est.window_size))
+    return x, y, w, np.concatenate([codes, np.full(len(val), len(uniques))])
+
+
+def intercept_estimate(est: Estimator, window, frame: pd.DataFrame, recent: pd.DataFrame, threshold: float):
+    """Recalibrate the validation calibration's intercept alone on the recent evidence."""
+    x, y, w, _ = _evidence(est, window, recent)
+    base = est.base.a * x + est.base.b
+    shift = 0.0
+    for _ in range(50):
+        q = 1 / (1 + np.exp(-(base + shift)))
+        step = np.sum(w * (q - y)) / (np.sum(w * q * (1 - q)) + 1e-9)
+        shift -= step
+        if abs(step) < 1e-10:
+            break
+    score = frame["_probability"].to_numpy(float)
+    q = 1 / (1 + np.exp(-(est.base.a * _logit(score) + est.base.b + shift)))
+    return expected_metrics(score, q, threshold=threshold)
+
+
+def within_estimate(est: Estimator, window, frame: pd.DataFrame, recent: pd.DataFrame, threshold: float):
+    """Platt with one intercept per past window and a shared slope (Newton, the intercepts eliminated by their
+    Schur complement); the window gets the evidence-weighted mean intercept."""
+    x, y, w, group = _evidence(est, window, recent)
+    n_groups = int(group.max()) + 1
+    a, b = 1.0, np.zeros(n_groups)
+    for _ in range(60):
+        q = 1 / (1 + np.exp(-(a * x + b[group])))
+        r, h = w * (q - y), w * q * (1 - q) + 1e-9
+        g_a, g_b = np.sum(r * x), np.bincount(group, r, n_groups)
+        h_aa, h_ab = np.sum(h * x * x) + 1e-6, np.bincount(group, h * x, n_groups)
+        h_bb = np.bincount(group, h, n_groups) + 1e-6
+        d_a = (g_a - np.sum(h_ab * g_b / h_bb)) / (h_aa - np.sum(h_ab**2 / h_bb))
+        d_b = (g_b - h_ab * d_a) / h_bb
+        a, b = a - d_a, b - d_b
+        if max(abs(d_a), np.abs(d_b).max()) < 1e-8:
+            break
+    mass = np.bincount(group, w, n_groups)
+    score = frame["_probability"].to_numpy(float)
+    q = 1 / (1 + np.exp(-(a * _logit(score) + np.sum(mass * b) / np.sum(mass))))
+    return expected_metrics(score, q, threshold=threshold)
+
+
 def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
     """One row per labelled window: the realised metrics, every estimate, and F1's parts."""
     th = Thresholds()
@@ -157,7 +223,8 @@ def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
         frame = store.read_window(spec=spec, version=info.version, start=window.start, end=window.end)
         past = frames[-th.estimate_lookback_windows :]
         frames.append(frame)
-        combined = est.estimate(window, frame, calibration_rows(store, ctx, window))
+        recent = calibration_rows(store, ctx, window)
+        combined = est.estimate(window, frame, recent)
         if combined is None or fp.n_labels < th.min_labels:
             continue
         real = realised_of(frame, t)
@@ -167,6 +234,8 @@ def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
             "ours": combined.metrics,
             "features": features_estimate(est, feat, window, frame, past, t),
             "tpr_hybrid": tpr_hybrid(est, combined, frame, t),
+            "intercept": intercept_estimate(est, window, frame, recent, t),
+            "within": within_estimate(est, window, frame, recent, t),
         }
         row = {"window": pd.Timestamp(fp.window_start)}
         for m in ESTIMATED:
@@ -182,6 +251,9 @@ def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
         share, precision, positive = float(flagged.mean()), float(q[flagged].mean()), float(q.mean())
         real_precision = float(y[answered & flagged].mean()) if (answered & flagged).any() else np.nan
         real_positive = float(y[answered].mean())
+        row[("signal", "flagged")] = share
+        row[("signal", "mean_score")] = float(score.mean())
+        row[("signal", "mean_flagged_score")] = float(score[flagged].mean()) if flagged.any() else 0.0
         row[("f1", "cbpe_real_precision")] = 2 * share * real_precision / (share + positive)
         row[("f1", "cbpe_real_positive")] = 2 * share * precision / (share + real_positive)
         row[("part", "precision_error")] = precision - real_precision
@@ -223,6 +295,36 @@ def online(errors: np.ndarray) -> float:
             w = fit.x
         maes.append(abs(errors[i] @ w))
     return float(np.mean(maes))
+
+
+LOO_SIGNALS = {
+    "CBPE": [("f1", "cbpe")],
+    "CBPE + recal": [("f1", "cbpe"), ("f1", "recal")],
+    "CBPE + flagged share": [("f1", "cbpe"), ("signal", "flagged")],
+    "all five": [
+        ("f1", "cbpe"),
+        ("f1", "recal"),
+        ("signal", "flagged"),
+        ("signal", "mean_score"),
+        ("signal", "mean_flagged_score"),
+    ],
+}
+FIRST_ONLINE = 8
+
+
+def corrections(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> tuple[float, float, float]:
+    """MAE of a least-squares linear correction of the realised F1 from `columns`: fitted leaving each window out,
+    and fitted on the windows before it (from window FIRST_ONLINE + 1 on), with CBPE's MAE on those same windows."""
+    x = np.column_stack([np.ones(len(frame))] + [frame[c].to_numpy(float) for c in columns])
+    y = frame[("f1", "real")].to_numpy(float)
+    loo, ahead = [], []
+    for k in range(len(frame)):
+        others = np.arange(len(frame)) != k
+        loo.append(abs(x[k] @ np.linalg.lstsq(x[others], y[others], rcond=None)[0] - y[k]))
+        if k >= FIRST_ONLINE:
+            ahead.append(abs(x[k] @ np.linalg.lstsq(x[:k], y[:k], rcond=None)[0] - y[k]))
+    cbpe_late = float(np.abs(frame[("f1", "cbpe")] - frame[("f1", "real")]).to_numpy()[FIRST_ONLINE:].mean())
+    return float(np.mean(loo)), float(np.mean(ahead)) if ahead else float("nan"), cbpe_late
 
 
 def main() -> int:
@@ -270,6 +372,15 @@ def main() -> int:
                 f"{label:17} {m:8} {np.abs(err['cbpe']).mean():>7.4f} {bound:>9.4f}  {two:>17.4f} {three:>9.4f}"
                 f"  {shown}"
             )
+    print("\n5. F1 corrected by the window's label-free figures (MAE): leave-one-out / online, CBPE alongside")
+    print(f"{'case':17} {'from':22} {'CBPE':>7} {'leave-one-out':>13} {'online':>7} {'CBPE on those':>13}")
+    for label, frame in cases.items():
+        if len(frame) <= FIRST_ONLINE + 2:
+            continue  # too few windows to fit five coefficients
+        cbpe = float(np.abs(frame[("f1", "cbpe")] - frame[("f1", "real")]).mean())
+        for name, columns in LOO_SIGNALS.items():
+            loo, ahead, late = corrections(frame, columns)
+            print(f"{label:17} {name:22} {cbpe:>7.4f} {loo:>13.4f} {ahead:>7.4f} {late:>13.4f}")
     return 0
 
 
