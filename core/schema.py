@@ -155,6 +155,9 @@ class ModelSpec(BaseModel):
     is a category. Every file of the model is hashed the same way before it is checked or stored."""
     dropped_columns: tuple[str, ...] = ()
     """Personal-data columns removed from every file of the model before it is checked or stored."""
+    date_order: Literal["day", "month"] | None = None
+    """How the model's files write numbers-only dates (`01/02/2018`): day first or month first, decided by its
+    first file (`core.intake.dates`); None when that file wrote none whose reading depends on it."""
 
     @field_validator("name")
     @classmethod

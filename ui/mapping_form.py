@@ -15,12 +15,12 @@ import streamlit as st
 from core.business import KINDS
 from core.business import kinds_for_task
 from core.errors import DataError
+from core.intake.dates import guess_times
 from core.intake.mapping import Mapping
 from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
-from core.intake.suggest import guess_times
 from core.schema import BusinessConfig
 
 NONE = "(none)"
@@ -171,6 +171,8 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
     positive = _positive(frame, guess) if task == "binary" else None
     kinds = [k.name for k in kinds_for_task(task, target_unit if task == "regression" else None)]
     kind = st.selectbox("Money", kinds, format_func=lambda k: KINDS[k].choice) if len(kinds) > 1 else kinds[0]
+    if guess.dates is not None:
+        (st.warning if guess.dates.problem else st.caption)(guess.dates.sentence)
     for sentence in dict.fromkeys(guess.leaks.values()):
         st.warning(f"{sentence} It is left out of the inputs; tick it only if it is known before the outcome.")
     with st.form(f"mapping-{key}"):

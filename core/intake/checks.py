@@ -7,7 +7,6 @@ row. Rows are numbered as in a spreadsheet: the header is row 1, so the first da
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -43,70 +42,11 @@ def require_columns(frame: pd.DataFrame, columns: Mapping[str, str] | Sequence[s
     raise DataError(f"{source} is missing the {'columns' if len(missing) > 1 else 'column'} {names}.")
 
 
-def _first_bad(mask: pd.Series, values: pd.Series) -> tuple[int, int, str]:
+def first_bad(mask: pd.Series, values: pd.Series) -> tuple[int, int, str]:
+    """How many rows `mask` marks, the spreadsheet row of the first and its value in `values`."""
     bad = np.flatnonzero(mask.to_numpy())
     first = int(bad[0])
     return len(bad), spreadsheet_row(first), str(values.iloc[first])
-
-
-def parse_timestamps(frame: pd.DataFrame, column: str, *, source: str, limits: Limits = DEFAULT_LIMITS) -> pd.Series:
-    """The column as datetimes (time zones converted to UTC); anything that is not a date inside the
-    plausible range, or a column mixing time zones, is an error naming count and first row."""
-    raw = frame[column]
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        parsed = pd.to_datetime(raw)
-    else:
-        text = raw.astype("string")
-        _refuse_mixed_zones(text, column, source=source)
-        try:
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        except (ValueError, OverflowError):
-            parsed = pd.Series(
-                [pd.to_datetime(v, errors="coerce", utc=True) for v in text], index=text.index, dtype=object
-            )
-            parsed = pd.to_datetime(parsed, errors="coerce", utc=True)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    bad = parsed.isna()
-    if bad.any():
-        n, row, value = _first_bad(bad, raw.astype("string").fillna(""))
-        raise DataError(
-            f"In {source}, column `{column}` has {n:,} values that are not dates, first at row {row}{_shown(value)}."
-        )
-    lo, hi = pd.Timestamp(limits.earliest_date), pd.Timestamp(limits.latest_date) + pd.Timedelta(days=1)
-    outside = (parsed < lo) | (parsed >= hi)
-    if outside.any():
-        n, row, value = _first_bad(outside, raw.astype("string").fillna(""))
-        raise DataError(
-            f"In {source}, column `{column}` has {plural(n, 'date')} outside {limits.earliest_date:%Y-%m-%d} to "
-            f"{limits.latest_date:%Y-%m-%d}, first at row {row}{_shown(value)}. Fix them, or widen the range with "
-            "MODELPULSE_EARLIEST_DATE / MODELPULSE_LATEST_DATE."
-        )
-    return parsed.astype("datetime64[us]")
-
-
-ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
-"""A UTC offset written after a clock time (`10:00:00+02:00`, `10:00Z`); a date alone has none."""
-
-
-def _refuse_mixed_zones(text: pd.Series, column: str, *, source: str) -> None:
-    """Times written with different UTC offsets (or some with and some without one) are refused."""
-    sample = text.dropna().str.strip()
-    zones = sample.str.extract(ZONE, expand=False).replace({"Z": "+00:00"}).str.replace(":", "")
-    zones = zones.where(zones.str.len() != 3, zones + "00").fillna("none")
-    if zones.nunique() <= 1:
-        return
-    first = zones.iloc[0]
-    other = int(np.flatnonzero((zones != first).to_numpy())[0])
-
-    def name(z: str) -> str:
-        return "no time zone" if z == "none" else f"UTC{z[:3]}:{z[3:]}"
-
-    raise DataError(
-        f"In {source}, column `{column}` mixes time zones: {name(first)} at row {spreadsheet_row(sample.index[0])} "
-        f"but {name(zones.iloc[other])} at row {spreadsheet_row(sample.index[other])}. Write every time in one "
-        "zone (UTC is safest) and send the file again."
-    )
 
 
 def printable(text: object, limit: int = 60) -> str:
@@ -127,7 +67,7 @@ CONTROL = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
 """Characters that break a line or are invisible controls (a regex class)."""
 
 
-def _shown(value: str) -> str:
+def quoted(value: str) -> str:
     """A bad value quoted in a message, one line, cut short when long."""
     if not value:
         return " (empty)"
@@ -147,30 +87,30 @@ def parse_numbers(
         parsed = pd.to_numeric(text, errors="coerce")
         bad = parsed.isna() & text.notna() & (text != "")
         if bad.any():
-            n, row, value = _first_bad(bad, text.fillna(""))
+            n, row, value = first_bad(bad, text.fillna(""))
             raise DataError(
                 f"In {source}, column `{column}` has {n:,} values that are not numbers, "
-                f"first at row {row}{_shown(value)}."
+                f"first at row {row}{quoted(value)}."
             )
         parsed = parsed.astype("float64")
         shown = text.fillna("")
     infinite = np.isinf(parsed)
     if infinite.any():
-        n, row, value = _first_bad(infinite, shown)
+        n, row, value = first_bad(infinite, shown)
         raise DataError(
-            f"In {source}, column `{column}` has {plural(n, 'infinite value')}, first at row {row}{_shown(value)}; "
+            f"In {source}, column `{column}` has {plural(n, 'infinite value')}, first at row {row}{quoted(value)}; "
             "send the real number or leave the cell empty."
         )
     huge = parsed.abs() > limits.max_abs_number
     if huge.any():
-        n, row, value = _first_bad(huge, shown)
+        n, row, value = first_bad(huge, shown)
         bound = f"{limits.max_abs_number:.0e}".replace("e+", "e")
         raise DataError(
             f"In {source}, column `{column}` has {plural(n, 'number')} beyond ±{bound}, first at row {row} "
-            f"{_shown(value).strip()}; numbers that large are almost always an export or unit error."
+            f"{quoted(value).strip()}; numbers that large are almost always an export or unit error."
         )
     if not allow_missing and parsed.isna().any():
-        n, row, _ = _first_bad(parsed.isna(), parsed)
+        n, row, _ = first_bad(parsed.isna(), parsed)
         raise DataError(f"In {source}, column `{column}` has {n:,} empty values, first at row {row}.")
     return parsed
 
@@ -180,7 +120,7 @@ def check_length(values: pd.Series, column: str, *, source: str, limits: Limits 
     lengths = values.astype("string").str.len()
     long = lengths > limits.max_cell_chars
     if long.any():
-        n, row, _ = _first_bad(long.fillna(False), lengths)
+        n, row, _ = first_bad(long.fillna(False), lengths)
         first = int(lengths[long].iloc[0])
         raise DataError(
             f"In {source}, column `{column}` has {plural(n, 'value')} longer than {limits.max_cell_chars:,} "
@@ -193,21 +133,21 @@ def check_unique(frame: pd.DataFrame, column: str, *, source: str, what: str) ->
     ids = frame[column].astype("string")
     check_length(ids, column, source=source)
     if ids.isna().any():
-        n, row, _ = _first_bad(ids.isna(), ids.fillna(""))
+        n, row, _ = first_bad(ids.isna(), ids.fillna(""))
         raise DataError(f"In {source}, column `{column}` has {n:,} empty ids, first at row {row}.")
     # an id is quoted in later sentences ("stored before", "never scored") and shown on pages: one line
     hidden = ids.str.contains(CONTROL, regex=True).fillna(False)
     if hidden.any():
-        n, row, value = _first_bad(hidden, ids)
+        n, row, value = first_bad(hidden, ids)
         raise DataError(
             f"In {source}, column `{column}` has {plural(n, 'id')} with a line break or another control "
-            f"character, first at row {row}{_shown(value)}; an id must be one line of plain text."
+            f"character, first at row {row}{quoted(value)}; an id must be one line of plain text."
         )
     dup = ids.duplicated(keep="first")
     if dup.any():
-        n, row, value = _first_bad(dup, ids)
+        n, row, value = first_bad(dup, ids)
         raise DataError(
-            f"In {source}, column `{column}` has {n:,} repeated ids in this {what}, first at row {row}{_shown(value)}."
+            f"In {source}, column `{column}` has {n:,} repeated ids in this {what}, first at row {row}{quoted(value)}."
         )
 
 
@@ -221,10 +161,10 @@ def encode_labels(spec: ModelSpec, values: pd.Series, *, source: str, column: st
         mapped = text.map(index)
         bad = mapped.isna()
         if bad.any():
-            n, row, value = _first_bad(bad, text.fillna(""))
+            n, row, value = first_bad(bad, text.fillna(""))
             raise DataError(
                 f"In {source}, column `{column}` has {n:,} values that are not one of the classes "
-                f"{', '.join(spec.classes)}, first at row {row}{_shown(value)}."
+                f"{', '.join(spec.classes)}, first at row {row}{quoted(value)}."
             )
         return mapped.astype("float64")
     return parse_numbers(pd.DataFrame({column: values}), column, source=source, allow_missing=False)
@@ -237,7 +177,7 @@ def check_probabilities(frame: pd.DataFrame, columns: list[str], *, source: str)
         p = parse_numbers(frame, c, source=source, allow_missing=False)
         bad = (p < 0) | (p > 1)
         if bad.any():
-            n, row, value = _first_bad(bad, p)
+            n, row, value = first_bad(bad, p)
             raise DataError(
                 f"In {source}, column `{c}` has {n:,} probabilities outside 0 to 1, first at row {row} ({value})."
             )
@@ -247,7 +187,7 @@ def check_probabilities(frame: pd.DataFrame, columns: list[str], *, source: str)
         sums = out.sum(axis=1)
         bad = pd.Series(np.abs(sums - 1) > 0.01)
         if bad.any():
-            n, row, value = _first_bad(bad, pd.Series(np.round(sums, 4)))
+            n, row, value = first_bad(bad, pd.Series(np.round(sums, 4)))
             names = ", ".join(f"`{c}`" for c in columns)
             raise DataError(
                 f"In {source}, probabilities in {names} do not add up to 1 in {n:,} rows, "

@@ -11,9 +11,9 @@ import pandas as pd
 from core.config import Limits
 from core.errors import DataError
 from core.intake.checks import DEFAULT_LIMITS
-from core.intake.checks import parse_timestamps
 from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
+from core.intake.dates import parse_timestamps
 from core.schema import ID_COLUMN
 from core.schema import ModelSpec
 from core.wording import plural
@@ -29,7 +29,7 @@ def with_ids(spec: ModelSpec, frame: pd.DataFrame, *, source: str, limits: Limit
             {spec.timestamp: "the time of each row (this model numbers its rows by time and order)"},
             source=source,
         )
-        ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits)
+        ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits, date_order=spec.date_order)
         order = ts.groupby(ts).cumcount()
         ids = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f") + "#" + order.astype(str)
         return frame.assign(**{ID_COLUMN: ids.to_numpy()})

@@ -17,6 +17,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from core.intake.dates import OrderNote
+from core.intake.dates import guess_times
+from core.intake.dates import order_note
 from core.intake.privacy import PersonalColumn
 from core.intake.privacy import personal_columns
 from core.metrics import roc_auc_binary
@@ -46,6 +49,8 @@ class Suggestion:
     personal: list[PersonalColumn] = field(default_factory=list)
     """Columns that look like personal data, each with why and whether to drop or hash it; left out of the
     inputs (the person decides: keep, drop, or keep a keyed hash)."""
+    dates: OrderNote | None = None
+    """How the time column's numbers-only dates (`01/02/2018`) will be read, day or month first."""
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -61,26 +66,6 @@ def _is_datetime(series: pd.Series) -> bool:
     if values.empty or _is_numeric(values):
         return False
     return bool(guess_times(values).notna().mean() > 0.95)
-
-
-def guess_times(values: pd.Series) -> pd.Series:
-    """A column read as times for a guess, never raising: zones converted to UTC (a column mixing them
-    is refused later, with a sentence, by the checks), anything unreadable NaT."""
-    text = values.astype("string")
-    try:
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-    except (ValueError, OverflowError, TypeError):  # pandas gives up on some mixtures as a whole
-        parsed = pd.to_datetime(
-            pd.Series([_one_time(v) for v in text], index=text.index, dtype=object), errors="coerce", utc=True
-        )
-    return parsed.dt.tz_localize(None)
-
-
-def _one_time(value: object) -> pd.Timestamp | None:
-    try:
-        return pd.to_datetime(value, errors="coerce", utc=True)
-    except (ValueError, OverflowError, TypeError):
-        return None
 
 
 def _can_identify(series: pd.Series) -> bool:
@@ -119,6 +104,7 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     if timestamp is not None:
         ts = guess_times(frame[timestamp]).dropna()
         window = propose_window(ts)
+    dates = order_note(frame[timestamp], column=timestamp) if timestamp is not None else None
     return Suggestion(
         timestamp=timestamp,
         entity=entity,
@@ -130,6 +116,7 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
         window=window,
         leaks=leaks,
         personal=personal,
+        dates=dates,
     )
 
 

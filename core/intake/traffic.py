@@ -21,9 +21,9 @@ from core.errors import NotFoundError
 from core.intake.checks import check_unique
 from core.intake.checks import encode_labels
 from core.intake.checks import encode_outcomes
-from core.intake.checks import parse_timestamps
 from core.intake.checks import require_columns
 from core.intake.checks import validate_features
+from core.intake.dates import parse_timestamps
 from core.intake.files import normalise_columns
 from core.intake.ids import with_ids
 from core.intake.mapping import external_predictions
@@ -90,7 +90,7 @@ def log_predictions(
             if spec.prediction_column and not spec.probability_columns:
                 needed[spec.prediction_column] = "your model's prediction"
         require_columns(frame, needed, source=source)
-        ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits)
+        ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits, date_order=spec.date_order)
         check_unique(frame, spec.entity, source=source, what="file")
         ids = frame[spec.entity].astype("string").str.strip()
         already = st.known_entities(model=model, ids=ids.tolist())
@@ -170,7 +170,7 @@ def log_labels(
             )
         labels = encode_labels(spec, frame[spec.target], source=source, column=spec.target)
         when = (
-            parse_timestamps(frame, "label_time", source=source, limits=limits)
+            parse_timestamps(frame, "label_time", source=source, limits=limits, date_order=spec.date_order)
             if "label_time" in frame
             else pd.Series(pd.Timestamp.now().floor("s"), index=frame.index)
         )

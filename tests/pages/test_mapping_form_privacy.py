@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from core.config import REPO_ROOT
@@ -59,3 +60,28 @@ def test_a_time_column_mixing_zones_does_not_break_the_import_form(tmp_path):
     how = next(r for r in at.radio if r.label == "What should ModelPulse do?")
     how.set_value("import").run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def test_the_form_says_how_numbers_only_dates_will_be_read(tmp_path):
+    """A European export: the form names the order it read the dates in, with the row that shows it, and the
+    reference period of an import starts on the right day."""
+    frame = CHURN.load(REPO_ROOT / "data").head(300).copy()
+    frame["customer_id"] = [f"C{i}" for i in range(len(frame))]
+    times = pd.Timestamp("2018-02-01") + pd.to_timedelta(range(len(frame)), unit="h")
+    frame["signed_up_at"] = times.strftime("%d/%m/%Y %H:%M")
+    frame["probability"] = 0.3
+    path = tmp_path / "eu.parquet"
+    frame.to_parquet(path)
+    at = AppTest.from_function(_form, args=(str(path),), default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = [c.value for c in at.caption if "are read day first" in c.value]
+    assert notes == [
+        "Dates in `signed_up_at` are read day first (day/month/year), as row 290's '13/02/2018 00:00' shows: "
+        "'01/02/2018 00:00' is 1 February 2018. Every later file of this model is read the same way."
+    ]
+    how = next(r for r in at.radio if r.label == "What should ModelPulse do?")
+    how.set_value("import").run()
+    assert not at.exception, [e.value for e in at.exception]
+    start = next(d for d in at.date_input if d.label == "From")
+    assert str(start.value) == "2018-02-01"  # month first it would be 2 January
