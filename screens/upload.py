@@ -66,7 +66,10 @@ with new_tab:
         if frame is not None:
             digest = hashlib.sha1(uploaded.getvalue()).hexdigest()
             st.dataframe(frame.head(8), width="stretch", hide_index=True)
-            st.caption(f"{len(frame):,} rows, {frame.shape[1]} columns. Column names are tidied (lower case, `_`).")
+            read_as = f" {frame.attrs['read_as']}" if frame.attrs.get("read_as") else ""
+            st.caption(
+                f"{len(frame):,} rows, {frame.shape[1]} columns. Column names are tidied (lower case, `_`).{read_as}"
+            )
             choice = mapping_form(frame, suggest_mapping(frame), filename=uploaded.name, key=digest)
             if choice is not None:
                 store = open_store(create=True)

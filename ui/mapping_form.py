@@ -1,7 +1,8 @@
 """The mapping step of the upload page: what each column of a new file means, starting from ModelPulse's guess.
 
-Choices that change which fields make sense (train or import, the task, the id, the target's unit, the
-kind of money) sit above the form so the form shows only what applies; the rest is one form, sent once.
+Choices that change which fields make sense (train or import, the target, the task, the id, the target's unit,
+the kind of money) sit above the form so the form shows only what applies, and what follows from the target (the
+task, the 'yes' outcome among its values) follows the column picked; the rest is one form, sent once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
+from core.intake.suggest import task_for
 from core.schema import BusinessConfig
 
 NONE = "(none)"
@@ -64,14 +66,26 @@ def _ids(frame: pd.DataFrame, guess: Suggestion) -> tuple[str | None, str, tuple
     return choice, "column", ()
 
 
-POSITIVE_HINTS = ("yes", "1", "true", "y", "late", "delayed", "churn", "fraud", "positive", "bad")
+POSITIVE_HINTS = (
+    *("yes", "1", "true", "y", "late", "delayed", "churn", "fraud", "positive", "bad"),
+    *(
+        "ja",
+        "oui",
+        "si",
+        "sí",
+        "sim",
+        "wahr",
+        "vrai",
+        "verdadero",
+    ),  # "yes" and "true" in the languages of Europe's spreadsheets
+)
 
 
-def _positive(frame: pd.DataFrame, guess: Suggestion) -> str | None:
+def _positive(frame: pd.DataFrame, target: str | None) -> str | None:
     """The 'yes' outcome of a yes/no model: picked from the target's own values when the file has them."""
     values = []
-    if guess.target is not None:
-        values = sorted(frame[guess.target].dropna().astype("string").str.strip().unique().tolist())[:20]
+    if target is not None:
+        values = sorted(frame[target].dropna().astype("string").str.strip().unique().tolist())[:20]
     if len(values) == 2:
         default = next((i for i, v in enumerate(values) if v.lower() in POSITIVE_HINTS), 1)
         return st.selectbox(
@@ -154,10 +168,21 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         help="Train: ModelPulse fits a PyTorch model on the older rows and checks it on the newer ones. "
         "Import: your model already made predictions; they are in a column of the file.",
     )
+    # outside the form, so that what the model predicts and its 'yes' outcome follow the column picked here
+    targets = [NONE, *cols] if how == "import" else cols
+    target = st.selectbox(
+        "Real outcome (target)",
+        targets,
+        index=targets.index(guess.target) if guess.target in targets else (0 if how == "import" else None),
+        placeholder="Pick the column with the real outcome",
+        help="What the model predicts, as it really turned out.",
+    )
+    chosen = None if target in (None, NONE) else target
+    default_task = task_for(frame[chosen]) if chosen else guess.task
     task = st.radio(
         "What does the model predict?",
         list(TASKS),
-        index=list(TASKS).index(guess.task),
+        index=list(TASKS).index(default_task),
         horizontal=True,
         format_func=TASKS.get,
     )
@@ -168,7 +193,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         target_unit = u1.radio("One unit of the target is", list(UNITS), format_func=UNITS.get, horizontal=False)
         if target_unit in ("count", "score"):
             unit_name = u2.text_input("Counted in (e.g. bikes, orders, points)", value="")
-    positive = _positive(frame, guess) if task == "binary" else None
+    positive = _positive(frame, chosen) if task == "binary" else None
     kinds = [k.name for k in kinds_for_task(task, target_unit if task == "regression" else None)]
     kind = st.selectbox("Money", kinds, format_func=lambda k: KINDS[k].choice) if len(kinds) > 1 else kinds[0]
     if guess.dates is not None:
@@ -178,11 +203,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
     with st.form(f"mapping-{key}"):
         hashed, dropped = _personal(guess.personal, key=key)
         st.markdown("**Columns**")
-        c1, c2 = st.columns(2)
-        timestamp = c1.selectbox("Time of each row", cols, index=cols.index(guess.timestamp) if guess.timestamp else 0)
-        targets = [NONE, *cols] if how == "import" else cols
-        target_index = targets.index(guess.target) if guess.target in targets else 0
-        target = c2.selectbox("Real outcome (target)", targets, index=target_index)
+        timestamp = st.selectbox("Time of each row", cols, index=cols.index(guess.timestamp) if guess.timestamp else 0)
         prediction, probabilities, label_column = None, [], "outcome"
         if how == "import":
             p1, p2 = st.columns(2)
@@ -247,6 +268,9 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
                 )
         if not st.form_submit_button("Create the model", type="primary"):
             return None
+    if target is None:
+        st.error("Pick the column with the real outcome (the target): training learns from it.")
+        return None
     # the model's own outputs, the special columns and dropped ones are never inputs, whatever the lists say
     outputs = {prediction, *probabilities, timestamp, entity, target, *id_columns, *dropped} - {None, NONE}
     numerical = [c for c in numerical if c not in outputs]

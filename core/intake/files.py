@@ -117,11 +117,14 @@ def read_table(
         raise DataError(f"The file {filename} must be a .csv or .parquet file.")
     if frame.empty:
         raise DataError(f"The file {filename} has a header but no rows.")
+    read_as = frame.attrs.get("read_as")
     if tidy:
         frame = normalise_columns(frame, source=filename)
     if columns is not None:
         require_columns(frame, columns, source=filename)
         frame = frame[columns]
+    if read_as:
+        frame.attrs["read_as"] = read_as  # how the file was read, for the upload page to say
     return frame
 
 
@@ -142,13 +145,58 @@ def _check_utf8(data: bytes, filename: str) -> None:
             ) from exc
 
 
+SEPARATORS = (";", "\t", "|")
+"""Separators other than the comma that spreadsheets write: a European Excel saves "CSV" with semicolons."""
+DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
+"""A number written with a decimal comma and, optionally, dots between thousands (`1.234,5`, `29,85`)."""
+
+
+def _header(data: bytes, sep: str) -> list[str]:
+    # newline="": the csv module then reads \r, \r\n and \n line ends alike, as pandas does; only the first
+    # record is decoded
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    return next(csv.reader(text, delimiter=sep), [])
+
+
+def _separator(header: list[str]) -> str:
+    """The comma, unless the header reads as one column that another separator splits (the most frequent one)."""
+    if len(header) != 1:
+        return ","
+    counts = {sep: header[0].count(sep) for sep in SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Columns whose every value is a number written with a decimal comma (at least one with a comma) rewritten
+    with a decimal point and no thousands dots; the names of the columns rewritten. Once a file writes decimals
+    with commas, its dots are between thousands, so whole numbers written `1.234` become 1234 too. A column
+    mixing `12.5` and `29,85` is left alone: which one is meant cannot be told, and the number check names the
+    first such value."""
+    changed = []
+    dotted = []
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if values.empty or not values.str.fullmatch(DECIMAL_COMMA).all():
+            continue
+        if values.str.contains(",", regex=False).any():
+            changed.append(column)
+        elif values.str.contains(".", regex=False).any():
+            dotted.append(column)  # `1.234`: a thousand and more, or one and a bit, by the file's other columns
+    if not changed:
+        return frame, []
+    for column in changed + dotted:
+        frame[column] = frame[column].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return frame, [str(c) for c in frame.columns if c in changed or c in dotted]
+
+
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
     _check_utf8(data, filename)
     try:
-        # newline="": the csv module then reads \r, \r\n and \n line ends alike, as pandas does below;
-        # only the first record is decoded
-        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-        header = next(csv.reader(text), [])
+        header = _header(data, ",")
+        sep = _separator(header)
+        if sep != ",":
+            header = _header(data, sep)
     except csv.Error as exc:
         raise DataError(f"The file {filename} is not valid CSV: its header row cannot be read ({exc}).") from exc
     seen: dict[str, int] = {}
@@ -161,17 +209,30 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
             )
         seen[name] = position
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.BytesIO(data),
+            sep=sep,
             encoding="utf-8-sig",
             dtype=str,
             keep_default_na=False,
-            na_values=["", "NA", "NaN", "null"],
+            na_values=["", "NA", "NaN", "nan", "null", "#N/A"],  # Excel writes #N/A; str(float("nan")) nan
         )
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"The file {filename} is empty.") from exc
     except (ValueError, OverflowError, csv.Error) as exc:  # pandas' ParserError is a ValueError
         raise DataError(f"The file {filename} is not valid CSV: {_last_line(exc)}") from exc
+    if sep == ",":
+        return frame
+    frame, commas = _decimal_commas(frame)
+    name = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[sep]
+    note = f"Read as columns separated by {name}"
+    if commas:
+        shown = ", ".join(f"`{printable(normalise_name(c))}`" for c in commas[:4]) + (
+            f" and {len(commas) - 4} more" if len(commas) > 4 else ""
+        )
+        note += f", with decimal commas (29,85 is 29.85; 1.234 is 1234) in {shown}"
+    frame.attrs["read_as"] = note + "."
+    return frame
 
 
 def _last_line(exc: Exception) -> str:

@@ -20,6 +20,7 @@ from core.intake.checks import check_unique
 from core.intake.checks import encode_labels
 from core.intake.checks import encode_outcomes
 from core.intake.checks import parse_numbers
+from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import validate_features
 from core.intake.dates import decide_order
@@ -81,7 +82,15 @@ def spec_from_mapping(mapping: Mapping, *, classes: tuple[str, ...], source: str
     numerical = tuple(c for c in mapping.numerical if c not in hashed)
     categorical = (*mapping.categorical, *(c for c in mapping.numerical if c in hashed))
     if mapping.task == "binary":
-        positive = positive if positive in classes else classes[-1]
+        if positive is not None and positive not in classes:
+            # falling back to a class would have the model look for the wrong outcome, silently
+            shown = ", ".join(f"`{printable(c)}`" for c in classes)
+            where = f"`{mapping.target}`" if mapping.target else "the class names"
+            raise DataError(
+                f"The 'yes' outcome `{printable(positive)}` is not one of the values of {where} ({shown}); pick the "
+                "one the model looks for."
+            )
+        positive = positive if positive is not None else classes[-1]
     try:
         return ModelSpec(
             name=mapping.name,

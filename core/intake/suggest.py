@@ -80,6 +80,13 @@ def _can_identify(series: pd.Series) -> bool:
     return not (numbers.notna().all() and (numbers % 1 != 0).any())
 
 
+def task_for(outcomes: pd.Series) -> str:
+    """What a model predicting `outcomes` most likely is: yes/no for two values, one of several classes for up to 20
+    (or any text), else a number."""
+    n = outcomes.nunique()
+    return "binary" if n == 2 else ("multiclass" if 2 < n <= 20 or not _is_numeric(outcomes) else "regression")
+
+
 def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     """Detect numbers vs categories, and guess the time, id and target columns by name and content."""
     cols = list(frame.columns)
@@ -89,10 +96,7 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     hinted = [c for c in candidates if c.endswith("_id") or c in ID_HINTS or c.split("_")[-1] in ID_HINTS]
     entity = (hinted or [None])[0]
     target = next((c for c in cols if c in TARGET_HINTS and c not in (timestamp, entity)), None)
-    task = "regression"
-    if target is not None:
-        n = frame[target].nunique()
-        task = "binary" if n == 2 else ("multiclass" if 2 < n <= 20 or not _is_numeric(frame[target]) else "regression")
+    task = task_for(frame[target]) if target is not None else "regression"
     rest = [c for c in cols if c not in (timestamp, entity, target)]
     leaks = leaky_columns(frame, target=target, task=task, columns=rest) if target else {}
     personal = personal_columns(frame, exclude=[c for c in (timestamp, target) if c])

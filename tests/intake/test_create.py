@@ -235,3 +235,22 @@ def test_ids_from_columns_that_do_not_tell_rows_apart_are_refused(tmp_path):
         lambda s: create_trained_model(store=s, settings=cfg, mapping=mapping, frame=frame, source="f.csv"),
         "the columns `contract`, `payment_method` do not tell rows apart",
     )
+
+
+def test_a_yes_outcome_that_is_not_one_of_the_targets_values_is_refused(copied, churn_rows):
+    """It used to fall back to the last class in sorted order: `ja` / `nein` with `1` typed made `nein` the
+    outcome the model looks for, silently."""
+    frame = churn_rows.assign(churn=churn_rows["churn"].map({"Yes": "ja", "No": "nein"}), p_churn=0.3)
+    mapping = churn_mapping(name="acme_ext", probabilities=("p_churn",), positive_class="1")
+    refused(
+        copied,
+        lambda s: create_external_model(
+            store=s,
+            mapping=mapping,
+            frame=frame,
+            source="e.csv",
+            reference_start=pd.Timestamp("2018-04-01"),
+            reference_end=pd.Timestamp("2018-04-10"),
+        ),
+        "The 'yes' outcome `1` is not one of the values of `churn` (`ja`, `nein`); pick the one the model looks for.",
+    )

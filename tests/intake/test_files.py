@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from core.errors import DataError
@@ -111,3 +112,38 @@ def test_values_in_sentences_stay_on_one_line():
     assert len(info.value.user_message.splitlines()) == 1
     with pytest.raises(DataError, match=r"1 id with a line break or another control character, first at row 2"):
         check_unique(pd.DataFrame({"id": ["a\u2028b", "c"]}), "id", source="f.csv", what="file")
+
+
+def test_a_european_spreadsheet_export_is_read_with_its_separator_and_decimal_commas():
+    """Excel in most of Europe saves "CSV" with semicolons and decimal commas: read as one column, the file
+    could not be mapped at all, and `29,85` would be refused as not a number."""
+    data = (
+        b"Kunde;Anmeldung;Monatlich;Umsatz;Anzahl;Code\n"
+        b"A1;01/02/2018;29,85;1.234;3;1.5\n"
+        b"A2;13/02/2018;56,95;2.000,5;4;2\n"
+        b"A3;14/02/2018;53;999;5;x\n"
+    )
+    frame = read_table(data, name="export.csv", max_mb=5)
+    assert list(frame.columns) == ["kunde", "anmeldung", "monatlich", "umsatz", "anzahl", "code"]
+    assert frame["monatlich"].tolist() == ["29.85", "56.95", "53"]
+    assert frame["umsatz"].tolist() == ["1234", "2000.5", "999"]  # the file writes decimals with commas
+    assert frame["anzahl"].tolist() == ["3", "4", "5"] and frame["code"].tolist() == ["1.5", "2", "x"]
+    assert frame.attrs["read_as"] == (
+        "Read as columns separated by semicolons, with decimal commas (29,85 is 29.85; 1.234 is 1234) in "
+        "`monatlich`, `umsatz`."
+    )
+    tabs = read_table(b"a\tb\n1.5\tx\n", name="t.csv")
+    assert tabs["a"].tolist() == ["1.5"] and tabs.attrs["read_as"] == "Read as columns separated by tabs."
+    # with no decimal comma anywhere, `1.234` keeps its point: nothing in the file says it is a thousand
+    assert read_table(b"a;b\n1.234;x\n", name="s.csv")["a"].tolist() == ["1.234"]
+    # a column mixing both ways is left as written, for the number check to name its first odd value
+    assert read_table(b"a;b\n12.5;x\n29,85;y\n", name="m.csv")["a"].tolist() == ["12.5", "29,85"]
+    # a comma file is read as before, even when a cell holds a semicolon
+    plain = read_table(b'a,b\n"x;y",1\n', name="c.csv")
+    assert plain["a"].tolist() == ["x;y"] and "read_as" not in plain.attrs
+
+
+def test_cells_spreadsheets_and_python_write_for_nothing_are_empty():
+    frame = read_table(b"a;b\n1,5;x\nnan;#N/A\n2,25;\n", name="e.csv")
+    assert frame["a"].tolist()[0] == "1.5" and pd.isna(frame["a"].iloc[1]) and frame["a"].iloc[2] == "2.25"
+    assert frame["b"].isna().tolist() == [False, True, True]
