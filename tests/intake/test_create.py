@@ -23,6 +23,18 @@ from tests.conftest import make_settings
 from tests.conftest import refused
 
 
+def _external(mapping: Mapping, frame: pd.DataFrame, source: str):
+    """Creating an imported model from `frame`, its first week of April 2018 as the reference, on a store."""
+    return lambda s: create_external_model(
+        store=s,
+        mapping=mapping,
+        frame=frame,
+        source=source,
+        reference_start=pd.Timestamp("2018-04-01"),
+        reference_end=pd.Timestamp("2018-04-10"),
+    )
+
+
 def test_target_with_one_class_is_refused(copied, churn_rows):
     frame = churn_rows.assign(churn="No")
     refused(
@@ -41,14 +53,7 @@ def test_probabilities_outside_zero_and_one(copied, churn_rows):
     mapping = churn_mapping(name="acme_ext", probabilities=("p_churn",))
     refused(
         copied,
-        lambda s: create_external_model(
-            store=s,
-            mapping=mapping,
-            frame=frame,
-            source="e.csv",
-            reference_start=pd.Timestamp("2018-04-01"),
-            reference_end=pd.Timestamp("2018-04-10"),
-        ),
+        _external(mapping, frame, "e.csv"),
         f"In e.csv, column `p_churn` has {n} probabilities outside 0 to 1, first at row {first + 2} ({p[first]}).",
     )
 
@@ -70,14 +75,7 @@ def test_multiclass_probabilities_that_do_not_add_up(copied, churn_rows):
     )
     refused(
         copied,
-        lambda s: create_external_model(
-            store=s,
-            mapping=mapping,
-            frame=frame,
-            source="m.csv",
-            reference_start=pd.Timestamp("2018-04-01"),
-            reference_end=pd.Timestamp("2018-04-10"),
-        ),
+        _external(mapping, frame, "m.csv"),
         "probabilities in `p_month`, `p_one`, `p_two` do not add up to 1 in 1 rows, "
         "first at row 5 (they add up to 0.8)",
     )
@@ -244,13 +242,6 @@ def test_a_yes_outcome_that_is_not_one_of_the_targets_values_is_refused(copied, 
     mapping = churn_mapping(name="acme_ext", probabilities=("p_churn",), positive_class="1")
     refused(
         copied,
-        lambda s: create_external_model(
-            store=s,
-            mapping=mapping,
-            frame=frame,
-            source="e.csv",
-            reference_start=pd.Timestamp("2018-04-01"),
-            reference_end=pd.Timestamp("2018-04-10"),
-        ),
+        _external(mapping, frame, "e.csv"),
         "The 'yes' outcome `1` is not one of the values of `churn` (`ja`, `nein`); pick the one the model looks for.",
     )
