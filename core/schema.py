@@ -105,6 +105,9 @@ class BusinessConfig(BaseModel):
     """What one row is, in the singular ("customer", "booking", "flight")."""
     positive: str = "positive cases"
     """The positive outcome as a plural phrase ("customers who leave", "late flights")."""
+    negative: str = Field(default="", max_length=40)
+    """The other outcome as an adjective ("on-time"), for the headline share of a cost-per-event model
+    ("On-time share"); empty: "Share not among the {positive}"."""
     target_noun: str = "value"
     """What a regression predicts ("room price", "daily rentals")."""
     target_unit: Literal["money", "count", "rate", "score"] = "money"

@@ -23,10 +23,12 @@ class CostPerEvent(BusinessKind):
 
     def kpis(self, spec: ModelSpec) -> list[KPI]:
         b = spec.business
+        # worded from the model's own outcome: a founder's yes/no model is not about flights
+        share = f"{b.negative.capitalize()} share" if b.negative else f"Share not among the {b.positive}"
         return [
             KPI(
                 "on_time_share",
-                "On-time share",
+                share,
                 "share",
                 f"Share of {b.entity}s that were not among the {b.positive}.",
                 higher_is_better=True,
@@ -34,22 +36,27 @@ class CostPerEvent(BusinessKind):
             ),
             KPI(
                 "event_cost",
-                "Cost of delays",
+                f"Cost of {b.positive}",
                 "money",
                 f"{b.positive.capitalize()} times {b.currency}{b.value_per_positive:,.0f} each.",
                 higher_is_better=False,
             ),
-            KPI("flagged", "Predicted late", "count", f"{b.entity.capitalize()}s the model expected to be late."),
+            KPI(
+                "flagged",
+                f"{b.entity.capitalize()}s flagged",
+                "count",
+                f"{b.entity.capitalize()}s the model expected among the {b.positive}.",
+            ),
             KPI(
                 "caught",
-                "Late and predicted",
+                f"{b.positive.capitalize()} foreseen",
                 "count",
                 f"{b.positive.capitalize()} the model saw coming.",
                 higher_is_better=True,
             ),
             KPI(
                 "missed_cost",
-                "Cost of missed delays",
+                f"Cost of {b.positive} missed",
                 "money",
                 f"{b.positive.capitalize()} the model did not predict, times the cost of each.",
                 higher_is_better=False,

@@ -51,14 +51,14 @@ class PricingError(BusinessKind):
                 "over_priced",
                 "Priced too high",
                 "money",
-                f"How much higher than the real {b.target_noun} the model priced (bookings at risk).",
+                f"How much higher than the real {b.target_noun} the model priced (sales at risk).",
                 higher_is_better=False,
             ),
             KPI(
                 "error_per_unit",
-                "Error per night",
+                "Error per unit sold",
                 "money",
-                "Pricing error divided by the nights with known prices.",
+                "Pricing error divided by the quantity sold at known prices.",
                 higher_is_better=False,
             ),
         ]
@@ -85,7 +85,9 @@ class PricingError(BusinessKind):
         err = stats.get("money_error", 0.0)
         qty = stats.get("qty_labelled", 0.0) or 1.0
         extra = err - (ref_value or 0.0) * qty if ref_value else None
-        text = f"Prices were off by about {money(spec, err)} in total {when}, or {money(spec, err / qty)} a night."
+        text = (
+            f"Prices were off by about {money(spec, err)} in total {when}, or {money(spec, err / qty)} per unit sold."
+        )
         if extra and extra > 0:
             text = (
                 f"Prices were off by about {money(spec, err)} {when}. That is {money(spec, extra)} more "

@@ -30,7 +30,8 @@ class RevenueAtRisk(BusinessKind):
                 "revenue_at_risk",
                 f"{unit.capitalize()} at risk",
                 "money",
-                f"The {unit} of scored {b.entity}s, weighted by how likely the model thinks each one is to leave.",
+                f"The {unit} of scored {b.entity}s, weighted by how likely the model thinks each is to be among the "
+                f"{b.positive}.",
                 higher_is_better=False,
                 headline=True,
             ),
@@ -38,35 +39,34 @@ class RevenueAtRisk(BusinessKind):
                 "flagged",
                 f"{b.entity.capitalize()}s flagged",
                 "count",
-                f"{b.entity.capitalize()}s the model marked as likely to leave.",
+                f"{b.entity.capitalize()}s the model flagged as likely to be among the {b.positive}.",
             ),
             KPI(
                 "lost",
                 f"{unit.capitalize()} lost",
                 "money",
-                f"The {unit} of {b.entity}s who did leave (known once outcomes arrive).",
+                f"The {unit} of the {b.positive} (known once outcomes arrive).",
                 higher_is_better=False,
             ),
             KPI(
                 "saved",
                 f"{unit.capitalize()} saved",
                 "money",
-                f"If {b.retention_rate:.0%} of the flagged {b.entity}s who would have left are kept, this much "
-                f"{unit} stays.",
+                f"If {b.retention_rate:.0%} of the flagged {b.positive} are kept, this much {unit} stays.",
                 higher_is_better=True,
             ),
             KPI(
                 "missed",
                 f"{unit.capitalize()} missed",
                 "money",
-                f"The {unit} of {b.entity}s who left without being flagged.",
+                f"The {unit} of {b.positive} the model did not flag.",
                 higher_is_better=False,
             ),
             KPI(
                 "positive_rate",
-                "Share who left",
+                f"Share of {b.positive}",
                 "share",
-                f"Of {b.entity}s with a known outcome, the share who left.",
+                f"Of {b.entity}s with a known outcome, the share among the {b.positive}.",
                 higher_is_better=False,
             ),
         ]
@@ -88,8 +88,8 @@ class RevenueAtRisk(BusinessKind):
         value = stats.get("expected_value_at_risk", 0.0)
         rows = plural(stats.get("n", 0), b.entity)
         return (
-            f"The {rows} scored {when} hold about {money(spec, value)} of {b.unit} at stake if they leave, "
-            "and the model now judges them less surely."
+            f"The {rows} scored {when} hold about {money(spec, value)} of {b.unit} at stake, weighted by how likely "
+            f"each is to be among the {b.positive}, and the model now judges them less surely."
         ), value
 
     def loss(self, spec: ModelSpec, stats: dict, when: str, ref_value: float | None) -> tuple[str, float | None]:
@@ -100,14 +100,14 @@ class RevenueAtRisk(BusinessKind):
             each = stats.get("value_positive", 0.0) / positives
             n, low, high = extra
             return (
-                f"About {plural(n, b.entity)} more who left went unflagged {when} than the model usually misses: "
+                f"About {n:,} more of the {b.positive} went unflagged {when} than the model usually misses: "
                 f"about {money(spec, n * each)} of {b.unit} (likely between {money(spec, low * each)} and "
                 f"{money(spec, high * each)})."
             ), n * each
         lost = stats.get("value_fn", 0.0)
         return (
-            f"About {money(spec, lost)} of {b.unit} was at stake with {plural(stats.get('fn', 0), b.entity)} who "
-            f"left {when} without being flagged."
+            f"{stats.get('fn', 0):,} of the {b.positive} {when} were not flagged: about {money(spec, lost)} of "
+            f"{b.unit} was at stake."
         ), lost
 
     def gain(self, spec: ModelSpec, stats_a: dict, stats_b: dict) -> tuple[float | None, str]:

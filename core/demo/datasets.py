@@ -352,6 +352,7 @@ FLIGHTS = DemoModel(
             value_per_positive=1500.0,
             entity="flight",
             positive="late flights",
+            negative="on-time",
             time_event="flew",
             assumption="A flight that lands more than 15 minutes late costs about $1,500: roughly 20 extra "
             "minutes of aircraft, crew and gate time at about $75 a minute. Replace it with your own figure.",

@@ -124,3 +124,24 @@ def test_a_count_target_speaks_in_its_own_unit_and_costs_per_unit_of_error():
     worse = rule.words(Firing(spec, row, {**stats, "money_error": 600.0}, "in the week of 4 Mar 2024", 0.4))
     assert worse.cost.startswith("Its misses in the week of 4 Mar 2024 cost about $1,200, $300 more than its usual")
     assert worse.cost_value == 300.0
+
+
+@pytest.mark.parametrize("kind", ["cost_per_event", "revenue_at_risk", "pricing_error"])
+def test_a_founders_own_model_is_not_worded_as_the_demo(kind):
+    """Every founder's yes/no model picking "each 'yes' costs a fixed amount" had read "On-time share", "Cost of
+    delays" and "Predicted late"; its money sentences come from its own words too."""
+    demo = {"cost_per_event": FLIGHTS, "revenue_at_risk": CHURN, "pricing_error": HOTEL}[kind].spec
+    own = demo.business.model_copy(
+        update={"kind": kind, "entity": "payment", "positive": "fraudulent payments", "negative": "", "unit": "amount"}
+    )
+    spec = demo.model_copy(update={"business": own})
+    stats = {"n": 40, "tp": 3, "fn": 2, "value_fn": 120.0, "qty_labelled": 10.0, "money_error": 50.0}
+    words = [f"{k.label} {k.help}" for k in kind_for(spec).kpis(spec)]
+    words += [kind_for(spec).loss(spec, stats, "in May", None)[0], kind_for(spec).exposure(spec, stats, "in May")[0]]
+    text = " ".join(words).lower()
+    for demo_word in ("late", "delay", "on-time", "flight", "leave", "who left", "night", "booking", "customer"):
+        assert demo_word not in text, (demo_word, text)
+    if kind == "cost_per_event":
+        titles = [k.label for k in kind_for(spec).kpis(spec)]
+        assert titles[0] == "Share not among the fraudulent payments" and "Cost of fraudulent payments" in titles
+        assert kind_for(FLIGHTS.spec).kpis(FLIGHTS.spec)[0].label == "On-time share"  # the demo keeps its words

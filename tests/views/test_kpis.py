@@ -63,12 +63,12 @@ def test_editing_money_values_changes_the_kpis(demo_settings, tmp_path, monkeypa
     at.run()
     at.switch_page("screens/kpis.py").run()
     assert not at.exception
-    before = {m.label: m.value for m in at.metric}["Cost of delays"]
+    before = {m.label: m.value for m in at.metric}["Cost of late flights"]
     at.number_input[0].set_value(3000.0)
     at.button[0].click().run()
     assert not at.exception
     assert any("Saved" in s.value for s in at.success)
-    after = {m.label: m.value for m in at.metric}["Cost of delays"]
+    after = {m.label: m.value for m in at.metric}["Cost of late flights"]
     _close_cached_stores()
     money = lambda v: float(v.replace("$", "").replace(",", "").replace("k", "e3").replace("M", "e6"))  # noqa: E731
     assert money(after) == pytest.approx(2 * money(before), rel=0.02)
