@@ -37,8 +37,8 @@ guard()
 st.title("Bring your own data")
 cfg = settings()
 st.caption(
-    f"CSV (UTF-8) or Parquet, up to {cfg.max_upload_mb} MB. One row per prediction: a time, an id, the inputs, and "
-    "the real outcome if you have it. Nothing leaves this server."
+    f"CSV (UTF-8), Excel (.xlsx) or Parquet, up to {cfg.max_upload_mb} MB. One row per prediction: a time, an id, "
+    "the inputs, and the real outcome if you have it. Nothing leaves this server."
 )
 
 
@@ -58,7 +58,7 @@ def _monitor(name: str, status) -> None:
 new_tab, more_tab, imports_tab = st.tabs(["New model", "More data for a model", "Imports (take one back)"])
 
 with new_tab:
-    uploaded = st.file_uploader("Your file", type=["csv", "parquet"], key="new_file")
+    uploaded = st.file_uploader("Your file", type=["csv", "xlsx", "parquet"], key="new_file")
     if uploaded is None:
         st.info("Upload a file to start. ModelPulse guesses what each column is; you confirm or change it.")
     else:
@@ -158,7 +158,7 @@ with more_tab:
                 )
                 + ", in every file, before anything is stored."
             )
-        more = st.file_uploader("File", type=["csv", "parquet"], key=f"more-{model}-{kind}")
+        more = st.file_uploader("File", type=["csv", "xlsx", "parquet"], key=f"more-{model}-{kind}")
         if more is not None and st.button("Import", type="primary"):
             frame = _read(more)
             if frame is not None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import io
 import re
+import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +110,13 @@ def read_table(
     suffix = Path(filename).suffix.lower()
     if suffix == ".parquet":
         frame = _read_parquet(data, filename, max_rows)
+    elif suffix == ".xlsx":
+        frame = _read_xlsx(data, filename, max_rows)
+    elif suffix in (".xls", ".xlsm", ".xlsb", ".ods", ".numbers"):
+        raise DataError(
+            f"The file {filename} is a spreadsheet ModelPulse cannot read: save it as an Excel workbook (.xlsx) or as "
+            "CSV UTF-8 and upload it again."
+        )
     elif suffix in (".csv", ".txt"):
         if max_rows is not None:
             # every row ends a line (a quoted cell may hold more line breaks, so this is "about")
@@ -114,7 +124,7 @@ def read_table(
             _check_rows(breaks - 1 + (not data.endswith((b"\n", b"\r"))), filename, max_rows, about=True)
         frame = _read_csv(data, filename)
     else:
-        raise DataError(f"The file {filename} must be a .csv or .parquet file.")
+        raise DataError(f"The file {filename} must be a .csv, .xlsx or .parquet file.")
     if frame.empty:
         raise DataError(f"The file {filename} has a header but no rows.")
     read_as = frame.attrs.get("read_as")
@@ -125,6 +135,95 @@ def read_table(
         frame = frame[columns]
     if read_as:
         frame.attrs["read_as"] = read_as  # how the file was read, for the upload page to say
+    return frame
+
+
+XLSX_EXPANSION = 40
+"""How many times its own size a workbook may unpack to (text XML packs 5-10x; a zip bomb packs thousands)."""
+EMPTY = ("", "NA", "NaN", "nan", "null", "#N/A")
+"""Cells read as empty, in a CSV and in a workbook alike."""
+
+
+def _cell_text(value: object) -> str | None:
+    """A workbook cell as the text a CSV export of it would hold: whole numbers without `.0`, times as ISO."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    text = str(value)
+    return None if text.strip() in EMPTY else text
+
+
+def _read_xlsx(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    """The first sheet with data of an Excel workbook, every cell as text (as a CSV is read), formulas as the
+    values Excel last computed. The workbook is opened read-only and streamed, after its unpacked size is checked."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    damaged = (
+        f"The file {filename} cannot be opened as an Excel workbook; open it in Excel and save it again as .xlsx, or "
+        "as CSV UTF-8."
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DataError(damaged) from exc
+    if unpacked > XLSX_EXPANSION * len(data) + 10_000_000:
+        raise DataError(
+            f"The file {filename} unpacks to {unpacked / 1e6:,.0f} MB from {len(data) / 1e6:,.1f} MB, far more than a "
+            "workbook does; save it as CSV UTF-8 and upload that."
+        )
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, ET.ParseError) as exc:
+        raise DataError(damaged) from exc
+    try:
+        rows: list[tuple] = []
+        used, sheets = None, 0
+        for sheet in book.worksheets:
+            it = sheet.iter_rows(values_only=True)
+            head = next((r for r in it if any(v is not None for v in r)), None)
+            if head is None:
+                continue  # an empty sheet
+            sheets += 1
+            if used is not None:
+                continue
+            used = sheet.title
+            rows.append(head)
+            for row in it:
+                rows.append(row)
+                if max_rows is not None and len(rows) > max_rows + 1:
+                    _check_rows(len(rows) - 1, filename, max_rows)
+    except (KeyError, ValueError, TypeError, OSError, ET.ParseError) as exc:
+        raise DataError(damaged) from exc
+    finally:
+        book.close()
+    if used is None:
+        raise DataError(f"The file {filename} is empty.")
+    width = max(len(r) for r in rows)
+    header = [_cell_text(v) for v in rows[0]] + [None] * (width - len(rows[0]))
+    body = [[_cell_text(v) for v in r] + [None] * (width - len(r)) for r in rows[1:]]
+    body = [r for r in body if any(v is not None for v in r)]  # rows left blank, often at the end
+    keep = [i for i, name in enumerate(header) if name is not None or any(r[i] is not None for r in body)]
+    names = []
+    seen: dict[str, int] = {}
+    for i in keep:
+        name = (header[i] or f"column_{i + 1}").strip()
+        if name in seen:
+            raise DataError(
+                f"In {filename}, the column name `{printable(name)}` appears twice (columns {seen[name]} and {i + 1}); "
+                "rename one of them and send the file again."
+            )
+        seen[name] = i + 1
+        names.append(name)
+    frame = pd.DataFrame([[r[i] for i in keep] for r in body], columns=names, dtype=str)  # as a CSV is read
+    if sheets > 1:
+        frame.attrs["read_as"] = f"Read the sheet `{printable(used)}`, the first of {sheets} sheets with data."
     return frame
 
 
@@ -215,7 +314,7 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
             encoding="utf-8-sig",
             dtype=str,
             keep_default_na=False,
-            na_values=["", "NA", "NaN", "nan", "null", "#N/A"],  # Excel writes #N/A; str(float("nan")) nan
+            na_values=list(EMPTY),  # Excel writes #N/A; str(float("nan")) is nan
         )
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"The file {filename} is empty.") from exc

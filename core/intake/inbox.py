@@ -3,8 +3,8 @@
 DuckDB lets one process write a database file at a time, and the running app is that process. So
 services do not open the store; they drop files into the inbox and the app imports them:
 
-    <inbox>/<model>/<anything>.csv|.parquet          production rows (predictions for external models)
-    <inbox>/<model>/labels/<anything>.csv|.parquet   outcomes, joined by id
+    <inbox>/<model>/<anything>.csv|.xlsx|.parquet    production rows (predictions for external models)
+    <inbox>/<model>/labels/<anything>.csv|.xlsx|.parquet   outcomes, joined by id
 
 Write to a temporary name and rename when done (`x.csv.tmp` -> `x.csv`): names ending in `.tmp`, and
 files changed in the last two seconds, are left alone. An imported file moves to `done/`; a refused
@@ -39,7 +39,7 @@ from core.progress import quiet
 from core.refresh import refresh
 from core.store import Store
 
-SUFFIXES = (".csv", ".parquet")
+SUFFIXES = (".csv", ".xlsx", ".parquet")
 SETTLE_SECONDS = 2.0
 WORKING = ".working"
 CLAIM_SECONDS = 900.0

@@ -147,3 +147,62 @@ def test_cells_spreadsheets_and_python_write_for_nothing_are_empty():
     frame = read_table(b"a;b\n1,5;x\nnan;#N/A\n2,25;\n", name="e.csv")
     assert frame["a"].tolist()[0] == "1.5" and pd.isna(frame["a"].iloc[1]) and frame["a"].iloc[2] == "2.25"
     assert frame["b"].isna().tolist() == [False, True, True]
+
+
+def _workbook(frame: pd.DataFrame, *, sheets: int = 1) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="Export", index=False)
+        for k in range(1, sheets):
+            frame.head(2).to_excel(writer, sheet_name=f"Old {k}", index=False)
+    return buffer.getvalue()
+
+
+def test_an_excel_workbook_reads_as_its_csv_export_would(churn_rows):
+    """Real churn rows as an Excel workbook (typed cells: numbers, times, empty cells) give the same frame as
+    the same rows exported as CSV, so every later check and message is the same."""
+    rows = churn_rows.copy()
+    rows.loc[rows.index[3], "total_charges"] = float("nan")
+    csv_frame = read_table(
+        rows.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode(), name="export.csv", max_mb=5
+    )
+    book = read_table(_workbook(rows, sheets=2), name="export.xlsx", max_mb=5)
+    assert list(book.columns) == list(csv_frame.columns) and len(book) == len(csv_frame) == 300
+    assert book.dtypes.equals(csv_frame.dtypes)
+    for column in csv_frame.columns:
+        a, b = book[column], csv_frame[column]
+        numbers = pd.to_numeric(b, errors="coerce")
+        if numbers.notna().sum() == b.notna().sum():  # 20.0 in a CSV is 20 in a workbook: the same number
+            assert pd.to_numeric(a).equals(numbers), column
+        else:
+            assert a.equals(b), column
+    assert book["total_charges"].isna().sum() == 1
+    assert book.attrs["read_as"] == "Read the sheet `Export`, the first of 2 sheets with data."
+
+
+def test_a_workbook_that_is_not_one_or_unpacks_too_far_is_refused_with_a_sentence():
+    import io
+    import zipfile
+
+    for data in (b"not a zip at all", b"PK\x03\x04 truncated"):
+        with pytest.raises(DataError, match="cannot be opened as an Excel workbook; open it in Excel and save it"):
+            read_table(data, name="x.xlsx", max_mb=5)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" * 60_000_000)
+    with pytest.raises(DataError, match=r"unpacks to 60 MB from 0\.1 MB, far more than a workbook does"):
+        read_table(bomb.getvalue(), name="x.xlsx", max_mb=5)
+    with pytest.raises(DataError, match="save it as an Excel workbook \\(.xlsx\\) or as CSV UTF-8"):
+        read_table(b"\xd0\xcf\x11\xe0", name="old.xls", max_mb=5)
+    assert read_table(_workbook(pd.DataFrame([[1, 2]], columns=["a", "b"])), name="ok.xlsx").to_dict("list") == {
+        "a": ["1"],
+        "b": ["2"],
+    }
+
+
+def test_a_workbook_over_the_row_limit_is_refused_while_it_is_read():
+    data = _workbook(pd.DataFrame({"a": range(50), "b": ["x"] * 50}))
+    with pytest.raises(DataError, match="has 41 rows; ModelPulse takes at most 40 rows per file"):
+        read_table(data, name="big.xlsx", max_rows=40)
