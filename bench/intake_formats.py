@@ -1,0 +1,114 @@
+"""What reading a founder's dates and spreadsheets costs, against the plain pandas read in the same run.
+
+Run from the repository root:
+
+    .venv/bin/python bench/intake_formats.py [--rows N] [--book-rows N]
+
+1. Times: 1,000,000 times (30 s apart from 2018-01-01) written year first, day first (`13/02/2018 10:30`) and
+   month first, read by `parse_timestamps` (which decides the order and rewrites numbers-only dates year first)
+   and by the peer, pandas' own `to_datetime(format="mixed")` on the same text (what the reader did before,
+   reading day-first text half wrong). Median of 3 runs each; the ratio is ours / peer.
+2. Workbooks: `--book-rows` real churn rows (22 columns) as an Excel workbook and as the same rows' CSV, each
+   read by `read_table` in a fresh process; wall time and peak RSS above a bare import of the reader. The ratio
+   is workbook / CSV.
+
+Exit status 0. Results are in bench/RESULTS.md (session 13).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+import argparse  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from bench.common import busy_warning  # noqa: E402
+from core.intake.dates import parse_timestamps  # noqa: E402
+
+FORMATS = {"year first": "%Y-%m-%d %H:%M:%S", "day first": "%d/%m/%Y %H:%M", "month first": "%m/%d/%Y %H:%M"}
+READ = """
+import re, sys, time
+sys.path.insert(0, {repo!r})
+from core.intake.files import read_table
+def peak():  # VmHWM belongs to this process's memory (ru_maxrss would carry the parent's across exec)
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
+base = peak()
+t0 = time.perf_counter()
+frame = read_table({path!r}, max_mb=200)
+print(time.perf_counter() - t0, peak() - base, len(frame))
+"""
+
+
+def _median(fn, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def times(n: int) -> None:
+    stamps = pd.Timestamp("2018-01-01") + pd.to_timedelta(np.arange(n) * 30, unit="s")
+    print(f"1. {n:,} times, median of 3 (s)")
+    print(f"{'written':12} {'ours':>7} {'pandas':>7} {'ratio':>6}  ours right / pandas right")
+    for name, fmt in FORMATS.items():
+        frame = pd.DataFrame({"t": pd.Series(stamps.strftime(fmt), dtype=object)})
+        truth = stamps.floor("min") if "%S" not in fmt else stamps
+        ours = _median(lambda frame=frame: parse_timestamps(frame, "t", source="bench"))
+        peer = _median(lambda frame=frame: pd.to_datetime(frame["t"].astype("string"), errors="coerce", format="mixed"))
+        right = (parse_timestamps(frame, "t", source="bench") == truth).mean()
+        peer_right = (pd.to_datetime(frame["t"].astype("string"), errors="coerce", format="mixed") == truth).mean()
+        print(f"{name:12} {ours:>7.2f} {peer:>7.2f} {ours / peer:>6.2f}  {right:.1%} / {peer_right:.1%}")
+
+
+def books(n: int) -> None:
+    from core.config import REPO_ROOT
+    from core.demo.datasets import CHURN
+
+    churn = CHURN.load(REPO_ROOT / "data")
+    rows = pd.concat([churn] * (n // len(churn) + 1), ignore_index=True).head(n)
+    print(f"\n2. {n:,} churn rows x {rows.shape[1]} columns, read by read_table in a fresh process")
+    with tempfile.TemporaryDirectory(prefix="mp-bench-formats-") as tmp:
+        paths = {"workbook": Path(tmp) / "rows.xlsx", "csv": Path(tmp) / "rows.csv"}
+        rows.to_excel(paths["workbook"], index=False, engine="openpyxl")
+        rows.to_csv(paths["csv"], index=False, date_format="%Y-%m-%d %H:%M:%S")
+        measured = {}
+        for kind, path in paths.items():
+            code = READ.format(repo=str(REPO), path=str(path))
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            seconds, mb, read = out.split()
+            assert int(read) == n, (kind, read)
+            measured[kind] = (float(seconds), float(mb), path.stat().st_size / 1e6)
+        print(f"{'file':9} {'size MB':>8} {'seconds':>8} {'peak MB above import':>21}")
+        for kind, (seconds, mb, size) in measured.items():
+            print(f"{kind:9} {size:>8.1f} {seconds:>8.1f} {mb:>21.0f}")
+        (ws, wm, _), (cs, cm, _) = measured["workbook"], measured["csv"]
+        print(f"ratio workbook / csv: time {ws / cs:.1f}x, memory {wm / max(cm, 1):.1f}x")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--book-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    print("ModelPulse bench/intake_formats.py")
+    busy_warning()
+    times(args.rows)
+    books(args.book_rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
