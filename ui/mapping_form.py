@@ -22,6 +22,7 @@ from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
+from core.intake.suggest import leaky_columns
 from core.intake.suggest import task_for
 from core.schema import BusinessConfig
 
@@ -198,7 +199,12 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
     kind = st.selectbox("Money", kinds, format_func=lambda k: KINDS[k].choice) if len(kinds) > 1 else kinds[0]
     if guess.dates is not None:
         (st.warning if guess.dates.problem else st.caption)(guess.dates.sentence)
-    for sentence in dict.fromkeys(guess.leaks.values()):
+    leaks = guess.leaks
+    if chosen is not None and chosen != guess.target:
+        # the guess checked for leaks against its own target (or none): check against the one picked
+        rest = [c for c in cols if c not in (chosen, guess.timestamp, guess.entity)]
+        leaks = leaky_columns(frame, target=chosen, task=task, columns=rest)
+    for sentence in dict.fromkeys(leaks.values()):
         st.warning(f"{sentence} It is left out of the inputs; tick it only if it is known before the outcome.")
     with st.form(f"mapping-{key}"):
         hashed, dropped = _personal(guess.personal, key=key)
@@ -223,12 +229,12 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
             )
         special = {timestamp, entity, target, *id_columns} - {None, NONE}
         numerical = st.multiselect(
-            "Number inputs", cols, default=[c for c in guess.numerical if c not in special and c not in guess.leaks]
+            "Number inputs", cols, default=[c for c in guess.numerical if c not in special and c not in leaks]
         )
         categorical = st.multiselect(
             "Category inputs",
             cols,
-            default=[c for c in guess.categorical if c not in special and c not in guess.leaks],
+            default=[c for c in guess.categorical if c not in special and c not in leaks],
             help="Columns left out of both lists are ignored.",
         )
         st.markdown("**The model**")

@@ -14,6 +14,7 @@ def test_an_outcome_the_guess_cannot_name_is_picked_and_the_rest_follows_it(tmp_
     frame = CHURN.load(REPO_ROOT / "data").head(400)
     frame = frame.rename(columns={"customer_id": "kundennummer", "signed_up_at": "anmeldung", "churn": "gekuendigt"})
     frame["gekuendigt"] = frame["gekuendigt"].map({"Yes": "ja", "No": "nein"})
+    frame["status_konto"] = frame["gekuendigt"].map({"ja": "geschlossen", "nein": "offen"})  # the outcome again
     path = tmp_path / "kunden.parquet"
     frame.to_parquet(path)
     at = AppTest.from_function(_form, args=(str(path),), default_timeout=60)
@@ -32,8 +33,9 @@ def test_an_outcome_the_guess_cannot_name_is_picked_and_the_rest_follows_it(tmp_
     assert task.value == "binary"
     yes = next(s for s in at.selectbox if s.label == "The 'yes' outcome (what the model looks for)")
     assert yes.options == ["ja", "nein"] and yes.value == "ja"  # "yes" in German, not the second value
+    assert [w.value for w in at.warning if "status_konto" in w.value], "the leak is checked against the pick"
     inputs = next(m for m in at.multiselect if m.label == "Category inputs")
-    assert "gekuendigt" not in inputs.value
+    assert "gekuendigt" not in inputs.value and "status_konto" not in inputs.value
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     mapping = at.session_state["choice"].mapping
