@@ -67,18 +67,10 @@ def _ids(frame: pd.DataFrame, guess: Suggestion) -> tuple[str | None, str, tuple
     return choice, "column", ()
 
 
+# the outcomes a model usually looks for, then "yes" and "true" in the languages of Europe's spreadsheets
 POSITIVE_HINTS = (
     *("yes", "1", "true", "y", "late", "delayed", "churn", "fraud", "positive", "bad"),
-    *(
-        "ja",
-        "oui",
-        "si",
-        "sí",
-        "sim",
-        "wahr",
-        "vrai",
-        "verdadero",
-    ),  # "yes" and "true" in the languages of Europe's spreadsheets
+    *("ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero"),
 )
 
 

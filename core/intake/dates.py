@@ -92,9 +92,18 @@ def decide_order(text: pd.Series, *, column: str, source: str, known: DateOrder 
     dates when neither the file nor the model says which order is meant. None: the column has no date whose
     reading depends on the order.
     """
-    if not (pd.api.types.is_string_dtype(text) or pd.api.types.is_object_dtype(text)):
+    if not _written(text):
         return known  # times already typed (a frame from code): nothing is written in an order
-    found = written_order(text, column=column, source=source)
+    return _decide(written_order(text, column=column, source=source), known=known, column=column, source=source)
+
+
+def _written(values: pd.Series) -> bool:
+    """Whether `values` are text (typed times, numbers: nothing is written in an order)."""
+    return pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
+
+
+def _decide(found: WrittenOrder, *, known: DateOrder | None, column: str, source: str) -> DateOrder | None:
+    """:func:`decide_order` once the column's values have been read (:func:`written_order`)."""
     if found.order and known and found.order != known:
         row, value = found.evidence
         raise DataError(
@@ -125,13 +134,13 @@ class OrderNote:
 def order_note(values: pd.Series, *, column: str) -> OrderNote | None:
     """A sentence on the order a column's numbers-only dates will be read in, or None when it has none whose
     reading depends on the order."""
-    if not (pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)):
+    if not _written(values):
         return None
     try:
         found = written_order(values, column=column, source="this file")
         if found.order is None and found.ambiguous is None:
             return None
-        order = decide_order(values, column=column, source="this file")
+        order = _decide(found, known=None, column=column, source="this file")
     except DataError as exc:
         return OrderNote(sentence=exc.user_message, problem=True)
     row, value = found.evidence
@@ -226,13 +235,28 @@ def parse_timestamps(
 
     Numbers-only dates are read in the order the column shows, else in `date_order` (the model's; see
     :func:`decide_order`)."""
+    return read_timestamps(frame, column, source=source, limits=limits, date_order=date_order)[0]
+
+
+def read_timestamps(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    source: str,
+    limits: Limits = DEFAULT_LIMITS,
+    date_order: DateOrder | None = None,
+) -> tuple[pd.Series, DateOrder | None]:
+    """:func:`parse_timestamps`, with the order its numbers-only dates were read in (for a model's first file to
+    keep), from the one reading of the column."""
     raw = frame[column]
+    order = date_order
     if pd.api.types.is_datetime64_any_dtype(raw):
         parsed = pd.to_datetime(raw)
     else:
         text = raw.astype("string")
         _refuse_mixed_zones(text, column, source=source)
-        text = readable(text, decide_order(text, column=column, source=source, known=date_order))
+        order = decide_order(text, column=column, source=source, known=date_order)
+        text = readable(text, order)
         try:
             parsed = pd.to_datetime(text, errors="coerce", format="mixed")
         except (ValueError, OverflowError):
@@ -257,7 +281,7 @@ def parse_timestamps(
             f"{limits.latest_date:%Y-%m-%d}, first at row {row}{quoted(value)}. Fix them, or widen the range with "
             "MODELPULSE_EARLIEST_DATE / MODELPULSE_LATEST_DATE."
         )
-    return parsed.astype("datetime64[us]")
+    return parsed.astype("datetime64[us]"), order
 
 
 def _refuse_mixed_zones(text: pd.Series, column: str, *, source: str) -> None:

@@ -23,8 +23,7 @@ from core.intake.checks import parse_numbers
 from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import validate_features
-from core.intake.dates import decide_order
-from core.intake.dates import parse_timestamps
+from core.intake.dates import read_timestamps
 from core.intake.files import normalise_columns
 from core.intake.ids import with_ids
 from core.intake.privacy import apply_choices
@@ -257,9 +256,8 @@ def validate_model_file(
     frame = apply_choices(frame, hashed=mapping.hashed_columns, dropped=mapping.dropped_columns, key=key)
     classes = classes_for(mapping, frame, source=source)
     spec = spec_from_mapping(mapping, classes=classes, source="external" if external else "trained")
-    order = decide_order(frame[spec.timestamp], column=spec.timestamp, source=source)
+    ts, order = read_timestamps(frame, spec.timestamp, source=source, limits=limits)
     spec = spec.model_copy(update={"date_order": order}) if order else spec  # later files are read the same way
-    ts = parse_timestamps(frame, spec.timestamp, source=source, limits=limits, date_order=order)
     frame = with_ids(spec, frame, source=source, limits=limits)
     check_unique(frame, spec.entity, source=source, what="file")
     features = validate_features(frame, spec, source=source, limits=limits)

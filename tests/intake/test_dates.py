@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 
 from core.errors import DataError
-from core.intake.create import create_external_model
 from core.intake.dates import guess_times
 from core.intake.dates import parse_timestamps
 from core.intake.files import read_table
@@ -19,6 +18,7 @@ from tests.conftest import churn_batch
 from tests.conftest import churn_mapping
 from tests.conftest import csv_bytes
 from tests.conftest import refused
+from tests.intake.test_create import _external
 
 
 def _read(values: list[str], order=None) -> list[pd.Timestamp]:
@@ -109,14 +109,7 @@ def test_a_model_keeps_its_first_files_order_for_every_later_file(copied):
         name="eu_churn", target=None, label_column="churn", probabilities=("p_churn",), classes=("No", "Yes")
     )
     with Store.open(copied.db_path) as store:
-        spec = create_external_model(
-            store=store,
-            mapping=mapping,
-            frame=upload,
-            source="first.csv",
-            reference_start=pd.Timestamp("2018-04-02"),
-            reference_end=pd.Timestamp("2018-04-09"),
-        )
+        spec = _external(mapping, upload, "first.csv")(store)
         assert spec.date_order == "day" and store.get_spec("eu_churn").date_order == "day"
         stored = store.query_df("SELECT _entity_id, _ts FROM rows__eu_churn ORDER BY _entity_id")
         expected = first.set_index("customer_id")["signed_up_at"].dt.floor("min")
