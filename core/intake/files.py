@@ -11,9 +11,12 @@ import codecs
 import csv
 import datetime
 import io
+import itertools
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +28,7 @@ from core.errors import DataError
 from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
+from core.intake.numbers import read_numbers
 
 MAX_ROWS = 1_000_000
 """Rows one founder's file may hold, counted before it is parsed (Parquet metadata, a CSV's line breaks):
@@ -190,12 +194,19 @@ def _read_xlsx(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame
     try:
         for sheet in book.worksheets:
             it = sheet.iter_rows(values_only=True)
-            head = next((r for r in it if any(v is not None for v in r)), None)
+            blank, head = 0, None
+            for row in it:
+                if any(v is not None for v in row):
+                    head = row
+                    break
+                blank += 1
             if head is None:
                 continue  # an empty sheet
             sheets += 1
             if used is not None:
                 continue
+            if _width(head) == 1:
+                _refuse_title(itertools.chain([head], it), filename=filename, where="row", first_number=blank + 1)
             used, width = sheet.title, _width(head)
             # an unnamed column between named ones is named by its place, as a spreadsheet shows it
             writer.writerow([(_cell_text(v) or f"column_{i + 1}").strip() for i, v in enumerate(head[:width])])
@@ -245,15 +256,40 @@ def _check_utf8(data: bytes, filename: str) -> None:
 
 SEPARATORS = (";", "\t", "|")
 """Separators other than the comma that spreadsheets write: a European Excel saves "CSV" with semicolons."""
-DECIMAL_COMMA = re.compile(r"\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?\s*")
-"""A number written with a decimal comma and, optionally, dots between thousands (`1.234,5`, `29,85`)."""
+WORDY = re.compile(r"\w")
+SEPARATOR_NAMES = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
 def _header(data: bytes, sep: str) -> list[str]:
     # newline="": the csv module then reads \r, \r\n and \n line ends alike, as pandas does; only the first
     # record is decoded
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    return next(csv.reader(text, delimiter=sep), [])
+    return next((line for line in csv.reader(text, delimiter=sep) if line), [])  # pandas skips blank lines too
+
+
+def _refuse_title(lines: Iterable[list], *, filename: str, where: str, first_number: int = 1) -> None:
+    """Refuse a file whose first line is a title or a note (one filled cell) above the real column names, found
+    among the next lines: read as it is, it would be one column named after the title."""
+    lines = iter(lines)
+    first = next(lines, [])
+    while first == [] and (line := next(lines, None)) is not None:  # blank lines before the names are skipped
+        first, first_number = line, first_number + 1
+    # a cell of only punctuation (`,,` read with semicolons) is as empty as a blank one
+    filled = [str(c).strip() for c in first if c is not None and WORDY.search(str(c))]
+    if len(filled) > 1:
+        return
+    for number, line in enumerate(itertools.islice(lines, 20), start=first_number + 1):
+        if sum(1 for c in line if c is not None and WORDY.search(str(c))) > 1:
+            title = f" ('{printable(filled[0])}')" if filled else ""
+            raise DataError(
+                f"The file {filename} starts with a title or a note{title} above its column names, which begin on "
+                f"{where} {number}: delete the {where}s above the column names and upload it again."
+            )
+
+
+def _first_lines(data: bytes, sep: str) -> Iterator[list[str]]:
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    yield from csv.reader(text, delimiter=sep)
 
 
 def _separator(header: list[str]) -> str:
@@ -265,29 +301,6 @@ def _separator(header: list[str]) -> str:
     return best if counts[best] else ","
 
 
-def _decimal_commas(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Columns whose every value is a number written with a decimal comma (at least one with a comma) rewritten
-    with a decimal point and no thousands dots; the names of the columns rewritten. Once a file writes decimals
-    with commas, its dots are between thousands, so whole numbers written `1.234` become 1234 too. A column
-    mixing `12.5` and `29,85` is left alone: which one is meant cannot be told, and the number check names the
-    first such value."""
-    changed = []
-    dotted = []
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if values.empty or not values.str.fullmatch(DECIMAL_COMMA).all():
-            continue
-        if values.str.contains(",", regex=False).any():
-            changed.append(column)
-        elif values.str.contains(".", regex=False).any():
-            dotted.append(column)  # `1.234`: a thousand and more, or one and a bit, by the file's other columns
-    if not changed:
-        return frame, []
-    for column in changed + dotted:
-        frame[column] = frame[column].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return frame, [str(c) for c in frame.columns if c in changed or c in dotted]
-
-
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
     _check_utf8(data, filename)
     try:
@@ -295,6 +308,9 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
         sep = _separator(header)
         if sep != ",":
             header = _header(data, sep)
+        if sum(1 for name in header if name.strip()) <= 1:
+            for candidate in (",", *SEPARATORS):  # a title hides the separator of the lines below it
+                _refuse_title(_first_lines(data, candidate), filename=filename, where="line")
     except csv.Error as exc:
         raise DataError(f"The file {filename} is not valid CSV: its header row cannot be read ({exc}).") from exc
     seen: dict[str, int] = {}
@@ -319,18 +335,46 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
         raise DataError(f"The file {filename} is empty.") from exc
     except (ValueError, OverflowError, csv.Error) as exc:  # pandas' ParserError is a ValueError
         raise DataError(f"The file {filename} is not valid CSV: {_last_line(exc)}") from exc
-    if sep == ",":
-        return frame
-    frame, commas = _decimal_commas(frame)
-    name = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[sep]
-    note = f"Read as columns separated by {name}"
-    if commas:
-        shown = ", ".join(f"`{printable(normalise_name(c))}`" for c in commas[:4]) + (
-            f" and {len(commas) - 4} more" if len(commas) > 4 else ""
+    frame, totals = _without_trailing_rows(frame)
+    numbers = read_numbers(frame, sep=sep, tidy=normalise_name)
+    notes = [totals] if totals else []
+    if sep != ",":
+        notes.append(
+            f"Read as columns separated by {SEPARATOR_NAMES[sep]}{f', {numbers.commas}' if numbers.commas else ''}."
         )
-        note += f", with decimal commas (29,85 is 29.85; 1.234 is 1234) in {shown}"
-    frame.attrs["read_as"] = note + "."
+    if numbers.plain:
+        notes.append(numbers.plain)
+    if notes:
+        frame.attrs["read_as"] = " ".join(notes)
     return frame
+
+
+TOTALS = re.compile(r"\s*(?:grand\s+)?(?:totals?|sum|summe|gesamt|totale?|totaal|suma|total général)\s*:?\s*", re.I)
+"""The label a spreadsheet's totals row starts with."""
+
+
+def _without_trailing_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The frame without the rows a spreadsheet leaves at its end: empty rows (`,,,,`) and one totals row (`Total,,,
+    "$456,116.60"`), which would otherwise be read as a row with no time or id, or as a customer called Total; the
+    sentence saying a totals row was left out."""
+    frame = _without_empty_end(frame)
+    if len(frame) < 2:
+        return frame, None
+    last = frame.iloc[-1]
+    label = next((str(v) for v in last.iloc[:3] if isinstance(v, str) and v.strip()), None)
+    if label is None or not TOTALS.fullmatch(label) or last.notna().all():
+        return frame, None
+    note = f"The file's last row ('{printable(label.strip())}') adds up the rows above; it was left out."
+    return _without_empty_end(frame.iloc[:-1]), note
+
+
+def _without_empty_end(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows up to the last with a filled cell; only the file's end is read unless it is all empty."""
+    for rows in (frame.tail(1000), frame):
+        filled = np.flatnonzero(rows.notna().any(axis=1).to_numpy())
+        if len(filled):
+            return frame.iloc[: len(frame) - len(rows) + int(filled[-1]) + 1]
+    return frame.iloc[:0]
 
 
 def _last_line(exc: Exception) -> str:

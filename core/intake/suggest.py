@@ -27,6 +27,8 @@ from core.metrics import roc_auc_binary
 ID_HINTS = ("id", "key", "uuid", "code", "number", "no", "ref")
 TIME_HINTS = ("date", "time", "timestamp", "_at", "day", "created", "month", "period")
 TARGET_HINTS = ("target", "label", "outcome", "churn", "y", "class", "status")
+OUTCOME_WORDS = ("churn", "churned", "converted", "fraud", "defaulted", "cancelled", "canceled", "purchased", "clicked")
+"""Names that say what happened (`churned`, `is_fraud`, `has_converted`): the outcome a founder's model predicts."""
 SAMPLE = 20_000
 """Leak checks look at this many rows at most: a leak that strong shows in any sample."""
 
@@ -80,6 +82,11 @@ def _can_identify(series: pd.Series) -> bool:
     return not (numbers.notna().all() and (numbers % 1 != 0).any())
 
 
+def _names_outcome(name: str) -> bool:
+    bare = name.removeprefix("is_").removeprefix("has_").removeprefix("was_")
+    return name in TARGET_HINTS or bare in OUTCOME_WORDS
+
+
 def task_for(outcomes: pd.Series) -> str:
     """What a model predicting `outcomes` most likely is: yes/no for two values, one of several classes for up to 20
     (or any text), else a number."""
@@ -95,7 +102,7 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     candidates = [c for c in cols if c != timestamp and _can_identify(frame[c])]
     hinted = [c for c in candidates if c.endswith("_id") or c in ID_HINTS or c.split("_")[-1] in ID_HINTS]
     entity = (hinted or [None])[0]
-    target = next((c for c in cols if c in TARGET_HINTS and c not in (timestamp, entity)), None)
+    target = next((c for c in cols if _names_outcome(c) and c not in (timestamp, entity)), None)
     task = task_for(frame[target]) if target is not None else "regression"
     rest = [c for c in cols if c not in (timestamp, entity, target)]
     leaks = leaky_columns(frame, target=target, task=task, columns=rest) if target else {}

@@ -245,3 +245,31 @@ def test_a_yes_outcome_that_is_not_one_of_the_targets_values_is_refused(copied, 
         _external(mapping, frame, "e.csv"),
         "The 'yes' outcome `1` is not one of the values of `churn` (`ja`, `nein`); pick the one the model looks for.",
     )
+
+
+def test_a_us_spreadsheet_export_imports_with_its_amounts_and_percent_probabilities(copied, churn_rows):
+    """Amounts as `$1,234.50`, probabilities as `87.5%`, outcomes as TRUE/FALSE and a totals row: the numbers
+    stored are the numbers meant, and the totals row is not a customer."""
+    from core.intake.files import read_table
+
+    rng = np.random.default_rng(3)
+    p = rng.integers(0, 1001, len(churn_rows)) / 1000
+    shown = churn_rows.assign(
+        monthly_charges=churn_rows["monthly_charges"].map(lambda v: f"${v * 20:,.2f}"),  # over $1,000 for some
+        churn=churn_rows["churn"].map({"Yes": "TRUE", "No": "FALSE"}),
+        p_churn=[f"{v * 100:.1f}%" for v in p],
+    )
+    data = shown.to_csv(index=False) + ",,,,,,,,\nTotal,,,,,,,,\n"
+    frame = read_table(data.encode(), name="us.csv", max_mb=5)
+    assert "`monthly_charges`" in frame.attrs["read_as"] and "`p_churn`" in frame.attrs["read_as"]
+    mapping = churn_mapping(name="acme_ext", probabilities=("p_churn",), positive_class="TRUE")
+    with Store.open(copied.db_path) as store:
+        _external(mapping, frame, "us.csv")(store)
+        stored = store.query_df(
+            "SELECT r._entity_id AS customer_id, r.monthly_charges, p.probability FROM rows__acme_ext r "
+            "JOIN predictions p ON p.model = 'acme_ext' AND p.row_id = r._row_id ORDER BY r._entity_id"
+        )
+    expected = churn_rows.assign(charges=churn_rows["monthly_charges"] * 20, p=p).sort_values("customer_id")
+    assert len(stored) == len(churn_rows)
+    assert np.allclose(stored["monthly_charges"], expected["charges"].round(2), atol=1e-9)
+    assert np.allclose(stored["probability"], expected["p"], atol=1e-12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 
@@ -206,3 +208,28 @@ def test_a_workbook_over_the_row_limit_is_refused_while_it_is_read():
     data = _workbook(pd.DataFrame({"a": range(50), "b": ["x"] * 50}))
     with pytest.raises(DataError, match="has 41 rows; ModelPulse takes at most 40 rows per file"):
         read_table(data, name="big.xlsx", max_rows=40)
+
+
+def test_a_title_above_the_column_names_is_refused_with_where_they_begin():
+    """Read as it is, a report's title line made a file of one column named after the title."""
+    for data, title, line in (
+        (b"Churn report Q1 2024\n\nid,when,amount\n1,2024-01-01,3\n", "Churn report Q1 2024", 3),
+        (b"Churn report,,\n,,\nid,when,amount\n1,2024-01-01,3\n", "Churn report", 3),
+        (b"\n,,\nid;wann;betrag\n1;2024-01-01;3\n", None, 3),
+    ):
+        said = f" \\('{title}'\\)" if title else ""
+        with pytest.raises(
+            DataError,
+            match=rf"starts with a title or a note{said} above its column names, which begin on line {line}: delete",
+        ):
+            read_table(data, name="t.csv")
+    assert read_table(b"id\nA\nB\n", name="one.csv")["id"].tolist() == ["A", "B"]  # one column and no title
+    assert read_table(b"\n\nid;n\nA;1,5\n", name="blank.csv").to_dict("list") == {"id": ["A"], "n": ["1.5"]}
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        pd.DataFrame({"a": [1, 2], "b": [3, 4]}).to_excel(writer, index=False, startrow=3)
+        writer.sheets["Sheet1"]["A2"] = "Sales export"
+    with pytest.raises(
+        DataError, match=r"title or a note \('Sales export'\) above its column names, which begin on row 4"
+    ):
+        read_table(buffer.getvalue(), name="w.xlsx")

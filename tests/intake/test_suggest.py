@@ -88,3 +88,12 @@ def test_a_whole_number_column_with_gaps_does_not_break_the_leak_check():
     )
     guess = suggest_mapping(frame)
     assert guess.target == "churn" and "tenure" in guess.numerical
+
+
+def test_a_column_named_for_what_happened_is_guessed_as_the_outcome():
+    frame = CHURN.load(REPO_ROOT / "data").head(500)
+    for name in ("Churned?", "is_fraud", "Has Converted"):
+        guess = suggest_mapping(_as_uploaded(frame.rename(columns={"churn": name})))
+        assert guess.target == name.strip("?").lower().replace(" ", "_") and guess.task == "binary", name
+    plain = suggest_mapping(_as_uploaded(frame.rename(columns={"churn": "plan_tier"})))
+    assert plain.target is None
