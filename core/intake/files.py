@@ -226,7 +226,9 @@ def _read_xlsx(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame
         raise DataError(f"The file {filename} is empty.")
     frame = _read_csv(out.getvalue().encode("utf-8"), filename)
     if sheets > 1:
-        frame.attrs["read_as"] = f"Read the sheet `{printable(used)}`, the first of {sheets} sheets with data."
+        said = frame.attrs.get("read_as")
+        sheet = f"Read the sheet `{printable(used)}`, the first of {sheets} sheets with data."
+        frame.attrs["read_as"] = f"{sheet} {said}" if said else sheet
     return frame
 
 

@@ -97,9 +97,15 @@ def test_a_workbook_cell_typed_as_text_reads_as_its_number():
     import io
 
     buffer = io.BytesIO()
-    pd.DataFrame({"amount": ["$1,234.50", "$7.00"], "n": [1.5, 2.0]}).to_excel(buffer, index=False)
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        pd.DataFrame({"amount": ["$1,234.50", "$7.00"], "n": [1.5, 2.0]}).to_excel(writer, index=False)
+        pd.DataFrame({"old": [1]}).to_excel(writer, sheet_name="Old", index=False)
     frame = read_table(buffer.getvalue(), name="w.xlsx")
     assert frame.to_dict("list") == {"amount": ["1234.50", "7.00"], "n": ["1.5", "2"]}
+    assert frame.attrs["read_as"] == (
+        "Read the sheet `Sheet1`, the first of 2 sheets with data. Numbers written with a currency, a percent sign or "
+        "separators are read as numbers: `amount` ('$1,234.50' is 1234.50)."
+    )
 
 
 @settings(max_examples=300, deadline=None)
