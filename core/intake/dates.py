@@ -39,6 +39,23 @@ MAYBE = r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}"
 ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
 """A UTC offset written after a clock time (`10:00:00+02:00`, `10:00Z`); a date alone has none."""
 
+UNIX_TIME = re.compile(r"\s*(?:\d{10}|\d{13})(?:\.\d+)?\s*")
+"""A Unix time, as databases and APIs export them: seconds (`1704412800`) or milliseconds since 1970, UTC."""
+UNITS = {10: ("s", "seconds"), 13: ("ms", "milliseconds")}
+
+
+def unix_unit(text: pd.Series) -> str | None:
+    """`s` or `ms` when every value is a Unix time of the same length (all seconds, or all milliseconds)."""
+    values = text.dropna().astype("string").str.strip()
+    if values.empty or not UNIX_TIME.fullmatch(values.iloc[0]) or not values.str.fullmatch(UNIX_TIME).all():
+        return None
+    lengths = values.str.split(".").str[0].str.len().unique()
+    return UNITS[int(lengths[0])][0] if len(lengths) == 1 else None
+
+
+def _unix_times(text: pd.Series, unit: str) -> pd.Series:
+    return pd.to_datetime(pd.to_numeric(text.str.strip()), unit=unit)  # naive, in UTC as every stored time
+
 
 @dataclass(frozen=True)
 class WrittenOrder:
@@ -133,7 +150,17 @@ class OrderNote:
 
 def order_note(values: pd.Series, *, column: str) -> OrderNote | None:
     """A sentence on the order a column's numbers-only dates will be read in, or None when it has none whose
-    reading depends on the order."""
+    reading depends on the order (or, for Unix times, a sentence saying how they are read)."""
+    unit = unix_unit(values)
+    if unit is not None:
+        first = values.dropna().astype("string").str.strip().iloc[0]
+        name = next(n for u, n in UNITS.values() if u == unit)
+        when = _unix_times(pd.Series([first], dtype="string"), unit).iloc[0]
+        return OrderNote(
+            sentence=f"`{column}` holds Unix times ({name} since 1 January 1970, UTC): '{printable(first)}' is "
+            f"{when:%-d %B %Y %H:%M} UTC.",
+            problem=False,
+        )
     if not _written(values):
         return None
     try:
@@ -201,6 +228,9 @@ def guess_times(values: pd.Series) -> pd.Series:
     first when it shows none, or both), zones converted to UTC (a column mixing them is refused later, with a
     sentence, by the checks), anything unreadable NaT."""
     text = values.astype("string")
+    unit = unix_unit(text)
+    if unit is not None:
+        return _unix_times(text, unit)
     try:
         order = written_order(text, column="", source="").order
     except DataError:
@@ -254,11 +284,16 @@ def read_timestamps(
         parsed = pd.to_datetime(raw)
     else:
         text = raw.astype("string")
-        _refuse_mixed_zones(text, column, source=source)
-        order = decide_order(text, column=column, source=source, known=date_order)
-        text = readable(text, order)
+        unit = unix_unit(text)
+        if unit is not None:
+            parsed = _unix_times(text, unit)
+        else:
+            _refuse_mixed_zones(text, column, source=source)
+            order = decide_order(text, column=column, source=source, known=date_order)
+            text = readable(text, order)
         try:
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+            if unit is None:
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed")
         except (ValueError, OverflowError):
             parsed = pd.Series(
                 [pd.to_datetime(v, errors="coerce", utc=True) for v in text], index=text.index, dtype=object

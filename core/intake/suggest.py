@@ -20,6 +20,7 @@ import pandas as pd
 from core.intake.dates import OrderNote
 from core.intake.dates import guess_times
 from core.intake.dates import order_note
+from core.intake.dates import unix_unit
 from core.intake.privacy import PersonalColumn
 from core.intake.privacy import personal_columns
 from core.metrics import roc_auc_binary
@@ -63,10 +64,17 @@ def _is_numeric(series: pd.Series) -> bool:
     return bool(parsed.notna().mean() > 0.98)
 
 
-def _is_datetime(series: pd.Series) -> bool:
+def _is_datetime(series: pd.Series, *, named: bool = False) -> bool:
+    """Times in a form people write them; with `named` (the column's name says time), Unix times too, when they
+    fall in this century's first decades: ten digits unnamed could as well be a US phone number."""
     values = series.dropna().astype(str).head(200)
-    if values.empty or _is_numeric(values):
+    if values.empty:
         return False
+    if _is_numeric(values):
+        if not named or unix_unit(values) is None:
+            return False
+        times = guess_times(values)
+        return bool(((times >= "2000-01-01") & (times < "2040-01-01")).all())
     return bool(guess_times(values).notna().mean() > 0.95)
 
 
@@ -97,7 +105,8 @@ def task_for(outcomes: pd.Series) -> str:
 def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     """Detect numbers vs categories, and guess the time, id and target columns by name and content."""
     cols = list(frame.columns)
-    timestamp = next((c for c in cols if any(h in c for h in TIME_HINTS) and _is_datetime(frame[c])), None)
+    named = [c for c in cols if any(h in c for h in TIME_HINTS)]
+    timestamp = next((c for c in named if _is_datetime(frame[c], named=True)), None)
     timestamp = timestamp or next((c for c in cols if _is_datetime(frame[c])), None)
     candidates = [c for c in cols if c != timestamp and _can_identify(frame[c])]
     hinted = [c for c in candidates if c.endswith("_id") or c in ID_HINTS or c.split("_")[-1] in ID_HINTS]

@@ -140,3 +140,30 @@ def test_a_model_keeps_its_first_files_order_for_every_later_file(copied):
         "In us.csv, column `signed_up_at` writes dates month first (row 2: '07/13/2018 00:00'), but this model's "
         "files write them day first (day/month/year).",
     )
+
+
+def test_unix_times_from_a_database_export_are_read_as_utc_times(copied):
+    """An API or database dump writes `created` as seconds (or milliseconds) since 1970: it was refused as
+    "not dates", and never guessed as the time column."""
+    rows = churn_batch(300)
+    seconds = (rows["signed_up_at"].astype("datetime64[s]").astype("int64")).astype(str)
+    assert _read(seconds.tolist()[:3]) == rows["signed_up_at"].dt.floor("s").tolist()[:3]
+    millis = [f"{s}123" for s in seconds[:2]]
+    assert _read(millis) == [t + pd.Timedelta(milliseconds=123) for t in rows["signed_up_at"].dt.floor("s")[:2]]
+    assert "not dates" in _message([seconds[0], seconds[1] + "000"])  # seconds and milliseconds mixed
+    frame = pd.DataFrame({"order_id": ["a", "b"], "created": ["1704412800", "1707782400"], "phone": ["2015550123"] * 2})
+    guess = suggest_mapping(frame)
+    assert guess.timestamp == "created" and "phone" not in (guess.timestamp, guess.entity)
+    assert guess.dates.sentence == (
+        "`created` holds Unix times (seconds since 1 January 1970, UTC): '1704412800' is 5 January 2024 00:00 UTC."
+    )
+    assert suggest_mapping(frame.rename(columns={"created": "reference"})).timestamp is None  # no time in its name
+    # a model whose file holds Unix times stores the same instants as one written as dates
+    upload = read_table(csv_bytes(rows.assign(signed_up_at=seconds)), name="dump.csv")
+    with Store.open(copied.db_path) as store:
+        _external(churn_mapping(name="dump_ext", probabilities=("p",)), upload.assign(p="0.3"), "dump.csv")(store)
+        stored = store.query_df("SELECT _entity_id, _ts FROM rows__dump_ext ORDER BY _entity_id")
+    expected = rows.set_index("customer_id")["signed_up_at"].dt.floor("s")
+    assert stored.set_index("_entity_id")["_ts"].equals(
+        expected.loc[stored["_entity_id"]].rename("_ts").rename_axis("_entity_id")
+    )
