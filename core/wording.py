@@ -7,6 +7,15 @@ import math
 from core.schema import ModelSpec
 
 
+def upper_first(text: str) -> str:
+    """`late flights` -> `Late flights`, and `US customers` stays `US customers`: str.capitalize would lower the
+    rest of a founder's own words (`'TRUE' outcomes` -> `'true' outcomes`)."""
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :]
+    return text
+
+
 def human(column: str) -> str:
     """`monthly_charges` -> `monthly charges`."""
     return column.replace("_", " ").strip()

@@ -19,6 +19,7 @@ from core.views.segments import TOO_FEW
 from core.views.segments import outcome_key
 from core.wording import format_value
 from core.wording import human
+from core.wording import upper_first
 from ui import data
 from ui.state import guard
 from ui.state import require_models
@@ -84,8 +85,8 @@ with by_group:
         )
         view = pd.DataFrame(
             {
-                human(column).capitalize(): table["segment"],
-                f"{b.entity.capitalize()}s": table["n"],
+                upper_first(human(column)): table["segment"],
+                f"{upper_first(b.entity)}s": table["n"],
                 "Share of traffic": table["share"],
                 "Share in validation": table.get("reference_share"),
                 outcome_label: table[key].where(~table["too_few"]),
@@ -134,7 +135,7 @@ with by_month:
         )
         month_view = {
             f"Month they {b.time_event}": t["month"].dt.strftime("%B %Y"),
-            f"{b.entity.capitalize()}s": t["n"],
+            f"{upper_first(b.entity)}s": t["n"],
             "With a known outcome": t["n_labelled"],
             outcome_label: [
                 "no outcomes yet" if lab == 0 else "too few to say" if few else shown(v)
@@ -145,7 +146,7 @@ with by_month:
             month_view["The model expected"] = t["expected_rate"]
         if cohorts.money:
             money_label = (
-                (f"{b.unit.capitalize()} lost" if b.kind == "revenue_at_risk" else f"Cost of {b.positive}")
+                (f"{upper_first(b.unit)} lost" if b.kind == "revenue_at_risk" else f"Cost of {b.positive}")
                 if binary
                 else f"Cost of wrong {b.target_noun}s"
             )

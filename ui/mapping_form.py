@@ -22,7 +22,9 @@ from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
+from core.intake.suggest import entity_noun
 from core.intake.suggest import leaky_columns
+from core.intake.suggest import positive_words
 from core.intake.suggest import task_for
 from core.schema import BusinessConfig
 
@@ -87,23 +89,21 @@ def _positive(frame: pd.DataFrame, target: str | None) -> str | None:
     return st.text_input("The 'yes' outcome (what the model looks for)", value="1", help="e.g. churned = yes.") or None
 
 
-def _money(task: str, target_unit: str, kind: str, numerical: list[str], positive: str | None) -> dict:
-    """The money fields of `kind`, inside the form."""
+def _money(task: str, target_unit: str, kind: str, numerical: list[str], positive: str | None, words: str) -> dict:
+    """The money fields of `kind`, inside the form; `words` the proposed plural for a 'yes' outcome."""
     yes = f"'{positive}'" if positive else "'yes'"
     fields: dict = {}
     if kind == "cost_per_event":
         c1, c2 = st.columns(2)
         fields["value_per_positive"] = c1.number_input(f"Money each {yes} outcome costs", min_value=0.0, value=100.0)
-        fields["positive"] = c2.text_input(f"A {yes} outcome, in plural (e.g. late flights)", value=f"{yes} outcomes")
+        fields["positive"] = c2.text_input(f"A {yes} outcome, in plural (e.g. late flights)", value=words)
     elif kind == "revenue_at_risk":
         c1, c2, c3 = st.columns(3)
         value = c1.selectbox("Column with each row's value (e.g. monthly charges)", [NONE, *numerical])
         fields["value_column"] = None if value == NONE else value
         fields["unit"] = c2.text_input("What that value is (e.g. monthly revenue)", value="revenue")
         fields["retention_rate"] = c3.slider(f"Share of flagged {yes} cases you can save", 0.0, 1.0, 0.3, 0.05)
-        fields["positive"] = st.text_input(
-            f"A {yes} outcome, in plural (e.g. customers who leave)", value=f"{yes} cases"
-        )
+        fields["positive"] = st.text_input(f"A {yes} outcome, in plural (e.g. customers who leave)", value=words)
     elif kind == "pricing_error":
         c1, c2 = st.columns(2)
         qty = c1.selectbox("Quantity sold at each price (e.g. nights), if any", [NONE, *numerical])
@@ -250,8 +250,10 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
             )
             classes = tuple(c.strip() for c in class_text.split(",") if c.strip())
         st.markdown("**What an outcome is worth** (the money in alerts and KPIs)")
-        entity_noun = st.text_input("One row is a... (e.g. customer, booking, day)", value="case")
-        money_fields = _money(task, target_unit, kind, numerical, positive)
+        noun = entity_noun(entity)
+        entity_word = st.text_input("One row is a... (e.g. customer, booking, day)", value=noun)
+        words = positive_words(target=chosen, value=positive, entity=noun) if chosen and positive else "'yes' outcomes"
+        money_fields = _money(task, target_unit, kind, numerical, positive, words)
         reference = None
         if how == "import":
             ts = guess_times(frame[timestamp]).dropna()  # never raises on a column mixing time zones
@@ -276,7 +278,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
     try:
         business = BusinessConfig(
             kind=kind,
-            entity=entity_noun,
+            entity=entity_word,
             target_noun=(target if target != NONE else "value").replace("_", " "),
             target_unit=target_unit,
             unit_name=unit_name,

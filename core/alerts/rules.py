@@ -16,6 +16,7 @@ from core.wording import a_or_an
 from core.wording import amount
 from core.wording import human
 from core.wording import pct
+from core.wording import upper_first
 
 
 def _either(details: dict, first: str) -> str:
@@ -121,7 +122,7 @@ class TargetDriftRule(AlertRule):
         spec, b, details = f.spec, f.spec.business, f.details
         if spec.task == "binary":
             before, now = details.get("reference_rate") or 0, details.get("current_rate") or 0
-            return f"{b.positive.capitalize()} made up {pct(now)} of outcomes {f.when}, against {pct(before)} before."
+            return f"{upper_first(b.positive)} made up {pct(now)} of outcomes {f.when}, against {pct(before)} before."
         if spec.task == "regression":
             before, now = details.get("reference_mean") or 0, details.get("current_mean") or 0
             return (
@@ -187,7 +188,7 @@ class MissingValuesRule(AlertRule):
         n_more = len([c for c in f.details.get("columns", []) if human(c) != col])
         more = f", and {n_more} more {'input' if n_more == 1 else 'inputs'} had gaps too." if n_more else "."
         share, before = pct(f.value), pct(f.reference)
-        return f"{col.capitalize()} was empty for {share} of {f.spec.business.entity}s {f.when}, up from {before}{more}"
+        return f"{upper_first(col)} was empty for {share} of {f.spec.business.entity}s {f.when}, up from {before}{more}"
 
 
 @rule

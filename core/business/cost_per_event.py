@@ -11,6 +11,7 @@ from core.schema import ModelSpec
 from core.wording import format_value
 from core.wording import money
 from core.wording import plural
+from core.wording import upper_first
 
 
 @register
@@ -24,7 +25,7 @@ class CostPerEvent(BusinessKind):
     def kpis(self, spec: ModelSpec) -> list[KPI]:
         b = spec.business
         # worded from the model's own outcome: a founder's yes/no model is not about flights
-        share = f"{b.negative.capitalize()} share" if b.negative else f"Share not among the {b.positive}"
+        share = f"{upper_first(b.negative)} share" if b.negative else f"Share not among the {b.positive}"
         return [
             KPI(
                 "on_time_share",
@@ -38,27 +39,27 @@ class CostPerEvent(BusinessKind):
                 "event_cost",
                 f"Cost of {b.positive}",
                 "money",
-                f"{b.positive.capitalize()} times {b.currency}{b.value_per_positive:,.0f} each.",
+                f"{upper_first(b.positive)} times {b.currency}{b.value_per_positive:,.0f} each.",
                 higher_is_better=False,
             ),
             KPI(
                 "flagged",
-                f"{b.entity.capitalize()}s flagged",
+                f"{upper_first(b.entity)}s flagged",
                 "count",
-                f"{b.entity.capitalize()}s the model expected among the {b.positive}.",
+                f"{upper_first(b.entity)}s the model expected among the {b.positive}.",
             ),
             KPI(
                 "caught",
-                f"{b.positive.capitalize()} foreseen",
+                f"{upper_first(b.positive)} foreseen",
                 "count",
-                f"{b.positive.capitalize()} the model saw coming.",
+                f"{upper_first(b.positive)} the model saw coming.",
                 higher_is_better=True,
             ),
             KPI(
                 "missed_cost",
                 f"Cost of {b.positive} missed",
                 "money",
-                f"{b.positive.capitalize()} the model did not predict, times the cost of each.",
+                f"{upper_first(b.positive)} the model did not predict, times the cost of each.",
                 higher_is_better=False,
             ),
         ]

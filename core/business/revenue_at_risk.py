@@ -12,6 +12,7 @@ from core.schema import ModelSpec
 from core.wording import format_value
 from core.wording import money
 from core.wording import plural
+from core.wording import upper_first
 
 
 @register
@@ -28,7 +29,7 @@ class RevenueAtRisk(BusinessKind):
         return [
             KPI(
                 "revenue_at_risk",
-                f"{unit.capitalize()} at risk",
+                f"{upper_first(unit)} at risk",
                 "money",
                 f"The {unit} of scored {b.entity}s, weighted by how likely the model thinks each is to be among the "
                 f"{b.positive}.",
@@ -37,27 +38,27 @@ class RevenueAtRisk(BusinessKind):
             ),
             KPI(
                 "flagged",
-                f"{b.entity.capitalize()}s flagged",
+                f"{upper_first(b.entity)}s flagged",
                 "count",
-                f"{b.entity.capitalize()}s the model flagged as likely to be among the {b.positive}.",
+                f"{upper_first(b.entity)}s the model flagged as likely to be among the {b.positive}.",
             ),
             KPI(
                 "lost",
-                f"{unit.capitalize()} lost",
+                f"{upper_first(unit)} lost",
                 "money",
                 f"The {unit} of the {b.positive} (known once outcomes arrive).",
                 higher_is_better=False,
             ),
             KPI(
                 "saved",
-                f"{unit.capitalize()} saved",
+                f"{upper_first(unit)} saved",
                 "money",
                 f"If {b.retention_rate:.0%} of the flagged {b.positive} are kept, this much {unit} stays.",
                 higher_is_better=True,
             ),
             KPI(
                 "missed",
-                f"{unit.capitalize()} missed",
+                f"{upper_first(unit)} missed",
                 "money",
                 f"The {unit} of {b.positive} the model did not flag.",
                 higher_is_better=False,

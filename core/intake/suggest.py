@@ -95,6 +95,35 @@ def _names_outcome(name: str) -> bool:
     return name in TARGET_HINTS or bare in OUTCOME_WORDS
 
 
+YES_VALUES = ("yes", "1", "true", "y", "ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero", "t")
+"""Values that say only "yes": the words for what the model looks for come from the target's name instead."""
+ID_SUFFIXES = ("_id", "_key", "_no", "_number", "_code", "_ref", "_uuid", "id")
+
+
+def entity_noun(id_column: str | None) -> str:
+    """What one row is, from the id column's name: `customer_id` -> `customer`; `case` when the name says nothing."""
+    bare = (id_column or "").lower()
+    for suffix in ID_SUFFIXES:
+        if bare.endswith(suffix) and len(bare) > len(suffix):
+            bare = bare.removesuffix(suffix)
+            break
+    else:
+        return "case"
+    words = bare.strip("_").replace("_", " ")
+    return words if words.replace(" ", "").isalpha() else "case"
+
+
+def positive_words(*, target: str, value: str, entity: str) -> str:
+    """What the model looks for, in plural, for KPI and alert titles: `churned` = TRUE -> `churned customers`,
+    `is_fraud` = 1 -> `cases marked fraud`, `status` = late -> `late flights`."""
+    name = target.lower().removeprefix("is_").removeprefix("has_").removeprefix("was_").replace("_", " ").strip()
+    if value.strip().lower() in YES_VALUES and name.replace(" ", "").isalpha():
+        return f"{name} {entity}s" if name.endswith("ed") else f"{entity}s marked {name}"
+    if value.strip().replace(" ", "").isalpha():
+        return f"{value.strip().lower()} {entity}s"
+    return f"'{value}' outcomes"
+
+
 def task_for(outcomes: pd.Series) -> str:
     """What a model predicting `outcomes` most likely is: yes/no for two values, one of several classes for up to 20
     (or any text), else a number."""

@@ -15,6 +15,7 @@ import pandas as pd
 from core.monitoring.windows import make_window
 from core.schema import ModelSpec
 from core.store import AlertRow
+from core.wording import upper_first
 
 REASONS = {
     "opened": "new",
@@ -120,7 +121,7 @@ def alerts_message(spec: ModelSpec, items: list[Item], *, base_url: str, channel
             f"<div style='border-left:4px solid {colour};padding:4px 12px;margin:12px 0'>"
             f"<p style='margin:0;color:{colour};font-size:12px;text-transform:uppercase'>{tag}</p>"
             f"<p style='margin:4px 0;font-size:16px'><b>{_e(a.title)}</b></p>"
-            f"<p style='margin:4px 0;color:#555'>{_e(window_words(spec, a).capitalize())}</p>"
+            f"<p style='margin:4px 0;color:#555'>{_e(upper_first(window_words(spec, a)))}</p>"
             f"<p style='margin:4px 0'>{_e(a.what)}</p><p style='margin:4px 0'>{_e(a.cost)}</p>"
             f"<p style='margin:4px 0'><b>What to do:</b> {_e(a.action)}</p>"
             f"<p style='margin:8px 0'><a href='{link}'>Open this alert in ModelPulse</a></p></div>"

@@ -34,6 +34,7 @@ from core.views.small_chart import Guide
 from core.views.small_chart import Series
 from core.views.small_chart import SmallChart
 from core.wording import format_value
+from core.wording import upper_first
 
 PALETTE = ("#2563eb", "#ea580c", "#16a34a", "#7c3aed", "#0891b2", "#dc2626")
 RED, GREY = "#dc2626", "#94a3b8"
@@ -241,7 +242,7 @@ def by_period(f: Facts) -> Section | None:
     if f.series.empty:
         return None
     shown = f.series.tail(MAX_ROWS)
-    header = (f.period.capitalize(), *(k.label for k in f.kpis))
+    header = (upper_first(f.period), *(k.label for k in f.kpis))
     rows = tuple(
         (
             period_label(row["period"], period=f.period),

@@ -23,6 +23,7 @@ from core.views.segments import TOO_FEW
 from core.wording import amount
 from core.wording import money
 from core.wording import pct
+from core.wording import upper_first
 from core.wording import who_or_that
 
 
@@ -41,7 +42,7 @@ class Cohorts:
 def heading(spec: ModelSpec) -> str:
     """`Customers by the month they signed up`."""
     b = spec.business
-    return f"{b.entity.capitalize()}s by the month they {b.time_event}"
+    return f"{upper_first(b.entity)}s by the month they {b.time_event}"
 
 
 def _figures(spec: ModelSpec, stats: dict) -> dict:
@@ -110,7 +111,7 @@ def cohort_sentence(spec: ModelSpec, cohorts: Cohorts) -> str | None:
         )
     else:
         sentence = (
-            f"{who.capitalize()} in {last['month']:%B %Y} averaged {amount(spec, last['mean_outcome'])} "
+            f"{upper_first(who)} in {last['month']:%B %Y} averaged {amount(spec, last['mean_outcome'])} "
             f"in {b.target_noun}, against {amount(spec, first['mean_outcome'])} in {first['month']:%B %Y}."
         )
     if b.kind == "revenue_at_risk":

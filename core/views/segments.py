@@ -24,6 +24,7 @@ from core.views.kpis import period_start
 from core.wording import amount
 from core.wording import human
 from core.wording import pct
+from core.wording import upper_first
 
 TOO_FEW = 30
 """Outcomes a group needs before its rates are shown as a finding."""
@@ -155,7 +156,7 @@ def _proposal_sentence(spec: ModelSpec, column: str, table: pd.DataFrame, key: s
     fmt = pct if spec.task == "binary" else (lambda v: amount(spec, v))
     what = spec.business.positive if spec.task == "binary" else f"the average {spec.business.target_noun}"
     return (
-        f"{human(column).capitalize()} splits {spec.business.entity}s most: {what} run from {fmt(low[key])} "
+        f"{upper_first(human(column))} splits {spec.business.entity}s most: {what} run from {fmt(low[key])} "
         f"({_short(low['segment'])}) to {fmt(high[key])} ({_short(high['segment'])})."
     )
 

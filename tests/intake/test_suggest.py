@@ -97,3 +97,23 @@ def test_a_column_named_for_what_happened_is_guessed_as_the_outcome():
         assert guess.target == name.strip("?").lower().replace(" ", "_") and guess.task == "binary", name
     plain = suggest_mapping(_as_uploaded(frame.rename(columns={"churn": "plan_tier"})))
     assert plain.target is None
+
+
+def test_the_words_for_a_row_and_for_what_the_model_looks_for_come_from_the_files_names():
+    """A TRUE/FALSE `churned` column made the KPI page say "Share not among the 'TRUE' outcomes" and "Cases
+    flagged"; the names say "churned customers"."""
+    from core.intake.suggest import entity_noun
+    from core.intake.suggest import positive_words
+
+    assert [entity_noun(c) for c in ("customer_id", "order_number", "customerid", "id", "kundennummer", None)] == [
+        "customer",
+        "order",
+        "customer",
+        "case",
+        "case",
+        "case",
+    ]
+    assert positive_words(target="churned", value="TRUE", entity="customer") == "churned customers"
+    assert positive_words(target="is_fraud", value="1", entity="case") == "cases marked fraud"
+    assert positive_words(target="status", value="late", entity="flight") == "late flights"
+    assert positive_words(target="grade", value="A+", entity="case") == "'A+' outcomes"
