@@ -7,7 +7,6 @@ or the header repeats inside the data. Every problem is one sentence naming the 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
 import io
@@ -28,6 +27,7 @@ from core.errors import DataError
 from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
+from core.intake.encoding import as_utf8
 from core.intake.numbers import read_numbers
 
 MAX_ROWS = 1_000_000
@@ -239,23 +239,6 @@ def _width(header: tuple) -> int:
     return named[-1] + 1 if named else 0
 
 
-def _check_utf8(data: bytes, filename: str) -> None:
-    """Refuse text that is not UTF-8, naming the first bad byte. Decoded piece by piece: a decoded copy
-    of a whole 200 MB upload would cost more memory than the file."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    step = 1 << 20
-    for start in range(0, len(data), step):
-        try:
-            decoder.decode(data[start : start + step], final=start + step >= len(data))
-        except UnicodeDecodeError as exc:
-            at = start + exc.start
-            line = data[:at].count(b"\n") + 1
-            raise DataError(
-                f"The file {filename} is not UTF-8 text: the first bad byte is at byte {at + 1:,} "
-                f"(line {line}). Save it as 'CSV UTF-8' and upload it again."
-            ) from exc
-
-
 SEPARATORS = (";", "\t", "|")
 """Separators other than the comma that spreadsheets write: a European Excel saves "CSV" with semicolons."""
 WORDY = re.compile(r"\w")
@@ -304,7 +287,7 @@ def _separator(header: list[str]) -> str:
 
 
 def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
-    _check_utf8(data, filename)
+    data, encoding = as_utf8(data, filename)
     try:
         header = _header(data, ",")
         sep = _separator(header)
@@ -339,13 +322,12 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
         raise DataError(f"The file {filename} is not valid CSV: {_last_line(exc)}") from exc
     frame, totals = _without_trailing_rows(frame)
     numbers = read_numbers(frame, sep=sep, tidy=normalise_name)
-    notes = [totals] if totals else []
+    notes = [encoding] if encoding else []
     if sep != ",":
         notes.append(
             f"Read as columns separated by {SEPARATOR_NAMES[sep]}{f', {numbers.commas}' if numbers.commas else ''}."
         )
-    if numbers.plain:
-        notes.append(numbers.plain)
+    notes += [note for note in (totals, numbers.plain) if note]
     if notes:
         frame.attrs["read_as"] = " ".join(notes)
     return frame

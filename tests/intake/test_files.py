@@ -27,10 +27,26 @@ def test_file_over_the_size_limit():
         read_table(b"a\n" + b"1\n" * 1_000_000, name="big.csv", max_mb=1)
 
 
-def test_text_that_is_not_utf8(churn_rows):
-    data = csv_bytes(churn_rows.head(20)).replace(b"Month-to-month", "Mo\u00f1th".encode("latin-1"), 1)
+def test_text_that_is_not_utf8_nor_a_spreadsheets_own_encoding(churn_rows):
+    """Russian in Windows-1251 would read as Windows-1252 without an error, as `Ïðèâåò`: it is refused."""
+    data = csv_bytes(churn_rows.head(20)).replace(b"Month-to-month", "Помесячно".encode("cp1251"), 1)
     with pytest.raises(DataError, match=r"not UTF-8 text: the first bad byte is at byte [\d,]+ \(line \d+\)"):
-        read_table(data, name="latin1.csv", max_mb=5)
+        read_table(data, name="cyrillic.csv", max_mb=5)
+    for bad in (b"\x81", "¤".encode("cp1252")):  # a byte with no character, a sign no western text holds
+        with pytest.raises(DataError, match=r"not UTF-8 text: the first bad byte is at byte 6 \(line 2\)"):
+            read_table(b"a,b\nx" + bad + b",1\n", name="odd.csv", max_mb=5)
+
+
+def test_excels_plain_csv_on_windows_and_its_unicode_text_are_read(churn_rows):
+    """Excel on Windows saves "CSV (Comma delimited)" as Windows-1252, "Unicode Text" as tab-separated UTF-16."""
+    rows = churn_rows.head(30).assign(contract="Año — €12 “promo”", payment_method="Crédit £")
+    utf8 = read_table(csv_bytes(rows), name="utf8.csv", max_mb=5)
+    windows = read_table(rows.to_csv(index=False).encode("cp1252"), name="win.csv", max_mb=5)
+    assert windows.equals(utf8) and "read_as" not in utf8.attrs
+    assert windows.attrs["read_as"] == "Read as Windows-1252 text (Excel's plain 'CSV' on Windows), not UTF-8."
+    unicode_text = read_table(rows.to_csv(index=False, sep="\t").encode("utf-16"), name="u.txt", max_mb=5)
+    assert unicode_text.equals(utf8)
+    assert unicode_text.attrs["read_as"].startswith("Read as UTF-16 text (Excel's 'Unicode Text'). Read as columns ")
 
 
 def test_header_row_repeated_in_the_data(churn_rows):
