@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.views.charts import sparkline
+from core.views.overview import fleet_verdict
 from ui import data
 from ui.state import guard
 from ui.state import identity
@@ -26,14 +27,8 @@ if not cards:
     link("screens/upload.py", label="Upload your own data", icon=":material/upload:")
     st.stop()
 
-red = [c for c in cards if c.status == "red"]
-amber = [c for c in cards if c.status == "amber"]
-if red:
-    st.error(f"**{len(red)} of {len(cards)} models need action now:** " + ", ".join(c.title for c in red) + ".")
-elif amber:
-    st.warning(f"**{len(amber)} of {len(cards)} models are worth a look:** " + ", ".join(c.title for c in amber) + ".")
-else:
-    st.success(f"All {len(cards)} models are healthy.")
+tone, verdict = fleet_verdict(cards)
+getattr(st, tone)(verdict)
 st.caption("**What changed in the latest full window:**  \n" + "  \n".join(changes))
 behind = {c.title: data.pending(db, c.model)[0] for c in cards}
 if any(behind.values()):

@@ -258,3 +258,25 @@ def overview(store: Store) -> tuple[list[HealthCard], list[str]]:
     """Every model's card and the "what changed" lines above them."""
     cards = [health_card(store, spec) for spec in store.list_specs()]
     return cards, what_changed(store, cards)
+
+
+def fleet_verdict(cards: list[HealthCard]) -> tuple[str, str]:
+    """The overview's one line on every model shown, and its tone (`error`, `warning`, `info` or `success`).
+    One model is named, not counted ("All 1 models are healthy"), and a model with no data yet is not healthy."""
+    red = [c.title for c in cards if c.status == "red"]
+    amber = [c.title for c in cards if c.status == "amber"]
+    grey = [c.title for c in cards if c.status == "grey"]
+    n = len(cards)
+    if n == 1:
+        title = cards[0].title
+        if red or amber:
+            return ("error", f"**{title} needs action now.**") if red else ("warning", f"**{title} is worth a look.**")
+        return ("info", f"{title} has no checked data yet.") if grey else ("success", f"{title} is healthy.")
+    if red:
+        return "error", f"**{len(red)} of {n} models need action now:** " + ", ".join(red) + "."
+    if amber:
+        return "warning", f"**{len(amber)} of {n} models are worth a look:** " + ", ".join(amber) + "."
+    if grey:
+        healthy = n - len(grey)
+        return "info", f"{healthy} of {n} models are healthy; no checked data yet for " + ", ".join(grey) + "."
+    return "success", f"All {n} models are healthy."
