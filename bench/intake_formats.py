@@ -11,8 +11,13 @@ Run from the repository root:
 2. Workbooks: `--book-rows` real churn rows (22 columns) as an Excel workbook and as the same rows' CSV, each
    read by `read_table` in a fresh process; wall time and peak RSS above a bare import of the reader. The ratio
    is workbook / CSV.
+3. Numbers and encodings: `--rows` real churn rows (22 columns) as a plain UTF-8 CSV, as a US export (both money
+   columns `$1,889.50`, a `12.5%` column, a totals row) and as Windows-1252 (accented contracts), each read by
+   `read_table` and by the peer, a bare `pandas.read_csv` of the same bytes as text (the least any reader
+   costs). Median of 3 in this process; the ratio is ours / peer. The US file's numbers must equal the plain
+   file's.
 
-Exit status 0. Results are in bench/RESULTS.md (session 13).
+`--only 3` runs one section. Exit status 0. Results are in bench/RESULTS.md (session 13).
 """
 
 from __future__ import annotations
@@ -98,15 +103,63 @@ def books(n: int) -> None:
         print(f"ratio workbook / csv: time {ws / cs:.1f}x, memory {wm / max(cm, 1):.1f}x")
 
 
+def numbers(n: int) -> None:
+    import io
+
+    from core.config import REPO_ROOT
+    from core.demo.datasets import CHURN
+    from core.intake.files import EMPTY
+    from core.intake.files import read_table
+
+    churn = CHURN.load(REPO_ROOT / "data")
+    rows = pd.concat([churn] * (n // len(churn) + 1), ignore_index=True).head(n)
+    rows["discount"] = (np.arange(n) % 8 * 2.5).round(1)
+    plain = rows.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S")
+    us = rows.assign(
+        monthly_charges=rows["monthly_charges"].map("${:,.2f}".format),
+        total_charges=rows["total_charges"].map(lambda v: "" if pd.isna(v) else f"${v:,.2f}"),
+        discount=rows["discount"].map("{}%".format),
+    ).to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S")
+    totals = pd.DataFrame([{c: "" for c in rows.columns}]).assign(customer_id="Total")
+    totals["monthly_charges"] = f"${rows['monthly_charges'].sum():,.2f}"
+    us += totals.to_csv(index=False, header=False)
+    accented = rows.assign(contract=rows["contract"].str.replace("Month", "Mês", regex=False))
+    windows = accented.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode("cp1252")
+    files = {"plain UTF-8": plain.encode(), "US export": us.encode(), "Windows-1252": windows}
+    print(f"\n3. {n:,} churn rows x {rows.shape[1]} columns, median of 3 (s)")
+    print(f"{'file':13} {'MB':>6} {'ours':>6} {'peer':>6} {'ratio':>6}")
+    read = {}
+    for name, data in files.items():
+        ours = _median(lambda data=data: read_table(data, name="rows.csv", max_mb=500))
+        encoding = "cp1252" if name == "Windows-1252" else "utf-8"
+        peer = _median(
+            lambda data=data, encoding=encoding: pd.read_csv(
+                io.BytesIO(data), dtype=str, keep_default_na=False, na_values=list(EMPTY), encoding=encoding
+            )
+        )
+        read[name] = read_table(data, name="rows.csv", max_mb=500)
+        print(f"{name:13} {len(data) / 1e6:>6.1f} {ours:>6.2f} {peer:>6.2f} {ours / peer:>6.2f}")
+    for column in ("monthly_charges", "total_charges", "discount"):
+        a = pd.to_numeric(read["US export"][column])
+        b = pd.to_numeric(read["plain UTF-8"][column])
+        b = b / 100 if column == "discount" else b
+        assert len(a) == n and np.allclose(a, b, equal_nan=True), column
+    assert read["Windows-1252"]["contract"].str.startswith("Mês").any()
+    print("US export numbers equal the plain file's; the totals row left out; accents read from Windows-1252")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--book-rows", type=int, default=100_000)
+    parser.add_argument("--only", type=int, choices=(1, 2, 3))
     args = parser.parse_args()
     print("ModelPulse bench/intake_formats.py")
     busy_warning()
-    times(args.rows)
-    books(args.book_rows)
+    sections = {1: lambda: times(args.rows), 2: lambda: books(args.book_rows), 3: lambda: numbers(args.rows)}
+    for number, run in sections.items():
+        if args.only in (None, number):
+            run()
     return 0
 
 
