@@ -87,13 +87,19 @@ class Rewritten:
     """The column shows the file writes decimals with commas."""
 
 
-def _rewrite(frame: pd.DataFrame, column: str, style: Style, *, force: bool = False) -> Rewritten | None:
+THOUSANDS = r"\d[.\s]\d{3}"
+"""What marks a decimal-comma file's whole number over a thousand (`1.234`, `1 234`)."""
+
+
+def _rewrite(frame: pd.DataFrame, column: str, style: Style, *, marks: str | None = None) -> Rewritten | None:
+    """Rewrite one column in place when it is written in `style` and some cell holds `marks` (the style's own by
+    default); what was rewritten, or None."""
     values = frame[column]
     if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
         return None
     text = values.astype("str")
-    marked = text.str.contains(style.marks, regex=True).fillna(False)
-    if not marked.any() and not force:
+    marked = text.str.contains(marks or style.marks, regex=True).fillna(False)
+    if not marked.any():
         return None
     filled = text.notna()
     matches = text.str.fullmatch(style.pattern).fillna(False)
@@ -161,11 +167,7 @@ def read_numbers(frame: pd.DataFrame, *, sep: str, tidy: Callable[[str], str]) -
     if style is COMMA and any(r.commas for r in done):
         # `1.234` in a column of whole numbers: a thousand and more, by the file's other columns
         seen = {r.column for r in done}
-        done += [
-            r
-            for c in frame.columns
-            if str(c) not in seen and (r := _rewrite(frame, c, COMMA, force=True)) is not None and r.before != r.after
-        ]
+        done += [r for c in frame.columns if str(c) not in seen and (r := _rewrite(frame, c, COMMA, marks=THOUSANDS))]
     if not done:
         return NumbersRead()
     order = {str(c): i for i, c in enumerate(frame.columns)}
