@@ -288,12 +288,13 @@ def read_timestamps(
         if unit is not None:
             parsed = _unix_times(text, unit)
         else:
-            _refuse_mixed_zones(text, column, source=source)
+            zoned = _refuse_mixed_zones(text, column, source=source)
             order = decide_order(text, column=column, source=source, known=date_order)
             text = readable(text, order)
         try:
             if unit is None:
-                parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+                # with offsets, utc=True: pandas refuses a column of several offsets otherwise
+                parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=zoned)
         except (ValueError, OverflowError):
             parsed = pd.Series(
                 [pd.to_datetime(v, errors="coerce", utc=True) for v in text], index=text.index, dtype=object
@@ -319,21 +320,26 @@ def read_timestamps(
     return parsed.astype("datetime64[us]"), order
 
 
-def _refuse_mixed_zones(text: pd.Series, column: str, *, source: str) -> None:
-    """Times written with different UTC offsets (or some with and some without one) are refused."""
+def _refuse_mixed_zones(text: pd.Series, column: str, *, source: str) -> bool:
+    """Whether the times carry UTC offsets; some with one and some without is refused (the others' zone is
+    unknown). Different offsets are fine: a shop's export across a daylight-saving change writes -05:00 in
+    winter and -04:00 in summer, each an exact instant, and every one is stored in UTC."""
     sample = text.dropna().str.strip()
-    zones = sample.str.extract(ZONE, expand=False).replace({"Z": "+00:00"}).str.replace(":", "")
-    zones = zones.where(zones.str.len() != 3, zones + "00").fillna("none")
-    if zones.nunique() <= 1:
-        return
-    first = zones.iloc[0]
-    other = int(np.flatnonzero((zones != first).to_numpy())[0])
+    zoned = sample.str.contains(ZONE.pattern.replace("(Z|", "(?:Z|"), regex=True).fillna(False)  # no group
+    if zoned.all() or not zoned.any():
+        return bool(zoned.any())
+    first = bool(zoned.iloc[0])
+    other = int(np.flatnonzero((zoned != first).to_numpy())[0])
 
-    def name(z: str) -> str:
-        return "no time zone" if z == "none" else f"UTC{z[:3]}:{z[3:]}"
+    def name(row: int) -> str:
+        if not zoned.iloc[row]:
+            return "no time zone"
+        zone = ZONE.search(sample.iloc[row]).group(1).replace("Z", "+00:00").replace(":", "")
+        zone = zone + "00" if len(zone) == 3 else zone
+        return f"UTC{zone[:3]}:{zone[3:]}"
 
     raise DataError(
-        f"In {source}, column `{column}` mixes time zones: {name(first)} at row {spreadsheet_row(sample.index[0])} "
-        f"but {name(zones.iloc[other])} at row {spreadsheet_row(sample.index[other])}. Write every time in one "
-        "zone (UTC is safest) and send the file again."
+        f"In {source}, column `{column}` mixes time zones: {name(0)} at row {spreadsheet_row(sample.index[0])} "
+        f"but {name(other)} at row {spreadsheet_row(sample.index[other])}. Write every time in one zone (UTC is "
+        "safest) and send the file again."
     )

@@ -167,3 +167,22 @@ def test_unix_times_from_a_database_export_are_read_as_utc_times(copied):
     assert stored.set_index("_entity_id")["_ts"].equals(
         expected.loc[stored["_entity_id"]].rename("_ts").rename_axis("_entity_id")
     )
+
+
+def test_times_across_a_daylight_saving_change_are_stored_as_the_instants_they_are():
+    """A US shop's export writes -0500 in winter and -0400 in summer: it was refused as mixing time zones."""
+    written = [
+        "2024-03-09 23:30:00 -0500",
+        "2024-03-11 08:00:00 -0400",
+        "2024-07-01T12:00:00Z",
+        "2024-11-04 09:00:00-05:00",
+    ]
+    assert _read(written) == [
+        pd.Timestamp("2024-03-10 04:30"),
+        pd.Timestamp("2024-03-11 12:00"),
+        pd.Timestamp("2024-07-01 12:00"),
+        pd.Timestamp("2024-11-04 14:00"),
+    ]
+    assert "mixes time zones: UTC-05:00 at row 2 but no time zone at row 3" in _message(
+        ["2024-03-09 23:30:00 -0500", "2024-03-11 08:00:00"]
+    )
