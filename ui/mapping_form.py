@@ -198,6 +198,8 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         leaks = leaky_columns(frame, target=chosen, task=task, columns=rest)
     for sentence in dict.fromkeys(leaks.values()):
         st.warning(f"{sentence} It is left out of the inputs; tick it only if it is known before the outcome.")
+    if guess.idle:
+        st.caption("Left out of the inputs, as they tell a model nothing: " + " ".join(guess.idle.values()))
     with st.form(f"mapping-{key}"):
         hashed, dropped = _personal(guess.personal, key=key)
         st.markdown("**Columns**")

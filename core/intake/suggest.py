@@ -17,6 +17,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from core.intake.checks import printable
 from core.intake.dates import OrderNote
 from core.intake.dates import guess_times
 from core.intake.dates import order_note
@@ -54,6 +55,9 @@ class Suggestion:
     inputs (the person decides: keep, drop, or keep a keyed hash)."""
     dates: OrderNote | None = None
     """How the time column's numbers-only dates (`01/02/2018`) will be read, day or month first."""
+    idle: dict[str, str] = field(default_factory=dict)
+    """Column -> the sentence saying why it tells the model nothing (empty, or one value in every row); left out
+    of the inputs."""
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -146,7 +150,8 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
     leaks = leaky_columns(frame, target=target, task=task, columns=rest) if target else {}
     personal = personal_columns(frame, exclude=[c for c in (timestamp, target) if c])
     flagged = {p.column for p in personal}
-    inputs = [c for c in rest if c not in leaks and c not in candidates and c not in flagged]
+    idle = idle_columns(frame, columns=[c for c in rest if c not in leaks and c not in flagged])
+    inputs = [c for c in rest if c not in leaks and c not in candidates and c not in flagged and c not in idle]
     numerical = [c for c in inputs if _is_numeric(frame[c]) and frame[c].nunique() > 2]
     categorical = [c for c in inputs if c not in numerical]
     window = "week"
@@ -166,7 +171,22 @@ def suggest_mapping(frame: pd.DataFrame) -> Suggestion:
         leaks=leaks,
         personal=personal,
         dates=dates,
+        idle=idle,
     )
+
+
+def idle_columns(frame: pd.DataFrame, *, columns: list[str]) -> dict[str, str]:
+    """Columns that tell a model nothing, each with the sentence that says why: empty in every row, or one
+    value in every row (an export's `Currency` of `usd` throughout)."""
+    out = {}
+    for col in columns:
+        values = frame[col].dropna()
+        values = values[values.astype("string").str.strip() != ""]
+        if values.empty:
+            out[col] = f"`{col}` is empty in every row."
+        elif values.nunique() == 1 and len(values) == len(frame):
+            out[col] = f"`{col}` holds '{printable(values.iloc[0])}' in every row."
+    return out
 
 
 def leaky_columns(frame: pd.DataFrame, *, target: str, task: str, columns: list[str]) -> dict[str, str]:
@@ -187,7 +207,7 @@ def leaky_columns(frame: pd.DataFrame, *, target: str, task: str, columns: list[
     numbers = {}
     for col in columns:
         text = sample[col].astype("string").str.strip()
-        same = (text == y_text).mean()
+        same = float((text == y_text).fillna(False).mean())  # an empty column compares as NA
         if same >= 0.99:
             out[col] = f"`{col}` is the same as the target in {same:.0%} of rows: it is the outcome under another name."
             continue

@@ -117,3 +117,14 @@ def test_the_words_for_a_row_and_for_what_the_model_looks_for_come_from_the_file
     assert positive_words(target="is_fraud", value="1", entity="case") == "cases marked fraud"
     assert positive_words(target="status", value="late", entity="flight") == "late flights"
     assert positive_words(target="grade", value="A+", entity="case") == "'A+' outcomes"
+
+
+def test_empty_and_constant_columns_are_left_out_and_no_longer_break_the_leak_check():
+    """An export's empty `Notes` column made suggest_mapping raise ("boolean value of NA is ambiguous") as soon as
+    the file had a target: the upload page showed a traceback."""
+    frame = _as_uploaded(CHURN.load(REPO_ROOT / "data").head(500).assign(notes=None, currency="usd"))
+    guess = suggest_mapping(frame)
+    assert guess.target == "churn"
+    assert guess.idle == {"notes": "`notes` is empty in every row.", "currency": "`currency` holds 'usd' in every row."}
+    assert not {"notes", "currency"} & (set(guess.numerical) | set(guess.categorical))
+    assert "contract" in guess.categorical
