@@ -202,7 +202,7 @@ def leaky_columns(frame: pd.DataFrame, *, target: str, task: str, columns: list[
     sample, y_text = sample[known], y_text[known]
     if len(sample) < 20:
         return {}
-    y_num = pd.to_numeric(y_text, errors="coerce")
+    y_num = pd.to_numeric(y_text, errors="coerce").astype("float64")
     out: dict[str, str] = {}
     numbers = {}
     for col in columns:
@@ -235,7 +235,7 @@ def _predicts_alone(
     """A sentence when one column alone predicts the target almost perfectly."""
     n = len(text)
     if task == "regression":
-        both = values.notna() & y_num.notna()
+        both = np.isfinite(values) & np.isfinite(y_num)  # `inf` reads as a number but has no spread
         if both.mean() > 0.98 and values[both].std() > 0 and y_num[both].std() > 0:
             r = float(np.corrcoef(values[both], y_num[both])[0, 1])
             if abs(r) >= 0.98:

@@ -128,3 +128,15 @@ def test_empty_and_constant_columns_are_left_out_and_no_longer_break_the_leak_ch
     assert guess.idle == {"notes": "`notes` is empty in every row.", "currency": "`currency` holds 'usd' in every row."}
     assert not {"notes", "currency"} & (set(guess.numerical) | set(guess.categorical))
     assert "contract" in guess.categorical
+
+
+def test_the_leak_check_takes_any_target_a_founder_can_pick():
+    """Picking a column of `inf` as a number target raised from the leak check (its spread is NA)."""
+    from core.intake.suggest import leaky_columns
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": [str(v) for v in rng.normal(size=60)], "bad": ["inf"] * 60, "none": [None] * 60})
+    for target in frame.columns:
+        for task in ("binary", "multiclass", "regression"):
+            rest = [c for c in frame.columns if c != target]
+            assert leaky_columns(frame.astype("str"), target=target, task=task, columns=rest) == {}
