@@ -30,7 +30,12 @@ def fit_baseline(
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     cats = [c for c in spec.categorical if c in features]
-    nums = [c for c in spec.numerical if c in features]
+    # a number input empty in every training row tells the trees nothing, and sklearn's binning cannot take it
+    nums = [
+        c
+        for c in spec.numerical
+        if c in features and np.isfinite(pd.to_numeric(train[c], errors="coerce").astype("float64")).any()
+    ]
     levels = {c: train[c].astype("string").value_counts().index[:250].tolist() for c in cats}
 
     def prep(frame: pd.DataFrame) -> pd.DataFrame:

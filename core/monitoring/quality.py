@@ -108,8 +108,12 @@ def quality_checks(
                     n_rows=n,
                     lower=prof.lo,
                     upper=prof.hi,
-                    message=f"{share:.1%} of `{col}` values lie outside the training range "
-                    f"{_fmt(prof.lo)} to {_fmt(prof.hi)}.",
+                    message=(
+                        f"{share:.1%} of `{col}` values lie outside the training range {_fmt(prof.lo)} to "
+                        f"{_fmt(prof.hi)}."
+                        if prof.lo is not None
+                        else f"`{col}` had no values in training, so there is no range to compare with."
+                    ),
                     details={"below": clean(below), "above": clean(above)},
                 )
             )

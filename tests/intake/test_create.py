@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import REPO_ROOT
+from core.demo.datasets import CHURN
 from core.demo.datasets import FLIGHTS
 from core.intake.create import create_external_model
 from core.intake.create import create_trained_model
@@ -273,3 +274,40 @@ def test_a_us_spreadsheet_export_imports_with_its_amounts_and_percent_probabilit
     assert len(stored) == len(churn_rows)
     assert np.allclose(stored["monthly_charges"], expected["charges"].round(2), atol=1e-9)
     assert np.allclose(stored["probability"], expected["p"], atol=1e-12)
+
+
+def test_an_input_empty_in_every_row_trains_and_is_monitored(tmp_path):
+    """A founder can tick an empty column as a number input: validation lets it in, so training must take it.
+    sklearn's yardstick raised "window shape cannot be larger than input array shape" on it."""
+    from core.intake.files import read_table
+
+    cfg = make_settings(tmp_path / "empty")
+    frame = CHURN.load(REPO_ROOT / "data").head(1500).copy()
+    frame["signed_up_at"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(frame)) * 5, unit="h")
+    upload = read_table(frame.assign(notes=None, region="US").to_csv(index=False).encode(), name="f.csv")
+    mapping = churn_mapping(
+        numerical=("tenure", "monthly_charges", "notes"),
+        categorical=("contract", "region"),
+        window="month",
+        min_rows=50,
+    )
+    with Store.open(cfg.db_path, create=True) as store:
+        spec, quality = create_trained_model(
+            store=store,
+            settings=cfg,
+            mapping=mapping,
+            frame=upload.head(1000),
+            source="f.csv",
+            arch=ArchConfig(hidden=(16,), max_epochs=3),
+            progress=lambda _: None,
+        )
+        assert {q["split"] for q in quality} == {"validation", "test"}
+        later = upload.iloc[1000:]
+        log_predictions(model=spec.name, frame=later.drop(columns=["churn"]), store=store, settings=cfg, source="g.csv")
+        log_labels(model=spec.name, frame=later[["customer_id", "churn"]], store=store, source="l.csv")
+        assert refresh(store=store, models=[spec.name], progress=lambda _: None).computed[spec.name] >= 2
+        said = store.query_df(
+            "SELECT message FROM check_results WHERE model = ? AND column_name = 'notes' AND metric = ?",
+            [spec.name, "out_of_range_share"],
+        )["message"]
+    assert len(said) and (said == "`notes` had no values in training, so there is no range to compare with.").all()
