@@ -115,6 +115,8 @@ def test_the_words_for_a_row_and_for_what_the_model_looks_for_come_from_the_file
     ]
     assert positive_words(target="churned", value="TRUE", entity="customer") == "churned customers"
     assert positive_words(target="is_fraud", value="1", entity="case") == "cases marked fraud"
+    assert positive_words(target="churn", value="Yes", entity="customer") == "customers who churn"
+    assert positive_words(target="renew", value="1", entity="subscription") == "subscriptions that renew"
     assert positive_words(target="status", value="late", entity="flight") == "late flights"
     assert positive_words(target="grade", value="A+", entity="case") == "'A+' outcomes"
 
