@@ -35,7 +35,10 @@ def _read(path: Path, settings: Settings):
 
     if not path.is_file():
         raise ModelPulseError(f"The file {path} does not exist.")
-    return read_table(path, name=path.name, max_mb=settings.max_upload_mb)
+    frame = read_table(path, name=path.name, max_mb=settings.max_upload_mb)
+    if frame.attrs.get("read_as"):
+        _say(frame.attrs["read_as"])  # how the file was read (separator, encoding, amounts), as the upload says
+    return frame
 
 
 @app.command()

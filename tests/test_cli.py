@@ -52,6 +52,20 @@ def test_cli_ingest_and_the_second_writer(copied, churn_rows, tmp_path):
     ok = _cli("ingest", str(path), "--model", "churn", "--no-monitor", db=copied.db_path, models_dir=copied.models_dir)
     assert ok.returncode == 0, ok.stderr
     assert "Stored 50 predictions for Customer churn." in ok.stdout
+    # Excel's plain CSV on Windows, amounts as it shows them: the command says how it read the file
+    shown = (
+        churn_rows.drop(columns=["churn"])
+        .iloc[50:60]
+        .assign(monthly_charges=lambda f: f["monthly_charges"].map("${:,.2f}".format), contract="Mês a mês")
+    )
+    windows = tmp_path / "windows.csv"
+    windows.write_bytes(shown.to_csv(index=False).encode("cp1252"))
+    said = _cli(
+        "ingest", str(windows), "--model", "churn", "--no-monitor", db=copied.db_path, models_dir=copied.models_dir
+    )
+    assert said.returncode == 0, said.stderr
+    assert "Read as Windows-1252 text (Excel's plain 'CSV' on Windows), not UTF-8." in said.stdout
+    assert "`monthly_charges` ('$" in said.stdout and "Stored 10 predictions for Customer churn." in said.stdout
     holder = subprocess.Popen(
         [
             sys.executable,

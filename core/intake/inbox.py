@@ -134,7 +134,8 @@ def process_inbox(*, store: Store, settings: Settings, monitor: bool = True) -> 
                 moved.with_name(moved.name + ".error.txt").write_text(exc.user_message + "\n", encoding="utf-8")
                 items.append(InboxItem(spec.name, moved, False, exc.user_message))
                 continue
-            items.append(InboxItem(spec.name, _move(path, folder / "done", name=name), True, result.message))
+            said = f"{result.message} {frame.attrs['read_as']}" if frame.attrs.get("read_as") else result.message
+            items.append(InboxItem(spec.name, _move(path, folder / "done", name=name), True, said))
     touched = sorted({i.model for i in items if i.ok})
     if monitor and touched:
         refresh(store=store, settings=settings, models=touched, progress=quiet)
