@@ -20,6 +20,7 @@ from core.intake.dates import guess_times
 from core.intake.mapping import Mapping
 from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
+from core.intake.suggest import YES_VALUES
 from core.intake.suggest import Suggestion
 from core.intake.suggest import default_reference
 from core.intake.suggest import entity_noun
@@ -69,11 +70,9 @@ def _ids(frame: pd.DataFrame, guess: Suggestion) -> tuple[str | None, str, tuple
     return choice, "column", ()
 
 
-# the outcomes a model usually looks for, then "yes" and "true" in the languages of Europe's spreadsheets
-POSITIVE_HINTS = (
-    *("yes", "1", "true", "y", "late", "delayed", "churn", "fraud", "positive", "bad"),
-    *("ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero"),
-)
+# the outcomes a model usually looks for, then "yes" and "true" as spreadsheets write them (the same values
+# the proposed words treat as a bare yes)
+POSITIVE_HINTS = ("late", "delayed", "churn", "fraud", "positive", "bad", *YES_VALUES)
 
 
 def _positive(frame: pd.DataFrame, target: str | None) -> str | None:

@@ -291,15 +291,14 @@ def read_timestamps(
             zoned = _refuse_mixed_zones(text, column, source=source)
             order = decide_order(text, column=column, source=source, known=date_order)
             text = readable(text, order)
-        try:
-            if unit is None:
+            try:
                 # with offsets, utc=True: pandas refuses a column of several offsets otherwise
                 parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=zoned)
-        except (ValueError, OverflowError):
-            parsed = pd.Series(
-                [pd.to_datetime(v, errors="coerce", utc=True) for v in text], index=text.index, dtype=object
-            )
-            parsed = pd.to_datetime(parsed, errors="coerce", utc=True)
+            except (ValueError, OverflowError):
+                parsed = pd.Series(
+                    [pd.to_datetime(v, errors="coerce", utc=True) for v in text], index=text.index, dtype=object
+                )
+                parsed = pd.to_datetime(parsed, errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     bad = parsed.isna()

@@ -246,10 +246,7 @@ SEPARATOR_NAMES = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
 def _header(data: bytes, sep: str) -> list[str]:
-    # newline="": the csv module then reads \r, \r\n and \n line ends alike, as pandas does; only the first
-    # record is decoded
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    return next((line for line in csv.reader(text, delimiter=sep) if line), [])  # pandas skips blank lines too
+    return next((line for line in _first_lines(data, sep) if line), [])  # pandas skips blank lines too
 
 
 def _refuse_title(lines: Iterable[list], *, filename: str, where: str, first_number: int = 1) -> None:
@@ -259,12 +256,11 @@ def _refuse_title(lines: Iterable[list], *, filename: str, where: str, first_num
     first = next(lines, [])
     while first == [] and (line := next(lines, None)) is not None:  # blank lines before the names are skipped
         first, first_number = line, first_number + 1
-    # a cell of only punctuation (`,,` read with semicolons) is as empty as a blank one
-    filled = [str(c).strip() for c in first if c is not None and WORDY.search(str(c))]
+    filled = _filled(first)
     if len(filled) > 1:
         return
     for number, line in enumerate(itertools.islice(lines, 20), start=first_number + 1):
-        if sum(1 for c in line if c is not None and WORDY.search(str(c))) > 1:
+        if len(_filled(line)) > 1:
             title = f" ('{printable(filled[0])}')" if filled else ""
             raise DataError(
                 f"The file {filename} starts with a title or a note{title} above its column names, which begin on "
@@ -273,8 +269,16 @@ def _refuse_title(lines: Iterable[list], *, filename: str, where: str, first_num
 
 
 def _first_lines(data: bytes, sep: str) -> Iterator[list[str]]:
+    """The file's records, decoded only as far as they are read. newline="": the csv module then reads \r, \r\n
+    and \n line ends alike, as pandas does."""
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     yield from csv.reader(text, delimiter=sep)
+
+
+def _filled(line: list) -> list[str]:
+    """A line's cells holding a letter or digit: a cell of only punctuation (`,,` read with semicolons) is as
+    empty as a blank one."""
+    return [str(c).strip() for c in line if c is not None and WORDY.search(str(c))]
 
 
 def _separator(header: list[str]) -> str:

@@ -128,15 +128,16 @@ def _rewrite(
         return None
     if style is COMMA and not matches[filled].all():
         return None  # `12.5` beside `29,85`: which one is meant cannot be told, and the number check names it
-    plain = _plain(text[matches], style)
+    hits, hit_marked = text[matches], marked[matches]
+    plain = _plain(hits, style)
     # the example shown is the first that shows the most: a thousands separator, else anything but a zero
-    grouped = text[matches].str.contains(rf"\d{style.group}\d{{3}}", regex=True) & marked[matches]
-    telling = marked[matches] & (plain.str.strip("0.-") != "")
-    first = next((int(m.to_numpy().argmax()) for m in (grouped, telling, marked[matches]) if m.any()), 0)
-    before, after = str(text[matches].iloc[first]).strip(), str(plain.iloc[first])
+    grouped = hits.str.contains(rf"\d{style.group}\d{{3}}", regex=True) & hit_marked
+    telling = hit_marked & (plain.str.strip("0.-") != "")
+    first = next((int(m.to_numpy().argmax()) for m in (grouped, telling, hit_marked) if m.any()), 0)
+    before, after = str(hits.iloc[first]).strip(), str(plain.iloc[first])
     frame[column] = text.mask(matches, plain)
-    symbols = text[matches].str.contains(rf"{_SYM}|%|\(", regex=True).any()
-    commas = style is COMMA and text[matches].str.contains(r"\d,\d", regex=True).any()
+    symbols = hits.str.contains(rf"{_SYM}|%|\(", regex=True).any()
+    commas = style is COMMA and hits.str.contains(r"\d,\d", regex=True).any()
     return Rewritten(
         column=str(column), before=before, after=after, decimal_comma=style is COMMA and not symbols, commas=commas
     )

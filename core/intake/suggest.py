@@ -95,9 +95,13 @@ def _can_identify(series: pd.Series) -> bool:
     return not (numbers.notna().all() and (numbers % 1 != 0).any())
 
 
+def _bare_name(name: str) -> str:
+    """`is_fraud` -> `fraud`, `has_converted` -> `converted`."""
+    return name.lower().removeprefix("is_").removeprefix("has_").removeprefix("was_")
+
+
 def _names_outcome(name: str) -> bool:
-    bare = name.removeprefix("is_").removeprefix("has_").removeprefix("was_")
-    return name in TARGET_HINTS or bare in OUTCOME_WORDS
+    return name in TARGET_HINTS or _bare_name(name) in OUTCOME_WORDS
 
 
 YES_VALUES = ("yes", "1", "true", "y", "ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero", "t")
@@ -123,7 +127,7 @@ def entity_noun(id_column: str | None) -> str:
 def positive_words(*, target: str, value: str, entity: str) -> str:
     """What the model looks for, in plural, for KPI and alert titles: `churned` = TRUE -> `churned customers`,
     `is_fraud` = 1 -> `cases marked fraud`, `status` = late -> `late flights`."""
-    name = target.lower().removeprefix("is_").removeprefix("has_").removeprefix("was_").replace("_", " ").strip()
+    name = _bare_name(target).replace("_", " ").strip()
     if value.strip().lower() in YES_VALUES and name.replace(" ", "").isalpha():
         if name in VERBS:
             return f"{entity}s {who_or_that(entity)} {name}"
