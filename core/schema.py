@@ -107,7 +107,7 @@ class BusinessConfig(BaseModel):
     """The positive outcome as a plural phrase ("customers who leave", "late flights")."""
     negative: str = Field(default="", max_length=40)
     """The other outcome as an adjective ("on-time"), for the headline share of a cost-per-event model
-    ("On-time share"); empty: "Share not among the {positive}"."""
+    ("On-time share"); empty: worded from `positive` ("Share of flights not late", `core.wording.share_without`)."""
     target_noun: str = "value"
     """What a regression predicts ("room price", "daily rentals")."""
     target_unit: Literal["money", "count", "rate", "score"] = "money"

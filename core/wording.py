@@ -124,3 +124,37 @@ PEOPLE = {
 def who_or_that(entity: str) -> str:
     """`who` for people (`customers who`), `that` for things (`flights that`)."""
     return "who" if entity.lower().strip() in PEOPLE else "that"
+
+
+OUTCOME_VERBS = (
+    "churn",
+    "convert",
+    "default",
+    "cancel",
+    "leave",
+    "buy",
+    "purchase",
+    "click",
+    "respond",
+    "return",
+    "renew",
+)
+"""Outcome names that are what the row does, in their plain form: `churn` = Yes -> `customers who churn`."""
+
+
+def share_without(*, entity: str, positive: str) -> str:
+    """The headline share of rows without the outcome, when no word for the other outcome was given:
+    `late flights` -> "Share of flights not late", `customers who churn` -> "Share of customers who do not
+    churn", anything else -> "Share of payments not among the fraudulent payments"."""
+    things = f"{entity}s"
+    words = positive.split()
+    if words[1:] == [things] and words[0].isalpha():
+        return f"Share of {things} not {words[0]}"
+    if positive.startswith(f"{things} marked "):
+        return f"Share of {things} not {positive.removeprefix(f'{things} ')}"
+    for link in ("who", "that"):
+        verb = positive.removeprefix(f"{things} {link} ")
+        # only a verb known to be in its plain form: "who left" would read "who do not left"
+        if verb != positive and verb in OUTCOME_VERBS:
+            return f"Share of {things} {link} do not {verb}"
+    return f"Share of {things} not among the {positive}"

@@ -11,6 +11,7 @@ from core.schema import ModelSpec
 from core.wording import format_value
 from core.wording import money
 from core.wording import plural
+from core.wording import share_without
 from core.wording import upper_first
 
 
@@ -25,7 +26,9 @@ class CostPerEvent(BusinessKind):
     def kpis(self, spec: ModelSpec) -> list[KPI]:
         b = spec.business
         # worded from the model's own outcome: a founder's yes/no model is not about flights
-        share = f"{upper_first(b.negative)} share" if b.negative else f"Share not among the {b.positive}"
+        share = share_without(entity=b.entity, positive=b.positive)
+        if b.negative:
+            share = f"{upper_first(b.negative)} share"
         return [
             KPI(
                 "on_time_share",

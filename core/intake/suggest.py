@@ -25,6 +25,7 @@ from core.intake.dates import unix_unit
 from core.intake.privacy import PersonalColumn
 from core.intake.privacy import personal_columns
 from core.metrics import roc_auc_binary
+from core.wording import OUTCOME_VERBS
 from core.wording import who_or_that
 
 ID_HINTS = ("id", "key", "uuid", "code", "number", "no", "ref")
@@ -106,8 +107,6 @@ def _names_outcome(name: str) -> bool:
 
 YES_VALUES = ("yes", "1", "true", "y", "ja", "oui", "si", "sí", "sim", "wahr", "vrai", "verdadero", "t")
 """Values that say only "yes": the words for what the model looks for come from the target's name instead."""
-VERBS = ("churn", "convert", "default", "cancel", "leave", "buy", "purchase", "click", "respond", "return", "renew")
-"""Outcome names that are what the row does: `churn` = Yes -> `customers who churn`."""
 ID_SUFFIXES = ("_id", "_key", "_no", "_number", "_code", "_ref", "_uuid", "id")
 
 
@@ -129,7 +128,7 @@ def positive_words(*, target: str, value: str, entity: str) -> str:
     `is_fraud` = 1 -> `cases marked fraud`, `status` = late -> `late flights`."""
     name = _bare_name(target).replace("_", " ").strip()
     if value.strip().lower() in YES_VALUES and name.replace(" ", "").isalpha():
-        if name in VERBS:
+        if name in OUTCOME_VERBS:
             return f"{entity}s {who_or_that(entity)} {name}"
         return f"{name} {entity}s" if name.endswith("ed") else f"{entity}s marked {name}"
     if value.strip().replace(" ", "").isalpha():

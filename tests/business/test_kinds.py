@@ -143,5 +143,5 @@ def test_a_founders_own_model_is_not_worded_as_the_demo(kind):
         assert demo_word not in text, (demo_word, text)
     if kind == "cost_per_event":
         titles = [k.label for k in kind_for(spec).kpis(spec)]
-        assert titles[0] == "Share not among the fraudulent payments" and "Cost of fraudulent payments" in titles
+        assert titles[0] == "Share of payments not fraudulent" and "Cost of fraudulent payments" in titles
         assert kind_for(FLIGHTS.spec).kpis(FLIGHTS.spec)[0].label == "On-time share"  # the demo keeps its words
