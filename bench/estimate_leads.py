@@ -20,7 +20,13 @@ before each window began), it prints:
      (the same evidence and weights as "recal");
    - "within": Platt with one intercept per past window and one shared slope, fitted on the same evidence,
      the window's intercept the evidence-weighted mean of theirs. A pooled fit over windows whose base rates
-     differ flattens the slope (week-level shocks look like noise in the score); this one does not.
+     differ flattens the slope (week-level shocks look like noise in the score); this one does not;
+   - with `--pape` (slow: two classifier fits per window and variant), NannyML's PAPE: Platt fitted on labelled
+     pool rows weighted by their density ratio to the window, from a gradient-boosted classifier that tells
+     the pool's rows from the window's by the model's inputs (two folds, ratio clipped at 50). The pool is the
+     validation rows ("pape_val"), or those and the answered rows of the 16 windows before ("pape_pool"),
+     the latter also with the recalibration's age weights ("pape_aged"). Their mean effective sample size
+     is printed as 1b.
 2. A decomposition of CBPE's F1 error: F1 = 2 * flagged * precision / (flagged + positive rate), with the
    flagged share known; CBPE's F1 recomputed with the realised precision, or the realised positive
    rate, put in place of its own.
@@ -34,8 +40,11 @@ before each window began), it prints:
    recal's F1, the flagged share, the mean score and the mean flagged score), fitted on every *other*
    window's realised F1 (past and future), and fitted online on the windows before (from the 9th on).
    If no such correction beats CBPE's own F1, no label-free figure of the window carries what it misses.
+6. Lag correction: CBPE minus a share k of its own error on the window before, measured on that window's
+   rows whose outcomes were known by this window's start (flights: a day's delay; churn's month-long delay
+   leaves none). It wins only if CBPE's errors persist from one window to the next (the autocorrelation).
 
-Exit status is 0. Results are in bench/RESULTS.md (sessions 11 and 13).
+Exit status is 0. Results are in bench/RESULTS.md (sessions 11, 13 and 15).
 """
 
 from __future__ import annotations
@@ -60,6 +69,7 @@ from scipy.optimize import minimize  # noqa: E402
 from bench.estimate import demo_store  # noqa: E402
 from bench.estimate import realised_of  # noqa: E402
 from core.monitoring.cbpe import expected_metrics  # noqa: E402
+from core.monitoring.cbpe import fit_calibrator  # noqa: E402
 from core.monitoring.estimate import ESTIMATED  # noqa: E402
 from core.monitoring.estimate import Estimator  # noqa: E402
 from core.monitoring.runner import calibration_rows  # noqa: E402
@@ -75,7 +85,9 @@ CASES = {
     "flights by month": ("flights", "month"),
     "churn by month": ("churn", None),
 }
-KINDS = ("cbpe", "recal", "ours", "features", "tpr_hybrid", "intercept", "within")
+BASE_KINDS = ("cbpe", "recal", "ours", "features", "tpr_hybrid", "intercept", "within")
+PAPE_KINDS = ("pape_val", "pape_pool", "pape_aged")
+LAG_SHARES = (0.25, 0.5, 0.75, 1.0)
 RIDGE = 1.0
 ONLINE_WINDOWS = 8
 
@@ -205,7 +217,76 @@ def within_estimate(est: Estimator, window, frame: pd.DataFrame, recent: pd.Data
     return expected_metrics(score, q, threshold=threshold)
 
 
-def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
+def _domain_columns(est: Estimator) -> tuple[list[str], list[str]]:
+    """The model's inputs in the validation rows: numbers, and the rest (categories)."""
+    inputs = [c for c in est.validation.columns if not c.startswith("_")]
+    numeric = [c for c in inputs if pd.api.types.is_numeric_dtype(est.validation[c])]
+    return numeric, [c for c in inputs if c not in numeric]
+
+
+def density_ratio(est: Estimator, pool: pd.DataFrame, frame: pd.DataFrame, seed: int = 0) -> np.ndarray:
+    """How much more like the window than like the pool each pool row looks, from the inputs alone.
+
+    A classifier tells the pool's rows from the window's; a pool row's odds of being a window row, scaled by
+    the two sizes, is its importance weight (NannyML's PAPE). Two folds, so a pool row's weight comes from a
+    classifier that did not see it; clipped at 50 so a few rows cannot carry the fit."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    numeric, categorical = _domain_columns(est)
+    both = pd.concat([pool[numeric + categorical], frame[numeric + categorical]], ignore_index=True)
+    cols = [both[c].to_numpy(float) for c in numeric]
+    for c in categorical:
+        codes, _ = pd.factorize(both[c].astype("string"), sort=True)
+        cols.append(np.where(codes < 0, np.nan, np.minimum(codes, 250)).astype(float))
+    x = np.column_stack(cols)
+    is_window = np.r_[np.zeros(len(pool)), np.ones(len(frame))]
+    fold = np.random.default_rng(seed).integers(0, 2, len(x))
+    odds = np.zeros(len(pool))
+    for k in (0, 1):
+        clf = HistGradientBoostingClassifier(
+            max_iter=100,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            min_samples_leaf=100,
+            categorical_features=[False] * len(numeric) + [True] * len(categorical),
+            random_state=seed,
+        )
+        train = fold != k
+        clf.fit(x[train], is_window[train])
+        target = fold[: len(pool)] == k
+        p = np.clip(clf.predict_proba(x[: len(pool)][target])[:, 1], 1e-4, 1 - 1e-4)
+        odds[target] = p / (1 - p)
+    ratio = odds * len(pool) / len(frame)
+    return np.clip(ratio, 0, 50)
+
+
+def pape_estimate(
+    est: Estimator, window, frame: pd.DataFrame, past: list[pd.DataFrame], threshold: float, *, recent: bool, aged: bool
+) -> dict[str, float]:
+    """Platt fitted on labelled pool rows weighted by their density ratio to the window (PAPE).
+
+    The pool is the validation rows, with `recent` also the answered rows of the windows before (known by the
+    window's start); with `aged` the ratio is multiplied by the recalibration's age weights."""
+    start = pd.Timestamp(window.start)
+    length = next_start(start, est.window_size) - start
+    val = est.validation[est.validation["_label"].notna()]
+    known = [p[p["_label"].notna() & (pd.to_datetime(p["_label_ts"]) <= start)] for p in past] if recent else []
+    pool = pd.concat([*known, val], ignore_index=True)
+    w = density_ratio(est, pool, frame)
+    if aged:
+        n_recent = len(pool) - len(val)
+        age = ((start - pd.to_datetime(pool["_ts"])) / length).to_numpy(float, copy=True)
+        age[n_recent:] = (start - pd.to_datetime(val["_ts"]).max()) / length
+        w = w * 0.5 ** (age / est.thresholds.estimate_half_life_windows)
+    cal = fit_calibrator(pool["_probability"].to_numpy(float), pool["_label"].to_numpy(float), source="pape", weights=w)
+    score = frame["_probability"].to_numpy(float)
+    q = cal(score) if cal is not None else est.base(score)
+    out = expected_metrics(score, q, threshold=threshold)
+    out["ess"] = float(w.sum() ** 2 / np.sum(w**2)) if w.sum() > 0 else 0.0
+    return out
+
+
+def windows_of(store: Store, name: str, size: str | None, *, pape: bool = False) -> pd.DataFrame:
     """One row per labelled window: the realised metrics, every estimate, and F1's parts."""
     th = Thresholds()
     base = store.get_spec(name)
@@ -237,7 +318,28 @@ def windows_of(store: Store, name: str, size: str | None) -> pd.DataFrame:
             "intercept": intercept_estimate(est, window, frame, recent, t),
             "within": within_estimate(est, window, frame, recent, t),
         }
+        if pape:
+            guesses["pape_val"] = pape_estimate(est, window, frame, past, t, recent=False, aged=False)
+            guesses["pape_pool"] = pape_estimate(est, window, frame, past, t, recent=True, aged=False)
+            guesses["pape_aged"] = pape_estimate(est, window, frame, past, t, recent=True, aged=True)
         row = {"window": pd.Timestamp(fp.window_start)}
+        start_ts = pd.Timestamp(window.start)
+        for kind in PAPE_KINDS if pape else ():
+            row[("ess", kind)] = guesses[kind].pop("ess")
+        # CBPE's error on the window before, measured on its rows whose outcomes were known by this window's start
+        before = past[-1] if past else None
+        known = (
+            None
+            if before is None
+            else before[before["_label"].notna() & (pd.to_datetime(before["_label_ts"]) <= start_ts)]
+        )
+        if known is not None and len(known) >= th.min_labels and est.base is not None:
+            ks = known["_probability"].to_numpy(float)
+            lag = expected_metrics(ks, est.base(ks), threshold=t)
+            lag_real = realised_of(known, t)
+            for m in ESTIMATED:
+                row[(m, "lag_error")] = lag[m] - lag_real[m]
+                row[(m, "lag_real")] = lag_real[m]
         for m in ESTIMATED:
             row[(m, "real")] = real[m]
             for kind, values in guesses.items():
@@ -330,17 +432,23 @@ def corrections(frame: pd.DataFrame, columns: list[tuple[str, str]]) -> tuple[fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, default=None, help="a demo store seeded with monitor=True")
+    parser.add_argument("--pape", action="store_true", help="also the density-ratio estimates (slow: 2 fits a window)")
     args = parser.parse_args()
     print("ModelPulse bench/estimate_leads.py")
     with tempfile.TemporaryDirectory(prefix="mp-bench-leads-") as tmp:
         with Store.open(demo_store(args.store, Path(tmp)), read_only=True) as store:
-            cases = {label: windows_of(store, *source) for label, source in CASES.items()}
+            cases = {label: windows_of(store, *source, pape=args.pape) for label, source in CASES.items()}
+    kinds = BASE_KINDS + (PAPE_KINDS if args.pape else ())
     print("\n1. MAE against the realised value (outcomes known only before each window began)")
-    print(f"{'case':17} {'metric':8} {'win':>3} " + " ".join(f"{k:>10}" for k in KINDS))
+    print(f"{'case':17} {'metric':8} {'win':>3} " + " ".join(f"{k:>10}" for k in kinds))
     for label, frame in cases.items():
         for m in ESTIMATED:
-            mae = [float((frame[(m, k)] - frame[(m, "real")]).abs().mean()) for k in KINDS]
+            mae = [float((frame[(m, k)] - frame[(m, "real")]).abs().mean()) for k in kinds]
             print(f"{label:17} {m:8} {len(frame):>3} " + " ".join(f"{v:>10.4f}" for v in mae))
+    print("\n1b. PAPE's effective sample size (mean over windows; the pool's rows weighted by their density ratio)")
+    for label, frame in cases.items() if args.pape else ():
+        shown = " | ".join(f"{k} {frame[('ess', k)].mean():,.0f}" for k in ("pape_val", "pape_pool", "pape_aged"))
+        print(f"{label:17} {shown}")
     print("\n2. CBPE's F1 error taken apart (MAE; F1 = 2 * flagged * precision / (flagged + positive rate))")
     for label, frame in cases.items():
         real = frame[("f1", "real")]
@@ -381,6 +489,25 @@ def main() -> int:
         for name, columns in LOO_SIGNALS.items():
             loo, ahead, late = corrections(frame, columns)
             print(f"{label:17} {name:22} {cbpe:>7.4f} {loo:>13.4f} {ahead:>7.4f} {late:>13.4f}")
+    print("\n6. CBPE corrected by a share of its own error on the window before (outcomes known by the start), MAE")
+    print(
+        f"{'case':17} {'metric':8} {'win':>3} {'CBPE':>7} {'ours':>7} {'last real':>9} {'autocorr':>8} "
+        + " ".join(f"{f'k={k}':>7}" for k in LAG_SHARES)
+    )
+    for label, frame in cases.items():
+        for m in ESTIMATED:
+            if (m, "lag_error") not in frame:
+                continue
+            f = frame[frame[(m, "lag_error")].notna()]
+            real = f[(m, "real")]
+            err = (f[(m, "cbpe")] - real).to_numpy(float)
+            lag = f[(m, "lag_error")].to_numpy(float)
+            auto = float(np.corrcoef(err, lag)[0, 1])
+            shown = " ".join(f"{np.abs(err - k * lag).mean():>7.4f}" for k in LAG_SHARES)
+            print(
+                f"{label:17} {m:8} {len(f):>3} {np.abs(err).mean():>7.4f} {(f[(m, 'ours')] - real).abs().mean():>7.4f}"
+                f" {(f[(m, 'lag_real')] - real).abs().mean():>9.4f} {auto:>+8.2f} {shown}"
+            )
     return 0
 
 
