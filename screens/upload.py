@@ -13,6 +13,7 @@ from core.intake.batches import list_batches
 from core.intake.batches import remove_batch
 from core.intake.create import create_external_model
 from core.intake.create import create_trained_model
+from core.intake.files import ACCEPTED
 from core.intake.files import read_table
 from core.intake.suggest import suggest_mapping
 from core.intake.traffic import log_labels
@@ -33,11 +34,14 @@ from ui.state import settings
 from ui.state import store as open_store
 from ui.state import who
 
+FILE_TYPES = [suffix.lstrip(".") for suffix in ACCEPTED]
+
 guard()
 st.title("Bring your own data")
 cfg = settings()
 st.caption(
-    f"CSV (UTF-8), Excel (.xlsx) or Parquet, up to {cfg.max_upload_mb} MB. One row per prediction: a time, an id, "
+    f"CSV, Excel (.xlsx), Parquet or JSON, also packed as .gz or .zip, up to {cfg.max_upload_mb} MB. One row per "
+    "prediction: a time, an id, "
     "the inputs, and the real outcome if you have it. Nothing leaves this server."
 )
 
@@ -58,7 +62,7 @@ def _monitor(name: str, status) -> None:
 new_tab, more_tab, imports_tab = st.tabs(["New model", "More data for a model", "Imports (take one back)"])
 
 with new_tab:
-    uploaded = st.file_uploader("Your file", type=["csv", "xlsx", "parquet"], key="new_file")
+    uploaded = st.file_uploader("Your file", type=FILE_TYPES, key="new_file")
     if uploaded is None:
         st.info("Upload a file to start. ModelPulse guesses what each column is; you confirm or change it.")
     else:
@@ -158,7 +162,7 @@ with more_tab:
                 )
                 + ", in every file, before anything is stored."
             )
-        more = st.file_uploader("File", type=["csv", "xlsx", "parquet"], key=f"more-{model}-{kind}")
+        more = st.file_uploader("File", type=FILE_TYPES, key=f"more-{model}-{kind}")
         if more is not None and st.button("Import", type="primary"):
             frame = _read(more)
             if frame is not None:

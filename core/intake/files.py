@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gzip
 import io
 import itertools
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,7 @@ from core.intake.checks import printable
 from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
 from core.intake.encoding import as_utf8
+from core.intake.json_records import json_as_csv
 from core.intake.numbers import read_numbers
 
 MAX_ROWS = 1_000_000
@@ -111,24 +114,7 @@ def read_table(
     _check_size(len(data), filename, max_mb)
     if not data[: 1 << 16].strip() and not data.strip():  # the whole file is copied only when it starts blank
         raise DataError(f"The file {filename} is empty.")
-    suffix = Path(filename).suffix.lower()
-    if suffix == ".parquet":
-        frame = _read_parquet(data, filename, max_rows)
-    elif suffix == ".xlsx":
-        frame = _read_xlsx(data, filename, max_rows)
-    elif suffix in (".xls", ".xlsm", ".xlsb", ".ods", ".numbers"):
-        raise DataError(
-            f"The file {filename} is a spreadsheet ModelPulse cannot read: save it as an Excel workbook (.xlsx) or as "
-            "CSV UTF-8 and upload it again."
-        )
-    elif suffix in (".csv", ".txt"):
-        if max_rows is not None:
-            # every row ends a line (a quoted cell may hold more line breaks, so this is "about")
-            breaks = data.count(b"\n") or data.count(b"\r")
-            _check_rows(breaks - 1 + (not data.endswith((b"\n", b"\r"))), filename, max_rows, about=True)
-        frame = _read_csv(data, filename)
-    else:
-        raise DataError(f"The file {filename} must be a .csv, .xlsx or .parquet file.")
+    frame = _read_as_named(data, Path(filename).name, filename, max_rows)
     if frame.empty:
         raise DataError(f"The file {filename} has a header but no rows.")
     read_as = frame.attrs.get("read_as")
@@ -140,6 +126,141 @@ def read_table(
     if read_as:
         frame.attrs["read_as"] = read_as  # how the file was read, for the upload page to say
     return frame
+
+
+def _read_csv_counted(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    if max_rows is not None:
+        # every row ends a line (a quoted cell may hold more line breaks, so this is "about")
+        breaks = data.count(b"\n") or data.count(b"\r")
+        _check_rows(breaks - 1 + (not data.endswith((b"\n", b"\r"))), filename, max_rows, about=True)
+    return _read_csv(data, filename)
+
+
+def _read_json(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    """JSON records, written out as CSV text and read by the CSV reader (as a workbook is)."""
+    text, note = json_as_csv(data, filename, max_rows)
+    frame = _read_csv(text, filename)
+    said = frame.attrs.get("read_as")
+    if note:
+        frame.attrs["read_as"] = f"{note} {said}" if said else note
+    return frame
+
+
+def _refuse_old_spreadsheet(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    raise DataError(
+        f"The file {filename} is a spreadsheet ModelPulse cannot read: save it as an Excel workbook (.xlsx) or as "
+        "CSV UTF-8 and upload it again."
+    )
+
+
+def _read_gzip(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    """A gzip-compressed table (`orders.csv.gz`, as database and warehouse exports write them), read as the file
+    inside it, which is named by the name without `.gz`."""
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
+        try:
+            inner = packed.read(_unpack_limit(len(data)) + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(
+                f"The file {filename} is not a readable gzip file; compress it again, or send it unpacked."
+            ) from exc
+    _check_unpacked(len(inner), len(data), filename)
+    return _read_as_named(inner, Path(filename).stem, filename, max_rows, packed=True)
+
+
+def _read_zip(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    """A zip archive holding one table (what "download as zip" gives), read as that file; the folders and the
+    hidden files a Mac adds are not counted."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not _mac_extra(m.filename)]
+            if len(members) != 1:
+                shown = ", ".join(printable(m.filename) for m in members[:5]) + (", ..." if len(members) > 5 else "")
+                raise DataError(
+                    f"The file {filename} holds {len(members)} files{f' ({shown})' if members else ''}; a zip file "
+                    "must hold exactly one table. Send each file on its own."
+                )
+            member = members[0]
+            _check_unpacked(member.file_size, len(data), filename)
+            with archive.open(member) as inner_file:
+                inner = inner_file.read(_unpack_limit(len(data)) + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
+        raise DataError(
+            f"The file {filename} is not a readable zip file; zip it again, or send the table unzipped."
+        ) from exc
+    _check_unpacked(len(inner), len(data), filename)
+    return _read_as_named(inner, Path(member.filename).name, filename, max_rows, packed=True)
+
+
+def _mac_extra(name: str) -> bool:
+    """The folder and hidden files macOS adds to every zip it makes."""
+    return name.startswith("__MACOSX/") or Path(name).name.startswith(".")
+
+
+def _unpack_limit(packed: int) -> int:
+    return PACKED_EXPANSION * packed + 10_000_000
+
+
+def _check_unpacked(size: int, packed: int, filename: str) -> None:
+    if size > _unpack_limit(packed):
+        raise DataError(
+            f"The file {filename} unpacks to more than {_size_text(_unpack_limit(packed))} from "
+            f"{_size_text(packed)}, far more than a table packs to; send the table unpacked."
+        )
+
+
+def _size_text(size: int) -> str:
+    """`40 KB`, `1.2 MB`, `120 MB`."""
+    if size < 1_000_000:
+        return f"{max(size / 1000, 1):,.0f} KB"
+    return f"{size / 1e6:,.1f} MB" if size < 10_000_000 else f"{size / 1e6:,.0f} MB"
+
+
+READERS = {
+    ".csv": _read_csv_counted,
+    ".txt": _read_csv_counted,
+    ".tsv": _read_csv_counted,
+    ".tab": _read_csv_counted,
+    ".xlsx": lambda data, filename, max_rows: _read_xlsx(data, filename, max_rows),
+    ".parquet": lambda data, filename, max_rows: _read_parquet(data, filename, max_rows),
+    ".json": lambda data, filename, max_rows: _read_json(data, filename, max_rows),
+    ".jsonl": lambda data, filename, max_rows: _read_json(data, filename, max_rows),
+    ".ndjson": lambda data, filename, max_rows: _read_json(data, filename, max_rows),
+    ".xls": _refuse_old_spreadsheet,
+    ".xlsm": _refuse_old_spreadsheet,
+    ".xlsb": _refuse_old_spreadsheet,
+    ".ods": _refuse_old_spreadsheet,
+    ".numbers": _refuse_old_spreadsheet,
+}
+"""How each kind of file is read, by its name's ending."""
+PACKERS = {".gz": _read_gzip, ".zip": _read_zip}
+"""Compressed files, read as the one table inside."""
+ACCEPTED = (".csv", ".tsv", ".xlsx", ".parquet", ".json", ".jsonl", ".ndjson", ".gz", ".zip")
+"""The endings an upload or the inbox takes (the rest of READERS only say why not)."""
+PACKED_EXPANSION = 100
+"""How many times its own size a gzip or zip file may unpack to (CSV text packs 5-20x; a zip bomb thousands)."""
+
+
+def _read_as_named(
+    data: bytes, inner_name: str, filename: str, max_rows: int | None, *, packed: bool = False
+) -> pd.DataFrame:
+    """Read `data` by the ending of `inner_name` (the file itself, or the file inside a packed one); every message
+    names `filename`, the file the founder sent."""
+    suffix = Path(inner_name).suffix.lower()
+    reader = READERS.get(suffix) or (None if packed else PACKERS.get(suffix))
+    if reader is None and packed and not suffix:
+        raise DataError(
+            f"The file {filename} is packed, but no name says what is inside it; name it after the table it holds, "
+            "as in `orders.csv.gz`."
+        )
+    if reader is None:
+        inside = f" holds {printable(inner_name)}, but it" if packed else ""
+        raise DataError(
+            f"The file {filename}{inside} must be a .csv, .tsv, .xlsx, .parquet or .json file (or one of them packed "
+            "as .gz or .zip)."
+        )
+    if packed and not data.strip():
+        raise DataError(f"The file {filename} is empty.")
+    return reader(data, filename, max_rows)
 
 
 XLSX_EXPANSION = 40

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import ModelPulseError
+from core.intake.files import ACCEPTED
 from core.intake.files import read_table
 from core.intake.traffic import log_labels
 from core.intake.traffic import log_predictions
@@ -39,7 +40,6 @@ from core.progress import quiet
 from core.refresh import refresh
 from core.store import Store
 
-SUFFIXES = (".csv", ".xlsx", ".parquet")
 SETTLE_SECONDS = 2.0
 WORKING = ".working"
 CLAIM_SECONDS = 900.0
@@ -57,7 +57,7 @@ class InboxItem:
 
 
 def _ready(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in SUFFIXES and time.time() - path.stat().st_mtime >= SETTLE_SECONDS
+    return path.is_file() and path.suffix.lower() in ACCEPTED and time.time() - path.stat().st_mtime >= SETTLE_SECONDS
 
 
 def _batch_id(model: str, path: Path, name: str) -> str:

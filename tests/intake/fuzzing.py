@@ -2,7 +2,8 @@
 
 A drawn file starts from real churn rows (so some files are accepted and reach the store) and then
 gets odd values in some cells, odd or extra columns, and one of several ways to be written: CSV with
-other quoting, line endings, a BOM or another separator; Parquet with typed columns; random bytes; a
+other quoting, line endings, a BOM or another separator; Parquet with typed columns; JSON records or JSON
+lines (repeated names repeated in the record); any of them sometimes packed as .gz or .zip; random bytes; a
 truncated or corrupted copy. The invariants: only a `ModelPulseError` with one plain line escapes, a
 refused file changes no stored row, and whatever is accepted can be monitored and shown.
 """
@@ -10,11 +11,13 @@ refused file changes no stored row, and whatever is accepted can be monitored an
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import itertools
 import json
 import os
+import zipfile
 from collections import Counter
 from collections import defaultdict
 from pathlib import Path
@@ -117,10 +120,12 @@ def _typed(values: pd.Series) -> pd.Series:
 @st.composite
 def written(draw, frame: pd.DataFrame) -> tuple[bytes, str]:
     """The bytes of a file holding `frame`, and its name: CSV or Parquet written one of several ways."""
-    how = draw(st.sampled_from(["csv"] * 5 + ["parquet"] * 3 + ["bytes", "corrupt"]))
+    how = draw(st.sampled_from(["csv"] * 5 + ["parquet"] * 3 + ["json"] * 2 + ["bytes", "corrupt"]))
     if how == "bytes":
-        return draw(st.binary(max_size=300)), draw(st.sampled_from(["x.csv", "x.parquet", "x.txt"]))
-    if how in ("csv", "corrupt"):
+        return draw(st.binary(max_size=300)), draw(st.sampled_from(["x.csv", "x.parquet", "x.txt", "x.json", "x.gz"]))
+    if how == "json":
+        data, name = _as_json(draw, frame)
+    elif how in ("csv", "corrupt"):
         out = io.StringIO(newline="")
         quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC]))
         delimiter = draw(st.sampled_from([","] * 6 + [";", "\t"]))
@@ -146,10 +151,44 @@ def written(draw, frame: pd.DataFrame) -> tuple[bytes, str]:
         buffer = io.BytesIO()
         pq.write_table(table, buffer)
         data, name = buffer.getvalue(), "upload.parquet"
+    if draw(st.integers(0, 5)) == 0:  # packed, as a warehouse export or a "download as zip"
+        if draw(st.booleans()):
+            data, name = gzip.compress(data), f"{name}.gz"
+        else:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                archive.writestr(name, data)
+            data, name = buffer.getvalue(), "upload.zip"
     if how == "corrupt" and data:
         at = draw(st.integers(0, len(data) - 1))
         data = data[:at] + draw(st.binary(min_size=0, max_size=8)) + data[at + draw(st.integers(0, 16)) :]
     return data, name
+
+
+def _as_json(draw, frame: pd.DataFrame) -> tuple[bytes, str]:
+    """`frame` as JSON records or JSON lines, written by hand so that a name the frame repeats is repeated in the
+    record (as a careless exporter would), cells that read as numbers as JSON numbers, empty cells as null."""
+
+    def value(v) -> str:
+        if v is None or (isinstance(v, float) and v != v):
+            return "null"
+        text = str(v)
+        if draw(st.booleans()):
+            try:
+                number = float(text)
+            except ValueError:
+                return json.dumps(text)
+            return json.dumps(int(number) if number.is_integer() and abs(number) < 1e15 else number)
+        return json.dumps(text)
+
+    names = [json.dumps(str(c)) for c in frame.columns]
+    records = [
+        "{" + ", ".join(f"{n}: {value(v)}" for n, v in zip(names, row, strict=True)) + "}"
+        for row in frame.itertuples(index=False)
+    ]
+    if draw(st.booleans()):
+        return ("[" + ",\n".join(records) + "]").encode("utf-8"), "upload.json"
+    return "\n".join(records).encode("utf-8"), "upload.jsonl"
 
 
 def snapshot(store: Store) -> tuple:
