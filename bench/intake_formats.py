@@ -17,7 +17,12 @@ Run from the repository root:
    costs). Median of 3 in this process; the ratio is ours / peer. The US file's numbers must equal the plain
    file's.
 
-`--only 3` runs one section. Exit status 0. Results are in bench/RESULTS.md (session 13).
+4. JSON and packed files: `--json-rows` real churn rows as JSON lines, as a JSON list of records, as gzipped JSON
+   lines and as gzipped CSV, each read by `read_table` and by its peer, pandas' own reader of the same file
+   (`read_json(lines=...)`, `read_csv` of the .gz), each in a fresh process: wall time and peak RSS above the
+   imports. The ratio is ours / peer. Every file must give the plain CSV's rows.
+
+`--only 3` runs one section. Exit status 0. Results are in bench/RESULTS.md (sessions 13, 14 and 15).
 """
 
 from __future__ import annotations
@@ -148,15 +153,87 @@ def numbers(n: int) -> None:
     print("US export numbers equal the plain file's; the totals row left out; accents read from Windows-1252")
 
 
+PEER = """
+import re, sys, time
+import pandas as pd
+def peak():
+    return int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
+base = peak()
+t0 = time.perf_counter()
+path = {path!r}
+if ".json" in path:
+    frame = pd.read_json(path, lines=path.endswith((".jsonl", ".jsonl.gz")), dtype=False)
+else:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+print(time.perf_counter() - t0, peak() - base, len(frame))
+"""
+
+
+def _fresh(code: str) -> tuple[float, float, int]:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    seconds, mb, n = out.split()
+    return float(seconds), float(mb), int(n)
+
+
+def packed(n: int) -> None:
+    import gzip
+    import json
+
+    from core.config import REPO_ROOT
+    from core.demo.datasets import CHURN
+    from core.intake.files import read_table
+
+    churn = CHURN.load(REPO_ROOT / "data")
+    rows = pd.concat([churn] * (n // len(churn) + 1), ignore_index=True).head(n)
+    rows["customer_id"] = [f"C{i:07d}" for i in range(n)]
+    text = rows.assign(signed_up_at=rows["signed_up_at"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    records = [
+        {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in text.to_dict("records")
+    ]
+    lines = "\n".join(json.dumps(r) for r in records).encode()
+    plain = text.to_csv(index=False).encode()
+    print(f"\n4. {n:,} churn rows x {rows.shape[1]} columns, each read in a fresh process")
+    print(f"{'file':16} {'MB':>6} {'ours s':>7} {'peer s':>7} {'ratio':>6} {'ours MB':>8} {'peer MB':>8} {'ratio':>6}")
+    with tempfile.TemporaryDirectory(prefix="mp-bench-packed-") as tmp:
+        files = {
+            "rows.csv": plain,
+            "rows.jsonl": lines,
+            "rows.json": b"[" + lines.replace(b"\n", b",\n") + b"]",
+            "rows.jsonl.gz": gzip.compress(lines, compresslevel=6),
+            "rows.csv.gz": gzip.compress(plain, compresslevel=6),
+        }
+        expected = read_table(plain, name="rows.csv", max_mb=2000, max_rows=2_000_000)
+        for name, data in files.items():
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            mine = _fresh(READ.format(repo=str(REPO), path=str(path)).replace("max_mb=200", "max_mb=2000"))
+            peer = _fresh(PEER.format(path=str(path)))
+            assert mine[2] == n and peer[2] == n, (name, mine, peer)
+            print(
+                f"{name:16} {len(data) / 1e6:>6.1f} {mine[0]:>7.2f} {peer[0]:>7.2f} {mine[0] / peer[0]:>6.2f}"
+                f" {mine[1]:>8.0f} {peer[1]:>8.0f} {mine[1] / max(peer[1], 1):>6.2f}"
+            )
+            if name != "rows.csv":
+                got = read_table(data, name=name, max_mb=2000, max_rows=2_000_000)
+                pd.testing.assert_frame_equal(got, expected, obj=name)
+    print("every file gave the plain CSV's rows")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--book-rows", type=int, default=100_000)
-    parser.add_argument("--only", type=int, choices=(1, 2, 3))
+    parser.add_argument("--json-rows", type=int, default=300_000)
+    parser.add_argument("--only", type=int, choices=(1, 2, 3, 4))
     args = parser.parse_args()
     print("ModelPulse bench/intake_formats.py")
     busy_warning()
-    sections = {1: lambda: times(args.rows), 2: lambda: books(args.book_rows), 3: lambda: numbers(args.rows)}
+    sections = {
+        1: lambda: times(args.rows),
+        2: lambda: books(args.book_rows),
+        3: lambda: numbers(args.rows),
+        4: lambda: packed(args.json_rows),
+    }
     for number, run in sections.items():
         if args.only in (None, number):
             run()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 
@@ -27,6 +28,8 @@ MAX_NAMES = 10_000
 """Different names the records may use: an object keyed by ids (`{"u1": {...}, "u2": {...}}`) would otherwise
 become a column per id."""
 CUT_SHORT = "the text ends before the list of records is closed; was it cut short?"
+PLAIN = {str, int, float, type(None)}
+"""Values the CSV writer writes as `_text` would (a bool is not one: it is written TRUE/FALSE)."""
 SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -39,6 +42,7 @@ def json_as_csv(data: bytes, filename: str, max_rows: int | None) -> tuple[bytes
     writer = csv.writer(body, lineterminator="\n")
     notes = [encoding] if encoding else []
     listed: dict[str, None] = {}
+    in_order: dict[tuple, bool] = {}  # a record's names -> whether they are the first columns, in order
     n = 0
     try:
         records, where = _records(text, filename)
@@ -56,29 +60,15 @@ def json_as_csv(data: bytes, filename: str, max_rows: int | None) -> tuple[bytes
                         raise DataError(f"In {filename}, the header row names `{printable(name)}` twice.")
                     names[name] = len(names)
                 continue
-            cells = _cells(record, header, n, filename)
-            row: list[str] = [""] * len(names)
-            filled: set[int] = set()
-            for name, value in cells:
-                at = names.setdefault(name, len(names))
-                if len(names) > MAX_NAMES:
-                    raise DataError(
-                        f"The records in {filename} use more than {MAX_NAMES:,} different names (the last new one "
-                        f"`{printable(name[:60])}`, in record {n}): an object keyed by ids, not a list of records. "
-                        "Export a list with one record per row."
-                    )
-                if at in filled:
-                    raise DataError(
-                        f"In {filename}, record {n} gives `{printable(name)}` twice (once inside a nested record); "
-                        "rename one of them."
-                    )
-                filled.add(at)
-                if at >= len(row):
-                    row.extend([""] * (at + 1 - len(row)))
-                if isinstance(value, list):
-                    listed[name] = None
-                row[at] = _text(value)
-            writer.writerow(row)
+            keys = tuple(record) if header is None and type(record) is dict else None
+            if keys is not None and in_order.get(keys) and {type(v) for v in record.values()} <= PLAIN:
+                # the common record: flat, plain values, its names the first columns in order; the writer
+                # writes None empty and numbers as str() does, as `_text` would
+                writer.writerow(record.values())
+                continue
+            writer.writerow(_row(_cells(record, header, n, filename), names, n, filename, listed))
+            if keys is not None and len(in_order) < 1000:
+                in_order[keys] = list(itertools.islice(names, len(keys))) == list(keys)
     except json.JSONDecodeError as exc:
         raise DataError(
             f"The file {filename} is not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}."
@@ -95,6 +85,34 @@ def json_as_csv(data: bytes, filename: str, max_rows: int | None) -> tuple[bytes
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(list(names))
     return (out.getvalue() + body.getvalue()).encode("utf-8"), " ".join(notes) or None
+
+
+def _row(
+    cells: list[tuple[str, object]], names: dict[str, int], n: int, filename: str, listed: dict[str, None]
+) -> list[str]:
+    """Record `n`'s cells as a CSV row in the order of `names`, which gains the names it had not seen."""
+    row: list[str] = [""] * len(names)
+    filled: set[int] = set()
+    for name, value in cells:
+        at = names.setdefault(name, len(names))
+        if len(names) > MAX_NAMES:
+            raise DataError(
+                f"The records in {filename} use more than {MAX_NAMES:,} different names (the last new one "
+                f"`{printable(name[:60])}`, in record {n}): an object keyed by ids, not a list of records. "
+                "Export a list with one record per row."
+            )
+        if at in filled:
+            raise DataError(
+                f"In {filename}, record {n} gives `{printable(name)}` twice (once inside a nested record); "
+                "rename one of them."
+            )
+        filled.add(at)
+        if at >= len(row):
+            row.extend([""] * (at + 1 - len(row)))
+        if isinstance(value, list):
+            listed[name] = None
+        row[at] = _text(value)
+    return row
 
 
 def _skip(text: str, at: int) -> int:
