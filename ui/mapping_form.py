@@ -17,6 +17,7 @@ from core.business import KINDS
 from core.business import kinds_for_task
 from core.errors import DataError
 from core.intake.dates import guess_times
+from core.intake.files import table_name
 from core.intake.mapping import Mapping
 from core.intake.mapping import check_privacy
 from core.intake.privacy import PersonalColumn
@@ -232,7 +233,7 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
         )
         st.markdown("**The model**")
         m1, m2, m3 = st.columns(3)
-        base = filename.rsplit(".", 1)[0]
+        base = table_name(filename)
         name = m1.text_input(
             "Short name",
             value="".join(ch if ch.isalnum() else "_" for ch in base.lower())[:30].strip("_") or "my_model",

@@ -240,6 +240,14 @@ PACKED_EXPANSION = 100
 """How many times its own size a gzip or zip file may unpack to (CSV text packs 5-20x; a zip bomb thousands)."""
 
 
+def table_name(filename: str) -> str:
+    """A file's name without the endings that say how it is stored: `orders.csv.gz` -> `orders`."""
+    path = Path(filename)
+    if path.suffix.lower() in PACKERS:
+        path = Path(path.stem)
+    return path.stem if path.suffix.lower() in READERS else path.name
+
+
 def _read_as_named(
     data: bytes, inner_name: str, filename: str, max_rows: int | None, *, packed: bool = False
 ) -> pd.DataFrame:

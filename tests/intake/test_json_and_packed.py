@@ -15,6 +15,7 @@ import pytest
 
 from core.errors import DataError
 from core.intake.files import read_table
+from core.intake.files import table_name
 from core.intake.inbox import process_inbox
 from core.store import Store
 from tests.conftest import csv_bytes
@@ -158,3 +159,9 @@ def test_a_packed_json_lines_file_dropped_in_the_inbox_is_imported(copied, rows)
     assert len(stored) == 30
     expected = batch.set_index("customer_id")["signed_up_at"]
     assert (stored.set_index("_entity_id")["_ts"] == expected.loc[stored["_entity_id"]].to_numpy()).all()
+
+
+def test_a_files_name_without_how_it_is_stored_names_the_model():
+    """The upload proposed "customers_export_jsonl" as the model's name for `customers_export.jsonl.gz`."""
+    names = ["customers_export.jsonl.gz", "orders.csv", "orders.CSV.GZ", "export.zip", "a.b.parquet", "notes", "x.gz"]
+    assert [table_name(n) for n in names] == ["customers_export", "orders", "orders", "export", "a.b", "notes", "x"]
