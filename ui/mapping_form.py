@@ -277,6 +277,10 @@ def mapping_form(frame: pd.DataFrame, guess: Suggestion, *, filename: str, key: 
     outputs = {prediction, *probabilities, timestamp, entity, target, *id_columns, *dropped} - {None, NONE}
     numerical = [c for c in numerical if c not in outputs]
     categorical = [c for c in categorical if c not in outputs and c not in numerical]
+    typed = entity_word.strip()
+    if money_fields.get("positive") == words and typed and typed != noun and chosen and positive:
+        # a form does not rerun while it is filled in: words proposed from the old noun follow the one typed
+        money_fields["positive"] = positive_words(target=chosen, value=positive, entity=typed)
     try:
         business = BusinessConfig(
             kind=kind,

@@ -40,3 +40,28 @@ def test_an_outcome_the_guess_cannot_name_is_picked_and_the_rest_follows_it(tmp_
     assert not at.exception and not at.error, [e.value for e in at.error]
     mapping = at.session_state["choice"].mapping
     assert mapping.target == "gekuendigt" and mapping.task == "binary" and mapping.positive_class == "ja"
+
+
+def test_the_proposed_plural_follows_a_row_word_typed_in_the_form(tmp_path):
+    """A form does not rerun while it is filled in: typing "subscriber" for "customer" left the plural at
+    "customers who churn". The words still as proposed now follow the noun typed; words the founder wrote stay."""
+    path = tmp_path / "subs.parquet"
+    CHURN.load(REPO_ROOT / "data").head(400).to_parquet(path)
+
+    def submitted(row_word: str, plural: str | None) -> str:
+        at = AppTest.from_function(_form, args=(str(path),), default_timeout=60)
+        at.run()
+        money = next(s for s in at.selectbox if s.label == "Money")
+        money.set_value(next(o for o in money.options if "fixed amount" in o)).run()
+        words = next(t for t in at.text_input if t.label.endswith("outcome, in plural (e.g. late flights)"))
+        assert words.value == "customers who churn"
+        next(t for t in at.text_input if t.label.startswith("One row is a")).set_value(row_word)
+        if plural is not None:
+            words.set_value(plural)
+        at.button[0].click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        return at.session_state["choice"].mapping.business.positive
+
+    assert submitted("subscriber", None) == "subscribers who churn"
+    assert submitted("subscriber", "lost subscriptions") == "lost subscriptions"
+    assert submitted("customer", None) == "customers who churn"
