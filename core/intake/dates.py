@@ -41,20 +41,38 @@ ZONE = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)
 
 UNIX_TIME = re.compile(r"\s*(?:\d{10}|\d{13})(?:\.\d+)?\s*")
 """A Unix time, as databases and APIs export them: seconds (`1704412800`) or milliseconds since 1970, UTC."""
-UNITS = {10: ("s", "seconds"), 13: ("ms", "milliseconds")}
+SHEET_DAY = re.compile(r"\s*\d{5}(?:\.\d+)?\s*")
+"""A spreadsheet's own date number (`45304`, `45304.5` at noon), what a date cell left in the General format
+exports as: days since 30 December 1899. Five digits are 1927 to 2173; only 1955-2119 (20000-80000) is read."""
+SHEET_ORIGIN = pd.Timestamp("1899-12-30")
+NUMBER_TIMES = {
+    "s": "Unix times (seconds since 1 January 1970, UTC)",
+    "ms": "Unix times (milliseconds since 1 January 1970, UTC)",
+    "D": "spreadsheet date numbers (days since 30 December 1899)",
+}
+"""What each kind of time written as a number is, for the sentence that says how it is read."""
 
 
-def unix_unit(text: pd.Series) -> str | None:
-    """`s` or `ms` when every value is a Unix time of the same length (all seconds, or all milliseconds)."""
+def number_time_unit(text: pd.Series) -> str | None:
+    """How a column of times written as numbers is read: `s` or `ms` when every value is a Unix time of the same
+    length (all seconds, or all milliseconds), `D` when every value is a spreadsheet's date number; else None."""
     values = text.dropna().astype("string").str.strip()
-    if values.empty or not UNIX_TIME.fullmatch(values.iloc[0]) or not values.str.fullmatch(UNIX_TIME).all():
+    if values.empty:
         return None
-    lengths = values.str.split(".").str[0].str.len().unique()
-    return UNITS[int(lengths[0])][0] if len(lengths) == 1 else None
+    if UNIX_TIME.fullmatch(values.iloc[0]) and values.str.fullmatch(UNIX_TIME).all():
+        lengths = values.str.split(".").str[0].str.len().unique()
+        return {10: "s", 13: "ms"}[int(lengths[0])] if len(lengths) == 1 else None
+    if SHEET_DAY.fullmatch(values.iloc[0]) and values.str.fullmatch(SHEET_DAY).all():
+        days = pd.to_numeric(values)
+        return "D" if bool(((days >= 20_000) & (days < 80_000)).all()) else None
+    return None
 
 
-def _unix_times(text: pd.Series, unit: str) -> pd.Series:
-    return pd.to_datetime(pd.to_numeric(text.str.strip()), unit=unit)  # naive, in UTC as every stored time
+def _number_times(text: pd.Series, unit: str) -> pd.Series:
+    numbers = pd.to_numeric(text.str.strip())
+    if unit == "D":
+        return pd.to_datetime(numbers, unit="D", origin=SHEET_ORIGIN).dt.round("s")
+    return pd.to_datetime(numbers, unit=unit)  # naive, in UTC as every stored time
 
 
 @dataclass(frozen=True)
@@ -150,15 +168,15 @@ class OrderNote:
 
 def order_note(values: pd.Series, *, column: str) -> OrderNote | None:
     """A sentence on the order a column's numbers-only dates will be read in, or None when it has none whose
-    reading depends on the order (or, for Unix times, a sentence saying how they are read)."""
-    unit = unix_unit(values)
+    reading depends on the order (or, for times written as numbers, a sentence saying how they are read)."""
+    unit = number_time_unit(values)
     if unit is not None:
         first = values.dropna().astype("string").str.strip().iloc[0]
-        name = next(n for u, n in UNITS.values() if u == unit)
-        when = _unix_times(pd.Series([first], dtype="string"), unit).iloc[0]
+        when = _number_times(pd.Series([first], dtype="string"), unit).iloc[0]
+        shown = f"{when:%-d %B %Y}" if unit == "D" and when == when.normalize() else f"{when:%-d %B %Y %H:%M}"
         return OrderNote(
-            sentence=f"`{column}` holds Unix times ({name} since 1 January 1970, UTC): '{printable(first)}' is "
-            f"{when:%-d %B %Y %H:%M} UTC.",
+            sentence=f"`{column}` holds {NUMBER_TIMES[unit]}: '{printable(first)}' is {shown}"
+            f"{' UTC' if unit != 'D' else ''}.",
             problem=False,
         )
     if not _written(values):
@@ -228,9 +246,9 @@ def guess_times(values: pd.Series) -> pd.Series:
     first when it shows none, or both), zones converted to UTC (a column mixing them is refused later, with a
     sentence, by the checks), anything unreadable NaT."""
     text = values.astype("string")
-    unit = unix_unit(text)
+    unit = number_time_unit(text)
     if unit is not None:
-        return _unix_times(text, unit)
+        return _number_times(text, unit)
     try:
         order = written_order(text, column="", source="").order
     except DataError:
@@ -284,9 +302,9 @@ def read_timestamps(
         parsed = pd.to_datetime(raw)
     else:
         text = raw.astype("string")
-        unit = unix_unit(text)
+        unit = number_time_unit(text)
         if unit is not None:
-            parsed = _unix_times(text, unit)
+            parsed = _number_times(text, unit)
         else:
             zoned = _refuse_mixed_zones(text, column, source=source)
             order = decide_order(text, column=column, source=source, known=date_order)

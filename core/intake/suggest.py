@@ -20,8 +20,8 @@ import pandas as pd
 from core.intake.checks import printable
 from core.intake.dates import OrderNote
 from core.intake.dates import guess_times
+from core.intake.dates import number_time_unit
 from core.intake.dates import order_note
-from core.intake.dates import unix_unit
 from core.intake.privacy import PersonalColumn
 from core.intake.privacy import personal_columns
 from core.metrics import roc_auc_binary
@@ -71,13 +71,14 @@ def _is_numeric(series: pd.Series) -> bool:
 
 
 def _is_datetime(series: pd.Series, *, named: bool = False) -> bool:
-    """Times in a form people write them; with `named` (the column's name says time), Unix times too, when they
-    fall in this century's first decades: ten digits unnamed could as well be a US phone number."""
+    """Times in a form people write them; with `named` (the column's name says time), times written as numbers too
+    (Unix times, a spreadsheet's date numbers) when they fall in this century's first decades: ten digits unnamed
+    could as well be a US phone number, five a zip code."""
     values = series.dropna().astype(str).head(200)
     if values.empty:
         return False
     if _is_numeric(values):
-        if not named or unix_unit(values) is None:
+        if not named or number_time_unit(values) is None:
             return False
         times = guess_times(values)
         return bool(((times >= "2000-01-01") & (times < "2040-01-01")).all())

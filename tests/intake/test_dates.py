@@ -169,6 +169,22 @@ def test_unix_times_from_a_database_export_are_read_as_utc_times(copied):
     )
 
 
+def test_a_spreadsheets_date_numbers_are_read_as_the_dates_they_are():
+    """A date cell left in the General format exports as its date number (`45304`, days since 30 December 1899;
+    `45304.5` is noon): it was refused as "not dates"."""
+    rows = churn_batch(50)
+    days = (rows["signed_up_at"] - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    assert _read([f"{d:.6f}" for d in days[:5]]) == rows["signed_up_at"].dt.round("s").tolist()[:5]
+    assert _read(["45304", "45305.75"]) == [pd.Timestamp("2024-01-13"), pd.Timestamp("2024-01-14 18:00")]
+    assert "not dates" in _message(["45304", "12000"])  # 1932: outside what is read as a date number
+    frame = pd.DataFrame({"order_id": ["a", "b"], "order_date": ["45304", "45325"], "zip": ["10001", "94103"]})
+    guess = suggest_mapping(frame)
+    assert guess.timestamp == "order_date" and guess.dates.sentence == (
+        "`order_date` holds spreadsheet date numbers (days since 30 December 1899): '45304' is 13 January 2024."
+    )
+    assert suggest_mapping(frame.rename(columns={"order_date": "amount"})).timestamp is None  # five digits unnamed
+
+
 def test_times_across_a_daylight_saving_change_are_stored_as_the_instants_they_are():
     """A US shop's export writes -0500 in winter and -0400 in summer: it was refused as mixing time zones."""
     written = [
