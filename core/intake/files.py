@@ -8,15 +8,8 @@ or the header repeats inside the data. Every problem is one sentence naming the 
 from __future__ import annotations
 
 import csv
-import datetime
-import gzip
 import io
-import itertools
 import re
-import xml.etree.ElementTree as ET
-import zipfile
-import zlib
-from collections.abc import Iterable
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,7 +24,14 @@ from core.intake.checks import require_columns
 from core.intake.checks import spreadsheet_row
 from core.intake.encoding import as_utf8
 from core.intake.json_records import json_as_csv
+from core.intake.layout import EMPTY
+from core.intake.layout import check_rows
+from core.intake.layout import check_size
+from core.intake.layout import refuse_title
 from core.intake.numbers import read_numbers
+from core.intake.packed import UNPACKERS
+from core.intake.packed import unpack
+from core.intake.workbook import workbook_as_csv
 
 MAX_ROWS = 1_000_000
 """Rows one founder's file may hold, counted before it is parsed (Parquet metadata, a CSV's line breaks):
@@ -109,9 +109,9 @@ def read_table(
         filename = name or str(path)
         if not path.is_file():
             raise DataError(f"The file {filename} is missing.")
-        _check_size(path.stat().st_size, filename, max_mb)  # before a byte of it is read
+        check_size(path.stat().st_size, filename, max_mb)  # before a byte of it is read
         data = path.read_bytes()
-    _check_size(len(data), filename, max_mb)
+    check_size(len(data), filename, max_mb)
     if not data[: 1 << 16].strip() and not data.strip():  # the whole file is copied only when it starts blank
         raise DataError(f"The file {filename} is empty.")
     frame = _read_as_named(data, Path(filename).name, filename, max_rows)
@@ -132,13 +132,13 @@ def _read_csv_counted(data: bytes, filename: str, max_rows: int | None) -> pd.Da
     if max_rows is not None:
         # every row ends a line (a quoted cell may hold more line breaks, so this is "about")
         breaks = data.count(b"\n") or data.count(b"\r")
-        _check_rows(breaks - 1 + (not data.endswith((b"\n", b"\r"))), filename, max_rows, about=True)
+        check_rows(breaks - 1 + (not data.endswith((b"\n", b"\r"))), filename, max_rows, about=True)
     return _read_csv(data, filename)
 
 
-def _read_json(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
-    """JSON records, written out as CSV text and read by the CSV reader (as a workbook is)."""
-    text, note = json_as_csv(data, filename, max_rows)
+def _via_csv(converted: tuple[bytes, str | None], filename: str) -> pd.DataFrame:
+    """A workbook or JSON file written out as CSV text, read by the CSV reader, with how it was read said first."""
+    text, note = converted
     frame = _read_csv(text, filename)
     said = frame.attrs.get("read_as")
     if note:
@@ -153,78 +153,16 @@ def _refuse_old_spreadsheet(data: bytes, filename: str, max_rows: int | None) ->
     )
 
 
-def _read_gzip(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
-    """A gzip-compressed table (`orders.csv.gz`, as database and warehouse exports write them), read as the file
-    inside it, which is named by the name without `.gz`."""
-    with gzip.GzipFile(fileobj=io.BytesIO(data)) as packed:
-        try:
-            inner = packed.read(_unpack_limit(len(data)) + 1)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(
-                f"The file {filename} is not a readable gzip file; compress it again, or send it unpacked."
-            ) from exc
-    _check_unpacked(len(inner), len(data), filename)
-    return _read_as_named(inner, Path(filename).stem, filename, max_rows, packed=True)
-
-
-def _read_zip(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
-    """A zip archive holding one table (what "download as zip" gives), read as that file; the folders and the
-    hidden files a Mac adds are not counted."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir() and not _mac_extra(m.filename)]
-            if len(members) != 1:
-                shown = ", ".join(printable(m.filename) for m in members[:5]) + (", ..." if len(members) > 5 else "")
-                raise DataError(
-                    f"The file {filename} holds {len(members)} files{f' ({shown})' if members else ''}; a zip file "
-                    "must hold exactly one table. Send each file on its own."
-                )
-            member = members[0]
-            _check_unpacked(member.file_size, len(data), filename)
-            with archive.open(member) as inner_file:
-                inner = inner_file.read(_unpack_limit(len(data)) + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
-        raise DataError(
-            f"The file {filename} is not a readable zip file; zip it again, or send the table unzipped."
-        ) from exc
-    _check_unpacked(len(inner), len(data), filename)
-    return _read_as_named(inner, Path(member.filename).name, filename, max_rows, packed=True)
-
-
-def _mac_extra(name: str) -> bool:
-    """The folder and hidden files macOS adds to every zip it makes."""
-    return name.startswith("__MACOSX/") or Path(name).name.startswith(".")
-
-
-def _unpack_limit(packed: int) -> int:
-    return PACKED_EXPANSION * packed + 10_000_000
-
-
-def _check_unpacked(size: int, packed: int, filename: str) -> None:
-    if size > _unpack_limit(packed):
-        raise DataError(
-            f"The file {filename} unpacks to more than {_size_text(_unpack_limit(packed))} from "
-            f"{_size_text(packed)}, far more than a table packs to; send the table unpacked."
-        )
-
-
-def _size_text(size: int) -> str:
-    """`40 KB`, `1.2 MB`, `120 MB`."""
-    if size < 1_000_000:
-        return f"{max(size / 1000, 1):,.0f} KB"
-    return f"{size / 1e6:,.1f} MB" if size < 10_000_000 else f"{size / 1e6:,.0f} MB"
-
-
 READERS = {
     ".csv": _read_csv_counted,
     ".txt": _read_csv_counted,
     ".tsv": _read_csv_counted,
     ".tab": _read_csv_counted,
-    ".xlsx": lambda data, filename, max_rows: _read_xlsx(data, filename, max_rows),
+    ".xlsx": lambda data, filename, max_rows: _via_csv(workbook_as_csv(data, filename, max_rows), filename),
     ".parquet": lambda data, filename, max_rows: _read_parquet(data, filename, max_rows),
-    ".json": lambda data, filename, max_rows: _read_json(data, filename, max_rows),
-    ".jsonl": lambda data, filename, max_rows: _read_json(data, filename, max_rows),
-    ".ndjson": lambda data, filename, max_rows: _read_json(data, filename, max_rows),
+    ".json": lambda data, filename, max_rows: _via_csv(json_as_csv(data, filename, max_rows), filename),
+    ".jsonl": lambda data, filename, max_rows: _via_csv(json_as_csv(data, filename, max_rows), filename),
+    ".ndjson": lambda data, filename, max_rows: _via_csv(json_as_csv(data, filename, max_rows), filename),
     ".xls": _refuse_old_spreadsheet,
     ".xlsm": _refuse_old_spreadsheet,
     ".xlsb": _refuse_old_spreadsheet,
@@ -232,18 +170,14 @@ READERS = {
     ".numbers": _refuse_old_spreadsheet,
 }
 """How each kind of file is read, by its name's ending."""
-PACKERS = {".gz": _read_gzip, ".zip": _read_zip}
-"""Compressed files, read as the one table inside."""
 ACCEPTED = (".csv", ".tsv", ".xlsx", ".parquet", ".json", ".jsonl", ".ndjson", ".gz", ".zip")
 """The endings an upload or the inbox takes (the rest of READERS only say why not)."""
-PACKED_EXPANSION = 100
-"""How many times its own size a gzip or zip file may unpack to (CSV text packs 5-20x; a zip bomb thousands)."""
 
 
 def table_name(filename: str) -> str:
     """A file's name without the endings that say how it is stored: `orders.csv.gz` -> `orders`."""
     path = Path(filename)
-    if path.suffix.lower() in PACKERS:
+    if path.suffix.lower() in UNPACKERS:
         path = Path(path.stem)
     return path.stem if path.suffix.lower() in READERS else path.name
 
@@ -254,7 +188,10 @@ def _read_as_named(
     """Read `data` by the ending of `inner_name` (the file itself, or the file inside a packed one); every message
     names `filename`, the file the founder sent."""
     suffix = Path(inner_name).suffix.lower()
-    reader = READERS.get(suffix) or (None if packed else PACKERS.get(suffix))
+    if suffix in UNPACKERS and not packed:
+        inner, inner_name = unpack(data, filename)
+        return _read_as_named(inner, inner_name, filename, max_rows, packed=True)
+    reader = READERS.get(suffix)
     if reader is None and packed and not suffix:
         raise DataError(
             f"The file {filename} is packed, but no name says what is inside it; name it after the table it holds, "
@@ -271,106 +208,8 @@ def _read_as_named(
     return reader(data, filename, max_rows)
 
 
-XLSX_EXPANSION = 40
-"""How many times its own size a workbook may unpack to (text XML packs 5-10x; a zip bomb packs thousands)."""
-EMPTY = ("", "NA", "NaN", "nan", "null", "#N/A")
-"""Cells read as empty, in a CSV and in a workbook alike."""
-
-
-def _cell_text(value: object) -> str | None:
-    """A workbook cell as the text a CSV export of it would hold: whole numbers without `.0`, times as ISO."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
-    text = str(value)
-    return None if text.strip() in EMPTY else text
-
-
-def _read_xlsx(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
-    """The first sheet with data of an Excel workbook, every cell as text (as a CSV is read), formulas as the
-    values Excel last computed. The workbook is opened read-only and streamed, after its unpacked size is checked."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    damaged = (
-        f"The file {filename} cannot be opened as an Excel workbook; open it in Excel and save it again as .xlsx, or "
-        "as CSV UTF-8."
-    )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DataError(damaged) from exc
-    if unpacked > XLSX_EXPANSION * len(data) + 10_000_000:
-        raise DataError(
-            f"The file {filename} unpacks to {unpacked / 1e6:,.0f} MB from {len(data) / 1e6:,.1f} MB, far more than a "
-            "workbook does; save it as CSV UTF-8 and upload that."
-        )
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, ET.ParseError) as exc:
-        raise DataError(damaged) from exc
-    # streamed out as CSV text and read back by the CSV reader: the same text, empty cells and limits as a CSV
-    # export, and a fraction of the memory a list of a million rows of Python values takes
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    used, sheets, n_rows, width = None, 0, 0, 0
-    try:
-        for sheet in book.worksheets:
-            it = sheet.iter_rows(values_only=True)
-            blank, head = 0, None
-            for row in it:
-                if any(v is not None for v in row):
-                    head = row
-                    break
-                blank += 1
-            if head is None:
-                continue  # an empty sheet
-            sheets += 1
-            if used is not None:
-                continue
-            if _width(head) == 1:
-                _refuse_title(itertools.chain([head], it), filename=filename, where="row", first_number=blank + 1)
-            used, width = sheet.title, _width(head)
-            # an unnamed column between named ones is named by its place, as a spreadsheet shows it
-            writer.writerow([(_cell_text(v) or f"column_{i + 1}").strip() for i, v in enumerate(head[:width])])
-            for row in it:
-                cells = [_cell_text(v) for v in row[:width]]
-                if not any(c is not None for c in cells):
-                    continue  # a row left blank, often at the end
-                n_rows += 1
-                if max_rows is not None and n_rows > max_rows:
-                    _check_rows(n_rows, filename, max_rows)
-                writer.writerow([("" if c is None else c) for c in cells] + [""] * (width - len(cells)))
-    except (KeyError, ValueError, TypeError, OSError, ET.ParseError) as exc:
-        raise DataError(damaged) from exc
-    finally:
-        book.close()
-    if used is None:
-        raise DataError(f"The file {filename} is empty.")
-    frame = _read_csv(out.getvalue().encode("utf-8"), filename)
-    if sheets > 1:
-        said = frame.attrs.get("read_as")
-        sheet = f"Read the sheet `{printable(used)}`, the first of {sheets} sheets with data."
-        frame.attrs["read_as"] = f"{sheet} {said}" if said else sheet
-    return frame
-
-
-def _width(header: tuple) -> int:
-    """Columns up to the header's last named cell: a sheet's used range often runs on past it, and cells there
-    with no name above them are left out, as they would be of any mapping."""
-    named = [i for i, v in enumerate(header) if v is not None]
-    return named[-1] + 1 if named else 0
-
-
 SEPARATORS = (";", "\t", "|")
 """Separators other than the comma that spreadsheets write: a European Excel saves "CSV" with semicolons."""
-WORDY = re.compile(r"\w")
 SEPARATOR_NAMES = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
@@ -378,36 +217,11 @@ def _header(data: bytes, sep: str) -> list[str]:
     return next((line for line in _first_lines(data, sep) if line), [])  # pandas skips blank lines too
 
 
-def _refuse_title(lines: Iterable[list], *, filename: str, where: str, first_number: int = 1) -> None:
-    """Refuse a file whose first line is a title or a note (one filled cell) above the real column names, found
-    among the next lines: read as it is, it would be one column named after the title."""
-    lines = iter(lines)
-    first = next(lines, [])
-    while first == [] and (line := next(lines, None)) is not None:  # blank lines before the names are skipped
-        first, first_number = line, first_number + 1
-    filled = _filled(first)
-    if len(filled) > 1:
-        return
-    for number, line in enumerate(itertools.islice(lines, 20), start=first_number + 1):
-        if len(_filled(line)) > 1:
-            title = f" ('{printable(filled[0])}')" if filled else ""
-            raise DataError(
-                f"The file {filename} starts with a title or a note{title} above its column names, which begin on "
-                f"{where} {number}: delete the {where}s above the column names and upload it again."
-            )
-
-
 def _first_lines(data: bytes, sep: str) -> Iterator[list[str]]:
     """The file's records, decoded only as far as they are read. newline="": the csv module then reads \r, \r\n
     and \n line ends alike, as pandas does."""
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
     yield from csv.reader(text, delimiter=sep)
-
-
-def _filled(line: list) -> list[str]:
-    """A line's cells holding a letter or digit: a cell of only punctuation (`,,` read with semicolons) is as
-    empty as a blank one."""
-    return [str(c).strip() for c in line if c is not None and WORDY.search(str(c))]
 
 
 def _separator(header: list[str]) -> str:
@@ -428,7 +242,7 @@ def _read_csv(data: bytes, filename: str) -> pd.DataFrame:
             header = _header(data, sep)
         if sum(1 for name in header if name.strip()) <= 1:
             for candidate in (",", *SEPARATORS):  # a title hides the separator of the lines below it
-                _refuse_title(_first_lines(data, candidate), filename=filename, where="line")
+                refuse_title(_first_lines(data, candidate), filename=filename, where="line")
     except csv.Error as exc:
         raise DataError(f"The file {filename} is not valid CSV: its header row cannot be read ({exc}).") from exc
     seen: dict[str, int] = {}
@@ -500,25 +314,6 @@ def _last_line(exc: Exception) -> str:
     return lines[-1].rstrip(".") + "."
 
 
-def _check_size(size: int, filename: str, max_mb: int | None) -> None:
-    if max_mb is not None and size / 1_000_000 > max_mb:
-        mb = size / 1_000_000
-        # a decimal where whole megabytes would read "20 MB; the limit is 20 MB"
-        shown = f"{mb:,.0f}" if round(mb) > max_mb else f"{mb:,.1f}" if round(mb, 1) > max_mb else f"{size:,} bytes"
-        raise DataError(
-            f"The file {filename} is {shown}{'' if 'bytes' in shown else ' MB'}; the limit is {max_mb:,} MB "
-            "(setting MODELPULSE_MAX_UPLOAD_MB)."
-        )
-
-
-def _check_rows(rows: int, filename: str, max_rows: int | None, *, about: bool = False) -> None:
-    if max_rows is not None and rows > max_rows:
-        raise DataError(
-            f"The file {filename} has {'about ' if about else ''}{rows:,} rows; ModelPulse takes at most "
-            f"{max_rows:,} rows per file, so send it as several smaller files."
-        )
-
-
 def _read_parquet(data: bytes, filename: str, max_rows: int | None = None) -> pd.DataFrame:
     """A Parquet file as a frame; its schema is checked first, so columns no check could read are refused
     by name (raw bytes would fail to decode, nested values have no single value per cell)."""
@@ -527,7 +322,7 @@ def _read_parquet(data: bytes, filename: str, max_rows: int | None = None) -> pd
         schema = meta.schema.to_arrow_schema()
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
-    _check_rows(meta.num_rows, filename, max_rows)
+    check_rows(meta.num_rows, filename, max_rows)
     for field in schema:
         kind = field.type
         if pa.types.is_dictionary(kind):
