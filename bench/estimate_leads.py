@@ -128,6 +128,14 @@ class FeatureCalibration:
         return beta
 
 
+def _age_weights(est: Estimator, start: pd.Timestamp, length, rows: pd.DataFrame, n_recent: int) -> np.ndarray:
+    """The recalibration's age weights: halving every `estimate_half_life_windows` windows, the validation rows
+    (after the first `n_recent`) all as old as the newest of them."""
+    age = ((start - pd.to_datetime(rows["_ts"])) / length).to_numpy(float, copy=True)
+    age[n_recent:] = (start - pd.to_datetime(est.validation["_ts"]).max()) / length
+    return 0.5 ** (age / est.thresholds.estimate_half_life_windows)
+
+
 def features_estimate(
     est: Estimator, feat: FeatureCalibration, window, frame: pd.DataFrame, past: list[pd.DataFrame], threshold: float
 ) -> dict[str, float]:
@@ -136,10 +144,7 @@ def features_estimate(
     known = [p[p["_label"].notna() & (pd.to_datetime(p["_label_ts"]) <= start)] for p in past]
     rows = pd.concat([*known, est.validation], ignore_index=True)
     n_recent = sum(len(k) for k in known)
-    age = ((start - pd.to_datetime(rows["_ts"])) / length).to_numpy(float, copy=True)
-    age[n_recent:] = (start - pd.to_datetime(est.validation["_ts"]).max()) / length  # validation: the oldest
-    half_life = est.thresholds.estimate_half_life_windows
-    w = 0.5 ** (age / half_life)
+    w = _age_weights(est, start, length, rows, n_recent)
     w = w / w.sum() * min(len(w), est.thresholds.estimate_calibration_rows)
     beta = feat.fit(feat.design(rows), rows["_label"].to_numpy(float), w)
     q = 1 / (1 + np.exp(-feat.design(frame) @ beta))
@@ -274,10 +279,7 @@ def pape_estimate(
     pool = pd.concat([*known, val], ignore_index=True)
     w = density_ratio(est, pool, frame)
     if aged:
-        n_recent = len(pool) - len(val)
-        age = ((start - pd.to_datetime(pool["_ts"])) / length).to_numpy(float, copy=True)
-        age[n_recent:] = (start - pd.to_datetime(val["_ts"]).max()) / length
-        w = w * 0.5 ** (age / est.thresholds.estimate_half_life_windows)
+        w = w * _age_weights(est, start, length, pool, len(pool) - len(val))
     cal = fit_calibrator(pool["_probability"].to_numpy(float), pool["_label"].to_numpy(float), source="pape", weights=w)
     score = frame["_probability"].to_numpy(float)
     q = cal(score) if cal is not None else est.base(score)

@@ -136,6 +136,14 @@ def _read_csv_counted(data: bytes, filename: str, max_rows: int | None) -> pd.Da
     return _read_csv(data, filename)
 
 
+def _read_workbook(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    return _via_csv(workbook_as_csv(data, filename, max_rows), filename)
+
+
+def _read_json(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
+    return _via_csv(json_as_csv(data, filename, max_rows), filename)
+
+
 def _via_csv(converted: tuple[bytes, str | None], filename: str) -> pd.DataFrame:
     """A workbook or JSON file written out as CSV text, read by the CSV reader, with how it was read said first."""
     text, note = converted
@@ -144,6 +152,35 @@ def _via_csv(converted: tuple[bytes, str | None], filename: str) -> pd.DataFrame
     if note:
         frame.attrs["read_as"] = f"{note} {said}" if said else note
     return frame
+
+
+def _read_parquet(data: bytes, filename: str, max_rows: int | None = None) -> pd.DataFrame:
+    """A Parquet file as a frame; its schema is checked first, so columns no check could read are refused
+    by name (raw bytes would fail to decode, nested values have no single value per cell)."""
+    try:
+        meta = pq.read_metadata(io.BytesIO(data))
+        schema = meta.schema.to_arrow_schema()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
+    check_rows(meta.num_rows, filename, max_rows)
+    for field in schema:
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
+            raise DataError(
+                f"In {filename}, column `{printable(field.name)}` holds raw bytes, not text or numbers; write it "
+                "as text and send the file again."
+            )
+        if pa.types.is_nested(kind):
+            raise DataError(
+                f"In {filename}, column `{printable(field.name)}` holds lists or records, not one value per cell; "
+                "flatten it into plain columns and send the file again."
+            )
+    try:
+        return pd.read_parquet(io.BytesIO(data))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
 
 
 def _refuse_old_spreadsheet(data: bytes, filename: str, max_rows: int | None) -> pd.DataFrame:
@@ -158,11 +195,11 @@ READERS = {
     ".txt": _read_csv_counted,
     ".tsv": _read_csv_counted,
     ".tab": _read_csv_counted,
-    ".xlsx": lambda data, filename, max_rows: _via_csv(workbook_as_csv(data, filename, max_rows), filename),
-    ".parquet": lambda data, filename, max_rows: _read_parquet(data, filename, max_rows),
-    ".json": lambda data, filename, max_rows: _via_csv(json_as_csv(data, filename, max_rows), filename),
-    ".jsonl": lambda data, filename, max_rows: _via_csv(json_as_csv(data, filename, max_rows), filename),
-    ".ndjson": lambda data, filename, max_rows: _via_csv(json_as_csv(data, filename, max_rows), filename),
+    ".xlsx": _read_workbook,
+    ".parquet": _read_parquet,
+    ".json": _read_json,
+    ".jsonl": _read_json,
+    ".ndjson": _read_json,
     ".xls": _refuse_old_spreadsheet,
     ".xlsm": _refuse_old_spreadsheet,
     ".xlsb": _refuse_old_spreadsheet,
@@ -312,35 +349,6 @@ def _last_line(exc: Exception) -> str:
     """The last line of a parser's message (pandas puts the useful part there), ending in a full stop."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [exc.__class__.__name__]
     return lines[-1].rstrip(".") + "."
-
-
-def _read_parquet(data: bytes, filename: str, max_rows: int | None = None) -> pd.DataFrame:
-    """A Parquet file as a frame; its schema is checked first, so columns no check could read are refused
-    by name (raw bytes would fail to decode, nested values have no single value per cell)."""
-    try:
-        meta = pq.read_metadata(io.BytesIO(data))
-        schema = meta.schema.to_arrow_schema()
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
-    check_rows(meta.num_rows, filename, max_rows)
-    for field in schema:
-        kind = field.type
-        if pa.types.is_dictionary(kind):
-            kind = kind.value_type
-        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind):
-            raise DataError(
-                f"In {filename}, column `{printable(field.name)}` holds raw bytes, not text or numbers; write it "
-                "as text and send the file again."
-            )
-        if pa.types.is_nested(kind):
-            raise DataError(
-                f"In {filename}, column `{printable(field.name)}` holds lists or records, not one value per cell; "
-                "flatten it into plain columns and send the file again."
-            )
-    try:
-        return pd.read_parquet(io.BytesIO(data))
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise DataError(f"The file {filename} is not a readable Parquet file ({exc.__class__.__name__}).") from exc
 
 
 def escape_formula(value: object) -> object:

@@ -53,7 +53,7 @@ def json_as_csv(data: bytes, filename: str, max_rows: int | None) -> tuple[bytes
                     f"The file {filename} has more than {max_rows:,} records; ModelPulse takes at most {max_rows:,} "
                     "rows per file, so send it as several smaller files."
                 )
-            if n == 1 and isinstance(record, list) and record and all(isinstance(v, str) for v in record):
+            if n == 1 and _is_header(record):
                 header = record  # a sheet's values: the first row names the columns
                 for name in header:
                     if name in names:
@@ -153,10 +153,12 @@ def _is_table(value) -> bool:
     """A list of records, or of rows under a header row of names."""
     if not isinstance(value, list) or not value:
         return False
-    if all(isinstance(r, dict) for r in value):
-        return True
-    head = value[0]
-    return isinstance(head, list) and bool(head) and all(isinstance(v, str) for v in head)
+    return all(isinstance(r, dict) for r in value) or _is_header(value[0])
+
+
+def _is_header(row) -> bool:
+    """A sheet's first row: a list of names."""
+    return isinstance(row, list) and bool(row) and all(isinstance(v, str) for v in row)
 
 
 def _listed(text: str, at: int, decoder: json.JSONDecoder, filename: str):

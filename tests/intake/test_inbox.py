@@ -31,21 +31,26 @@ def test_inbox_imports_good_files_and_explains_bad_ones(copied, churn_rows):
 
 
 def test_an_excel_workbook_dropped_in_the_inbox_is_imported(copied, churn_rows):
-    import time
-
     folder = copied.inbox_dir / "churn"
     folder.mkdir(parents=True)
     rows = churn_rows.drop(columns=["churn"]).iloc[100:130]
     rows.to_excel(folder / "from_sales.xlsx", index=False, engine="openpyxl")
+    imported_alone(copied, folder / "from_sales.xlsx", rows)
+
+
+def imported_alone(cfg, path, rows) -> None:
+    """`path`, dropped in the churn inbox, is the one file imported, and it stored `rows` at their own times."""
+    import time
+
     old = time.time() - 10
-    os.utime(folder / "from_sales.xlsx", (old, old))
-    with Store.open(copied.db_path) as store:
-        items = process_inbox(store=store, settings=copied, monitor=False)
+    os.utime(path, (old, old))
+    with Store.open(cfg.db_path) as store:
+        items = process_inbox(store=store, settings=cfg, monitor=False)
         assert [(i.path.parent.name, i.ok) for i in items] == [("done", True)]
         stored = store.query_df(
             "SELECT _entity_id, _ts FROM rows__churn WHERE _entity_id IN (SELECT unnest(?))",
             [list(rows["customer_id"])],
         )
-    assert len(stored) == 30
+    assert len(stored) == len(rows)
     expected = rows.set_index("customer_id")["signed_up_at"]
     assert (stored.set_index("_entity_id")["_ts"] == expected.loc[stored["_entity_id"]].to_numpy()).all()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
-import time
 import zipfile
 
 import numpy as np
@@ -16,9 +14,8 @@ import pytest
 from core.errors import DataError
 from core.intake.files import read_table
 from core.intake.files import table_name
-from core.intake.inbox import process_inbox
-from core.store import Store
 from tests.conftest import csv_bytes
+from tests.intake.test_inbox import imported_alone
 
 
 def _records(rows: pd.DataFrame) -> list[dict]:
@@ -147,18 +144,7 @@ def test_a_packed_json_lines_file_dropped_in_the_inbox_is_imported(copied, rows)
     batch = rows.drop(columns=["churn"]).iloc[10:40]
     path = folder / "predictions-0001.jsonl.gz"
     path.write_bytes(gzip.compress("\n".join(json.dumps(r) for r in _records(batch)).encode()))
-    old = time.time() - 10
-    os.utime(path, (old, old))
-    with Store.open(copied.db_path) as store:
-        items = process_inbox(store=store, settings=copied, monitor=False)
-        assert [(i.path.parent.name, i.ok) for i in items] == [("done", True)]
-        stored = store.query_df(
-            "SELECT _entity_id, _ts FROM rows__churn WHERE _entity_id IN (SELECT unnest(?))",
-            [list(batch["customer_id"])],
-        )
-    assert len(stored) == 30
-    expected = batch.set_index("customer_id")["signed_up_at"]
-    assert (stored.set_index("_entity_id")["_ts"] == expected.loc[stored["_entity_id"]].to_numpy()).all()
+    imported_alone(copied, path, batch)
 
 
 def test_a_files_name_without_how_it_is_stored_names_the_model():
